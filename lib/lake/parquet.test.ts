@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { LIMS_TABLES } from '../sources/schema.js';
+import { parquetToRows, rowsToParquet } from './parquet.js';
+
+describe('parquet round trip', () => {
+  it('keeps every column type, nulls included', () => {
+    const spec = LIMS_TABLES.quality_control;
+    const rows = [
+      { qc_id: 'Q1', device_id: 'D1', test_code: 'GLU', control_lot: 'L1', control_level: 2, measured_value: 5.5, target_mean: 5.4, target_sd: 0.2, run_at: Date.UTC(2026, 2, 1, 8), modified_at: Date.UTC(2026, 2, 1, 8, 1) },
+      { qc_id: 'Q2', device_id: 'D1', test_code: 'GLU', control_lot: null, control_level: null, measured_value: null, target_mean: 5.4, target_sd: 0.2, run_at: Date.UTC(2026, 2, 1, 9), modified_at: Date.UTC(2026, 2, 1, 9, 1) },
+    ];
+    const back = parquetToRows(rowsToParquet(spec.columns, rows));
+    expect(back).toEqual(rows);
+  });
+
+  it('stores dates as calendar days', () => {
+    const columns = [{ name: 'date_of_birth', type: 'date' as const }];
+    const rows = [{ date_of_birth: Date.UTC(1980, 4, 17) }, { date_of_birth: null }];
+    expect(parquetToRows(rowsToParquet(columns, rows))).toEqual(rows);
+  });
+});
