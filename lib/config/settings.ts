@@ -1,0 +1,61 @@
+import { boolean, integer, oneOf, schedule, text, type SettingDefinition } from './schema.js';
+
+/** Every setting of the product. Add a key here and it is validated, sampled and documented. */
+export const SETTINGS = {
+  LAKE_STORAGE_CONNECTION_STRING: text({
+    description: 'Storage connection string (Azurite or key-based). Empty with no account: the embedded Azurite is started.',
+    secret: true,
+    localOnly: true,
+  }),
+  LAKE_STORAGE_ACCOUNT: text({
+    description: 'Storage account name, reached with the managed identity (Azure). Takes precedence over the connection string.',
+    example: '',
+  }),
+  AZURE_CLIENT_ID: text({
+    description: 'Client id of the user-assigned managed identity used for Storage, Service Bus and SQL (Azure).',
+  }),
+  LOCAL_DATA_DIR: text({
+    description: 'Project-local folder for the embedded Azurite data and the simulated LIMS.',
+    default: '.lims-mlops',
+    localOnly: true,
+  }),
+  QUEUE_PROVIDER: oneOf({
+    description: 'Work queues on Storage queues or Service Bus queues.',
+    values: ['storage', 'servicebus'] as const,
+    default: 'storage',
+  }),
+  SERVICE_BUS_NAMESPACE: text({
+    description: 'Fully qualified Service Bus namespace (e.g. contoso-lims.servicebus.windows.net) when QUEUE_PROVIDER=servicebus.',
+  }),
+  QUEUE_MAX_ATTEMPTS: integer({
+    description: 'Deliveries of a work message before it is parked with its reason.',
+    default: 5,
+    min: 1,
+    max: 100,
+  }),
+  LIMS_SOURCE: oneOf({
+    description: 'Where LIMS rows come from: the built-in simulator or SQL Server.',
+    values: ['simulator', 'mssql'] as const,
+    default: 'simulator',
+  }),
+  LIMS_SQL_SERVER: text({ description: 'SQL Server host name (LIMS_SOURCE=mssql).' }),
+  LIMS_SQL_PORT: integer({ description: 'SQL Server port.', default: 1433, min: 1, max: 65535 }),
+  LIMS_SQL_DATABASE: text({ description: 'LIMS database name.' }),
+  LIMS_SQL_AUTH: oneOf({
+    description: 'SQL authentication (login and password) or Entra ID (managed identity).',
+    values: ['sql', 'entra'] as const,
+    default: 'entra',
+  }),
+  LIMS_SQL_USER: text({ description: 'SQL login (LIMS_SQL_AUTH=sql).' }),
+  LIMS_SQL_PASSWORD: text({ description: 'SQL password (LIMS_SQL_AUTH=sql); a Key Vault reference in Azure.', secret: true }),
+  LIMS_SQL_ENCRYPT: boolean({ description: 'Encrypt the SQL connection (TLS).', default: true }),
+  LIMS_SQL_TRUST_SERVER_CERTIFICATE: boolean({ description: 'Accept a self-signed SQL Server certificate.', default: false }),
+  LIMS_SQL_MAPPING_FILE: text({ description: 'Per-site column-mapping JSON file (empty: default table and column names).' }),
+  INGEST_SCHEDULE: schedule({ description: 'Bronze ingestion timer (NCRONTAB, UTC).', default: '0 */15 * * * *' }),
+  INGEST_PAGE_SIZE: integer({ description: 'Rows per source page and per bronze file; bounds ingestion memory.', default: 50_000, min: 100, max: 1_000_000 }),
+  INGEST_OVERLAP_MINUTES: integer({ description: 'Re-read window behind the watermark for rows committed late.', default: 10, min: 0, max: 1440 }),
+  LOG_LEVEL: oneOf({ description: 'Log verbosity.', values: ['debug', 'info', 'warn', 'error'] as const, default: 'info' }),
+} satisfies Record<string, SettingDefinition<unknown>>;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type Config = { readonly [K in SettingKey]: (typeof SETTINGS)[K]['default'] };

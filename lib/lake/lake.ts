@@ -1,0 +1,231 @@
+import { RestError, type ContainerClient } from '@azure/storage-blob';
+import type { ColumnSpec, Row } from '../sources/schema.js';
+import { parquetToRows, rowsToParquet } from './parquet.js';
+
+/**
+ * The lake: Hive-style Parquet partitions in one container, made visible atomically.
+ *
+ * Data files are written first under unique names; a partition's `_manifest.json` is written
+ * last with a conditional (ETag) upload and lists the files that make up the partition. Readers
+ * only read files a manifest lists, so a crash mid-write leaves nothing visible, and a unit of
+ * work that runs again replaces its own files instead of adding copies.
+ */
+
+export type Zone = 'bronze' | 'silver' | 'gold' | 'predictions' | 'quarantine';
+
+export interface LakeTable {
+  readonly zone: Zone;
+  readonly name: string;
+  readonly columns: readonly ColumnSpec[];
+}
+
+/** Partition column values in path order, e.g. { ingest_date: '2026-03-01' }. */
+export type PartitionValues = Readonly<Record<string, string>>;
+
+export interface ManifestFile {
+  readonly name: string;
+  readonly rows: number;
+  readonly bytes: number;
+  /** The unit of work that wrote the file; a rerun of the unit replaces its files. */
+  readonly unit: string;
+}
+
+export interface Manifest {
+  readonly table: string;
+  readonly partition: PartitionValues;
+  readonly committedAt: string;
+  readonly files: readonly ManifestFile[];
+}
+
+export type CommitMode = 'replace' | 'append';
+
+const MANIFEST = '_manifest.json';
+const SAFE_VALUE = /^[A-Za-z0-9_.:-]+$/;
+
+export function tablePath(table: Pick<LakeTable, 'zone' | 'name'>): string {
+  return `${table.zone}/${table.name}`;
+}
+
+export function partitionPath(partition: PartitionValues): string {
+  return Object.entries(partition)
+    .map(([key, value]) => {
+      if (!SAFE_VALUE.test(key) || !SAFE_VALUE.test(value)) {
+        throw new Error(`Invalid partition value ${key}=${value}: use letters, digits, '_', '.', ':' or '-'`);
+      }
+      return `${key}=${value}`;
+    })
+    .join('/');
+}
+
+function parsePartitionPath(path: string): PartitionValues {
+  const values: Record<string, string> = {};
+  for (const segment of path.split('/')) {
+    const eq = segment.indexOf('=');
+    if (eq > 0) values[segment.slice(0, eq)] = segment.slice(eq + 1);
+  }
+  return values;
+}
+
+function safeUnit(unit: string): string {
+  return unit.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** Files of one unit of work for one partition; `commit` makes them visible in one step. */
+export class PartitionWriter {
+  private readonly files: ManifestFile[] = [];
+  private readonly prefix: string;
+
+  constructor(
+    private readonly lake: Lake,
+    readonly table: LakeTable,
+    readonly partition: PartitionValues,
+    readonly unit: string,
+  ) {
+    this.prefix = `${tablePath(table)}/${partitionPath(partition)}`;
+  }
+
+  get rowsWritten(): number {
+    return this.files.reduce((sum, f) => sum + f.rows, 0);
+  }
+
+  /** Writes one Parquet file (not yet visible). Empty batches write nothing. */
+  async write(rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    const bytes = rowsToParquet(this.table.columns, rows);
+    await this.writeFile(bytes, rows.length);
+  }
+
+  async writeFile(bytes: Uint8Array, rows: number): Promise<void> {
+    const stamp = Date.now().toString(36);
+    const name = `${safeUnit(this.unit)}-${stamp}-${String(this.files.length).padStart(4, '0')}.parquet`;
+    await this.lake.container.getBlockBlobClient(`${this.prefix}/${name}`).uploadData(bytes, {
+      blobHTTPHeaders: { blobContentType: 'application/vnd.apache.parquet' },
+    });
+    this.files.push({ name, rows, bytes: bytes.byteLength, unit: this.unit });
+  }
+
+  commit(mode: CommitMode): Promise<Manifest> {
+    return this.lake.commit(this.table, this.partition, this.unit, this.files, mode);
+  }
+}
+
+export class Lake {
+  constructor(readonly container: ContainerClient) {}
+
+  writer(table: LakeTable, partition: PartitionValues, unit: string): PartitionWriter {
+    return new PartitionWriter(this, table, partition, unit);
+  }
+
+  /** Writes `rows` as one unit of work and commits it. */
+  async writePartition(table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[], mode: CommitMode = 'replace'): Promise<Manifest> {
+    const writer = this.writer(table, partition, unit);
+    await writer.write(rows);
+    return writer.commit(mode);
+  }
+
+  /**
+   * Publishes `files` for `unit`: `replace` makes them the whole partition; `append` keeps other
+   * units' files and swaps this unit's previous files for the new ones. Concurrent committers
+   * are serialised by the manifest's ETag.
+   */
+  async commit(table: LakeTable, partition: PartitionValues, unit: string, files: readonly ManifestFile[], mode: CommitMode): Promise<Manifest> {
+    const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
+    const blob = this.container.getBlockBlobClient(`${prefix}/${MANIFEST}`);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.readManifestWithTag(prefix);
+      const kept = mode === 'append' && current ? current.manifest.files.filter((f) => f.unit !== unit) : [];
+      const manifest: Manifest = { table: tablePath(table), partition, committedAt: new Date().toISOString(), files: [...kept, ...files] };
+      const body = JSON.stringify(manifest);
+      try {
+        await blob.upload(body, Buffer.byteLength(body), {
+          conditions: current ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
+      } catch (error) {
+        if (isConflict(error) && attempt < 20) continue;
+        throw error;
+      }
+      await this.deleteUnreferenced(prefix, unit, manifest, current?.manifest);
+      return manifest;
+    }
+  }
+
+  /** Removes files the new manifest dropped, and leftovers of this unit's crashed attempts. */
+  private async deleteUnreferenced(prefix: string, unit: string, manifest: Manifest, previous: Manifest | undefined): Promise<void> {
+    const live = new Set(manifest.files.map((f) => f.name));
+    const doomed = new Set((previous?.files ?? []).filter((f) => !live.has(f.name)).map((f) => f.name));
+    for await (const blob of this.container.listBlobsFlat({ prefix: `${prefix}/${safeUnit(unit)}-` })) {
+      const name = blob.name.slice(prefix.length + 1);
+      if (!live.has(name)) doomed.add(name);
+    }
+    await Promise.all([...doomed].map((name) => this.container.getBlobClient(`${prefix}/${name}`).deleteIfExists()));
+  }
+
+  async readManifest(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<Manifest | undefined> {
+    return (await this.readManifestWithTag(`${tablePath(table)}/${partitionPath(partition)}`))?.manifest;
+  }
+
+  private async readManifestWithTag(prefix: string): Promise<{ manifest: Manifest; etag: string } | undefined> {
+    try {
+      const response = await this.container.getBlobClient(`${prefix}/${MANIFEST}`).download();
+      const text = await streamToString(response.readableStreamBody);
+      return { manifest: JSON.parse(text) as Manifest, etag: response.etag ?? '' };
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Committed partitions of a table (from manifests only, never from data files). */
+  async listPartitions(table: Pick<LakeTable, 'zone' | 'name'>): Promise<PartitionValues[]> {
+    const root = `${tablePath(table)}/`;
+    const partitions: PartitionValues[] = [];
+    for await (const blob of this.container.listBlobsFlat({ prefix: root })) {
+      if (blob.name.endsWith(`/${MANIFEST}`)) {
+        partitions.push(parsePartitionPath(blob.name.slice(root.length, -MANIFEST.length - 1)));
+      }
+    }
+    return partitions;
+  }
+
+  /** Committed files of a partition, as blob paths inside the container. */
+  async partitionFiles(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<ManifestFile[]> {
+    const manifest = await this.readManifest(table, partition);
+    return manifest ? [...manifest.files] : [];
+  }
+
+  async readFile(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, file: string): Promise<Uint8Array> {
+    const path = `${tablePath(table)}/${partitionPath(partition)}/${file}`;
+    return this.container.getBlobClient(path).downloadToBuffer();
+  }
+
+  /** Streams the committed rows of a partition, one file at a time (memory bounded by a file). */
+  async *readPartition(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): AsyncGenerator<Row[]> {
+    for (const file of await this.partitionFiles(table, partition)) {
+      yield parquetToRows(await this.readFile(table, partition, file.name));
+    }
+  }
+
+  async countRows(table: Pick<LakeTable, 'zone' | 'name'>): Promise<{ partitions: number; files: number; rows: number }> {
+    let files = 0;
+    let rows = 0;
+    const partitions = await this.listPartitions(table);
+    for (const partition of partitions) {
+      const listed = await this.partitionFiles(table, partition);
+      files += listed.length;
+      rows += listed.reduce((sum, f) => sum + f.rows, 0);
+    }
+    return { partitions: partitions.length, files, rows };
+  }
+}
+
+function isConflict(error: unknown): boolean {
+  return error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409);
+}
+
+async function streamToString(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+  if (!stream) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
