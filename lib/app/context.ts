@@ -1,0 +1,55 @@
+import { loadConfig, type Config } from '../config/config.js';
+import { Lake } from '../lake/lake.js';
+import { CONTAINERS, TABLES } from '../platform/resources.js';
+import { credentialFor, storageFromAccount, storageFromConnectionString, type Storage } from '../platform/storage.js';
+import { openSource } from '../sources/index.js';
+import type { LimsSource } from '../sources/source.js';
+import { RunLedger } from '../state/runs.js';
+import { WatermarkStore } from '../state/watermarks.js';
+
+/** Everything a function handler needs, built once per process (per Functions instance). */
+export interface AppContext {
+  readonly config: Config;
+  readonly storage: Storage;
+  readonly lake: Lake;
+  readonly watermarks: WatermarkStore;
+  readonly ledger: RunLedger;
+  /** The LIMS source, opened on first use and reused (one SQL pool per instance). */
+  source(): LimsSource;
+  close(): Promise<void>;
+}
+
+export function createAppContext(config: Config, storage: Storage, localDataDir?: string): AppContext {
+  let source: LimsSource | undefined;
+  return {
+    config,
+    storage,
+    lake: new Lake(storage.container(CONTAINERS.lake)),
+    watermarks: new WatermarkStore(storage.table(TABLES.watermarks)),
+    ledger: new RunLedger(storage.table(TABLES.runs)),
+    source: () => (source ??= openSource(config, localDataDir)),
+    close: async () => {
+      await source?.close();
+      source = undefined;
+    },
+  };
+}
+
+/** Storage named by configuration: a managed-identity account in Azure, else a connection string. */
+export function configuredStorage(config: Config): Storage | undefined {
+  if (config.LAKE_STORAGE_ACCOUNT) return storageFromAccount(config.LAKE_STORAGE_ACCOUNT, credentialFor(config));
+  if (config.LAKE_STORAGE_CONNECTION_STRING) return storageFromConnectionString(config.LAKE_STORAGE_CONNECTION_STRING);
+  return undefined;
+}
+
+let shared: AppContext | undefined;
+
+/** The Azure Functions instance's context, from app settings; storage must be configured there. */
+export function hostedAppContext(): AppContext {
+  if (shared) return shared;
+  const config = loadConfig();
+  const storage = configuredStorage(config);
+  if (!storage) throw new Error('Setting LAKE_STORAGE_ACCOUNT is required in Azure (the embedded Azurite is for the CLI only).');
+  shared = createAppContext(config, storage);
+  return shared;
+}

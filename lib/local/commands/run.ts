@@ -1,0 +1,83 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { writeSimulatedLims, type SimulationOptions } from '../../simulate/index.js';
+import { bronzeTable } from '../../pipeline/bronze.js';
+import { LIMS_TABLE_NAMES, type LimsTableName } from '../../sources/schema.js';
+import type { Config } from '../../config/config.js';
+import type { Command } from '../command.js';
+import { progress } from '../progress.js';
+import { formatTable, withPlatform } from '../session.js';
+import { ingestWithProgress } from './ingest.js';
+import { SIMULATION_FLAGS, SIMULATION_USAGE, simulationOptions } from './simulationFlags.js';
+
+export interface RunSummary {
+  readonly source: string;
+  readonly simulation?: SimulationOptions;
+  readonly tables: Record<LimsTableName, { simulated: number | null; ingestedThisRun: number; inBronze: number }>;
+  readonly seconds: number;
+}
+
+/**
+ * A lab simulated with other options is another lab: the embedded storage from the previous lab
+ * is cleared so that watermarks and bronze describe the lab now simulated.
+ */
+function resetEmbeddedStorageIfLabChanged(config: Config, limsDir: string, options: SimulationOptions, log: (line: string) => void): void {
+  const meta = path.join(limsDir, 'meta.json');
+  if (!existsSync(meta) || config.LAKE_STORAGE_ACCOUNT || config.LAKE_STORAGE_CONNECTION_STRING) return;
+  const stored = (JSON.parse(readFileSync(meta, 'utf8')) as { options?: SimulationOptions }).options;
+  if (JSON.stringify(stored) === JSON.stringify(options)) return;
+  log('Simulation options changed: starting from empty embedded storage.');
+  rmSync(path.join(config.LOCAL_DATA_DIR, 'azurite'), { recursive: true, force: true });
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Run every stage end to end on the embedded default (what `npm start` does)',
+  usage: `lims-mlops run [options]
+
+Simulates a lab (when LIMS_SOURCE=simulator), ingests it to bronze and prints a summary.
+Running it again ingests only what changed (nothing, for an unchanged simulated lab).
+
+${SIMULATION_USAGE}
+  --json                      print the summary as JSON`,
+  options: { ...SIMULATION_FLAGS, json: { type: 'boolean' } },
+  prepare(values, _positionals, config) {
+    const options = simulationOptions('run', values);
+    const simulated = config.LIMS_SOURCE === 'simulator';
+    const limsDir = path.join(config.LOCAL_DATA_DIR, 'lims');
+    return async () => {
+      const started = Date.now();
+      let simulatedRows: Record<LimsTableName, number> | undefined;
+      if (simulated) {
+        resetEmbeddedStorageIfLabChanged(config, limsDir, options, console.error);
+        const bar = progress('simulate', options.days);
+        const result = await writeSimulatedLims(options, limsDir, (days, _total, rows) => bar.update(days, `${rows.toLocaleString('en-US')} rows`));
+        simulatedRows = result.rows;
+        bar.finish(`${options.devices} devices x ${options.days} days`);
+      }
+      const summary = await withPlatform(config, { out: console.log, err: console.error }, async ({ ctx }) => {
+        const ingested = await ingestWithProgress(ctx, LIMS_TABLE_NAMES);
+        const tables = {} as RunSummary['tables'];
+        for (const table of LIMS_TABLE_NAMES) {
+          const inBronze = (await ctx.lake.countRows(bronzeTable(table))).rows;
+          tables[table] = { simulated: simulatedRows?.[table] ?? null, ingestedThisRun: ingested.find((r) => r.table === table)?.rowsWritten ?? 0, inBronze };
+        }
+        return { source: ctx.source().kind, ...(simulated ? { simulation: options } : {}), tables, seconds: (Date.now() - started) / 1000 } satisfies RunSummary;
+      });
+      if (values.json) console.log(JSON.stringify(summary, null, 2));
+      else printSummary(summary);
+      return 0;
+    };
+  },
+};
+
+function printSummary(summary: RunSummary): void {
+  console.log('\nBronze ingestion');
+  console.log(
+    formatTable(
+      ['table', 'rows in source', 'ingested this run', 'rows in bronze'],
+      LIMS_TABLE_NAMES.map((t) => [t, summary.tables[t].simulated ?? '-', summary.tables[t].ingestedThisRun, summary.tables[t].inBronze]),
+    ),
+  );
+  console.log(`\nDone in ${summary.seconds.toFixed(1)} s. Next: \`lims-mlops status\`, or \`lims-mlops serve\` and open /api/health.`);
+}

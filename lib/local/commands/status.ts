@@ -1,0 +1,66 @@
+import type { AppContext } from '../../app/context.js';
+import { bronzeTable } from '../../pipeline/bronze.js';
+import { TABLES } from '../../platform/resources.js';
+import { LIMS_TABLE_NAMES } from '../../sources/schema.js';
+import type { RunRecord } from '../../state/runs.js';
+import { integerOption } from '../args.js';
+import type { Command } from '../command.js';
+import { formatTable, withPlatform } from '../session.js';
+
+export interface StatusReport {
+  readonly watermarks: Record<string, { modifiedAt: string | null; key: string | null; updatedAt: string | null }>;
+  readonly bronze: Record<string, { partitions: number; files: number; rows: number }>;
+  readonly recentRuns: readonly RunRecord[];
+  readonly parkedMessages: number;
+}
+
+export async function collectStatus(ctx: AppContext, runs = 10): Promise<StatusReport> {
+  const states = await ctx.watermarks.all();
+  const watermarks: StatusReport['watermarks'] = {};
+  const bronze: StatusReport['bronze'] = {};
+  for (const table of LIMS_TABLE_NAMES) {
+    const mark = states[table]?.watermark;
+    watermarks[table] = { modifiedAt: mark ? new Date(mark.modifiedAt).toISOString() : null, key: mark?.key ?? null, updatedAt: states[table]?.updatedAt ?? null };
+    bronze[table] = await ctx.lake.countRows(bronzeTable(table));
+  }
+  let parkedMessages = 0;
+  for await (const _entity of ctx.storage.table(TABLES.parked).listEntities()) parkedMessages++;
+  return { watermarks, bronze, recentRuns: await ctx.ledger.recent(runs), parkedMessages };
+}
+
+export function printStatus(report: StatusReport): void {
+  console.log('Bronze tables');
+  console.log(
+    formatTable(
+      ['table', 'partitions', 'files', 'rows', 'watermark (modified_at)', 'key'],
+      LIMS_TABLE_NAMES.map((t) => [t, report.bronze[t]!.partitions, report.bronze[t]!.files, report.bronze[t]!.rows, report.watermarks[t]!.modifiedAt ?? '-', report.watermarks[t]!.key ?? '-']),
+    ),
+  );
+  console.log('\nRecent runs');
+  console.log(
+    report.recentRuns.length === 0
+      ? '(none yet)'
+      : formatTable(
+          ['started', 'stage', 'unit', 'status', 'rows in', 'rows out', 'error'],
+          report.recentRuns.map((r) => [r.startedAt, r.stage, r.unit, r.status, r.rowsIn, r.rowsOut, r.error ?? '']),
+        ),
+  );
+  console.log(`\nParked messages: ${report.parkedMessages}`);
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'Show watermarks, lake partitions, recent runs and parked messages',
+  usage: `lims-mlops status [--json] [--runs N]`,
+  options: { json: { type: 'boolean' }, runs: { type: 'string' } },
+  prepare(values, _positionals, config) {
+    const runs = integerOption('status', 'runs', values.runs as string | undefined, 10, 1, 1000);
+    return () =>
+      withPlatform(config, { out: console.log, err: console.error }, async ({ ctx }) => {
+        const report = await collectStatus(ctx, runs);
+        if (values.json) console.log(JSON.stringify(report, null, 2));
+        else printStatus(report);
+        return 0;
+      });
+  },
+};
