@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
-import { configuredStorage } from '../app/context.js';
 import { loadConfig } from '../config/config.js';
 import { TABLES } from '../platform/resources.js';
+import { credentialFor, storageFromAccount, storageFromConnectionString } from '../platform/storage.js';
 import { ParkedMessageLog, type ParkedMessage } from './parkedMessages.js';
 import { asError, parkReason } from './workQueue.js';
 
@@ -61,10 +61,16 @@ function messageId(context: InvocationContext): string {
 
 let hosted: ParkedMessageLog | undefined;
 
+/** The configured account's table (as lib/app/context.ts picks it; not imported, to keep lib/queue below lib/app). */
 function hostedParkedLog(): ParkedMessageLog {
   if (hosted) return hosted;
-  const storage = configuredStorage(loadConfig());
-  if (!storage) throw new Error('no storage is configured (LAKE_STORAGE_ACCOUNT or LAKE_STORAGE_CONNECTION_STRING)');
+  const config = loadConfig();
+  if (!config.LAKE_STORAGE_ACCOUNT && !config.LAKE_STORAGE_CONNECTION_STRING) {
+    throw new Error('no storage account is configured (LAKE_STORAGE_ACCOUNT or LAKE_STORAGE_CONNECTION_STRING)');
+  }
+  const storage = config.LAKE_STORAGE_ACCOUNT
+    ? storageFromAccount(config.LAKE_STORAGE_ACCOUNT, credentialFor(config))
+    : storageFromConnectionString(config.LAKE_STORAGE_CONNECTION_STRING);
   hosted = new ParkedMessageLog(storage.table(TABLES.parked));
   return hosted;
 }

@@ -6,7 +6,7 @@ import { TABLES, poisonQueueName } from '../platform/resources.js';
 import type { Storage } from '../platform/storage.js';
 import { ParkedMessageLog } from './parkedMessages.js';
 import { StorageWorkQueue, decodeQueueBody, encodeQueueBody } from './storageQueue.js';
-import { drainQueue, type Backoff, type WorkMessage } from './workQueue.js';
+import { drainQueue, type Backoff, type WorkMessage, type WorkQueue } from './workQueue.js';
 
 interface Task {
   readonly partition: string;
@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 /** A fresh queue per test, and a plain client on it to look at (or write) the raw text. */
-async function freshQueue(backoff: Backoff = NO_BACKOFF): Promise<{ queue: StorageWorkQueue<Task>; raw: QueueClient }> {
+async function freshQueue(backoff: Backoff = NO_BACKOFF): Promise<{ queue: WorkQueue<Task>; raw: QueueClient }> {
   const name = `work-${++queueCount}`;
   const raw = storage.queues.getQueueClient(name);
   await raw.create();
