@@ -25,23 +25,27 @@ describe('buildPageQuery', () => {
       { name: 'afterModified', type: 'datetime2', value: new Date(modifiedAt) },
       { name: 'afterKey', type: 'nvarchar', value: 'DEV-0042' },
     ]);
-    expect(query.text).toContain(
-      '[modified_at] >= @afterModified AND ([modified_at] >= DATEADD(millisecond, 1, @afterModified) OR [device_id] > @afterKey)',
-    );
+    const [e, a] = [`DATEDIFF_BIG(millisecond, '19700101', [modified_at])`, `DATEDIFF_BIG(millisecond, '19700101', @afterModified)`];
+    expect(query.text).toContain(`[modified_at] >= DATEADD(millisecond, -1, @afterModified) AND (${e} > ${a} OR (${e} = ${a} AND [device_id] > @afterKey))`);
   });
 
   it('bounds the page by until, inclusive at millisecond precision', () => {
     const until = Date.UTC(2026, 2, 2);
     const query = buildPageQuery('devices', defaultMapping(), { modifiedAt, key: 'DEV-0042' }, 10, until);
     expect(query.parameters.at(-1)).toEqual({ name: 'until', type: 'datetime2', value: new Date(until) });
-    expect(query.text).toContain('[modified_at] < DATEADD(millisecond, 1, @until)');
+    expect(query.text).toContain(
+      `[modified_at] < DATEADD(millisecond, 2, @until) AND DATEDIFF_BIG(millisecond, '19700101', [modified_at]) <= DATEDIFF_BIG(millisecond, '19700101', @until)`,
+    );
     const first = buildPageQuery('devices', defaultMapping(), null, 10, until);
     expect(first.parameters.map((p) => p.name)).toEqual(['limit', 'until']);
   });
 
   it('applies the same conditions to the inner page that bounds the sort', () => {
     const query = buildPageQuery('devices', defaultMapping(), { modifiedAt, key: 'D' }, 10, modifiedAt + 1);
-    const conditions = '[modified_at] >= @afterModified AND ([modified_at] >= DATEADD(millisecond, 1, @afterModified) OR [device_id] > @afterKey) AND [modified_at] < DATEADD(millisecond, 1, @until)';
+    const outer = query.text.slice(query.text.indexOf('\nWHERE ') + 7, query.text.indexOf('\n  AND [modified_at] < DATEADD(millisecond, 2, (SELECT'));
+    const conditions = outer.split('\n  AND ').join(' AND ');
+    expect(conditions).toContain('@afterKey');
+    expect(conditions).toContain('@until');
     expect(query.text).toContain(`SELECT TOP (@limit) [modified_at] AS [m] FROM [dbo].[devices] WHERE ${conditions} ORDER BY [modified_at]`);
     expect(query.text).toContain('[modified_at] < DATEADD(millisecond, 2, (SELECT MAX([m]) FROM (');
   });
@@ -53,7 +57,7 @@ describe('buildPageQuery', () => {
     expect(query.text).toContain('[DOB] AS [date_of_birth]');
     expect(query.text).toContain('[sex] AS [sex]');
     expect(query.text).toContain(`CAST(DATEDIFF_BIG(millisecond, '19700101', [LastModifiedUtc]) AS float) AS [modified_at]`);
-    expect(query.text).toContain('[LastModifiedUtc] >= @afterModified');
+    expect(query.text).toContain('[LastModifiedUtc] >= DATEADD(millisecond, -1, @afterModified)');
     expect(query.text).toContain('[ResultID] > @afterKey');
     expect(query.text).toContain(`ORDER BY DATEDIFF_BIG(millisecond, '19700101', [LastModifiedUtc]), [ResultID]`);
     for (const column of LIMS_TABLES.lab_results.columns) expect(query.text).toContain(` AS [${column.name}]`);

@@ -16,25 +16,24 @@ export interface PageQuery {
   readonly parameters: readonly SqlParameter[];
 }
 
-/** Epoch milliseconds (floored) of a date/time column: the ordering and watermark domain. */
-function epochMs(column: string): string {
-  return `DATEDIFF_BIG(millisecond, '19700101', ${column})`;
+/** Epoch milliseconds of a date/time expression: the ordering and watermark domain. */
+function epochMs(expression: string): string {
+  return `DATEDIFF_BIG(millisecond, '19700101', ${expression})`;
 }
 
 /**
  * Keyset page: rows after `after` in (modified_at, key) order, with modified_at <= `until`.
  *
  * Watermarks hold milliseconds, but LIMS columns are often datetime2(7) (sub-millisecond) or
- * datetime (1/300 s). Comparing raw values against a millisecond watermark re-reads or skips
- * rows, so the query works on the floored millisecond: SQL Server computes it for the ORDER BY
- * and for the returned modified_at, and the WHERE expresses the same conditions as ranges on the
- * raw column, so an index on (modified_at, key) is seeked:
- *   floor(m) > A        <=> m >= A + 1 ms
- *   floor(m) = A, k > K <=> m >= A AND k > K
- *   floor(m) <= U       <=> m <  U + 1 ms
- * The ORDER BY on an expression needs a sort; the inner TOP (in index order) bounds what is
- * sorted to about one page. Every page row has floor(m) <= floor(M), M the largest raw value of
- * that inner page; 2 ms rather than 1 survives datetime rounding DATEADD to 1/300 s.
+ * datetime (1/300 s), and the driver truncates one and rounds the other. Comparing raw values
+ * with a millisecond watermark then re-reads or skips rows. So the page is defined on one
+ * expression, E = the column's epoch milliseconds computed by SQL Server: it is the returned
+ * modified_at, the ORDER BY and the exact filter. Ranges on the raw column, widened by a
+ * millisecond or two to absorb rounding, only let an index on (modified_at, key) be seeked.
+ *
+ * Sorting on E cannot use the index order, so the sort is bounded: the inner TOP reads one page
+ * in index order, and no page row can lie more than a millisecond past its largest raw value M
+ * (E only rounds). 2 ms rather than 1 survives DATEADD rounding datetime to 1/300 s.
  */
 export function buildPageQuery(
   table: LimsTableName,
@@ -52,11 +51,12 @@ export function buildPageQuery(
   const parameters: SqlParameter[] = [{ name: 'limit', type: 'int', value: limit }];
   const conditions: string[] = [];
   if (after) {
-    conditions.push(`${modified} >= @afterModified AND (${modified} >= DATEADD(millisecond, 1, @afterModified) OR ${key} > @afterKey)`);
+    const [e, a] = [epochMs(modified), epochMs('@afterModified')];
+    conditions.push(`${modified} >= DATEADD(millisecond, -1, @afterModified)`, `(${e} > ${a} OR (${e} = ${a} AND ${key} > @afterKey))`);
     parameters.push({ name: 'afterModified', type: 'datetime2', value: utcDate(after.modifiedAt) }, { name: 'afterKey', type: 'nvarchar', value: after.key });
   }
   if (until !== undefined) {
-    conditions.push(`${modified} < DATEADD(millisecond, 1, @until)`);
+    conditions.push(`${modified} < DATEADD(millisecond, 2, @until)`, `${epochMs(modified)} <= ${epochMs('@until')}`);
     parameters.push({ name: 'until', type: 'datetime2', value: utcDate(until) });
   }
   const filter = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
