@@ -1,7 +1,7 @@
 import { loadConfig, type Config } from '../config/config.js';
 import { Lake } from '../lake/lake.js';
 import { CONTAINERS, TABLES } from '../platform/resources.js';
-import { credentialFor, storageFromAccount, storageFromConnectionString, type Storage } from '../platform/storage.js';
+import { configuredStorage, type Storage } from '../platform/storage.js';
 import { openSource } from '../sources/index.js';
 import type { LimsSource } from '../sources/source.js';
 import { RunLedger } from '../state/runs.js';
@@ -33,13 +33,6 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
       source = undefined;
     },
   };
-}
-
-/** Storage named by configuration: a managed-identity account in Azure, else a connection string. */
-export function configuredStorage(config: Config): Storage | undefined {
-  if (config.LAKE_STORAGE_ACCOUNT) return storageFromAccount(config.LAKE_STORAGE_ACCOUNT, credentialFor(config));
-  if (config.LAKE_STORAGE_CONNECTION_STRING) return storageFromConnectionString(config.LAKE_STORAGE_CONNECTION_STRING);
-  return undefined;
 }
 
 let shared: AppContext | undefined;

@@ -161,7 +161,13 @@ function startQueuePollers(ctx: AppContext, intervalMs: number, log: (line: stri
     const queue = openWorkQueue<unknown>(declaration.trigger.queue, ctx.config, ctx.storage);
     while (!stopped) {
       try {
-        await drainQueue(queue, (body) => declaration.handler(body, ctx), { maxAttempts: ctx.config.QUEUE_MAX_ATTEMPTS });
+        // The poll loop itself comes back for retries, so the drain does not wait for them;
+        // a generous visibility timeout keeps a long unit of work from being delivered twice.
+        await drainQueue(queue, (body) => declaration.handler(body, ctx), {
+          maxAttempts: ctx.config.QUEUE_MAX_ATTEMPTS,
+          visibilityTimeoutSeconds: 600,
+          waitForRetriesWithinSeconds: 0,
+        });
       } catch (error) {
         log(`queue ${declaration.trigger.queue}: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { configuredStorage, createAppContext, type AppContext } from '../app/context.js';
+import { createAppContext, type AppContext } from '../app/context.js';
 import type { Config } from '../config/config.js';
 import { startAzurite, type EmbeddedAzurite } from '../platform/azurite.js';
-import { ensureStorageResources, storageFromConnectionString } from '../platform/storage.js';
+import { configuredStorage, ensureStorageResources, storageFromConnectionString } from '../platform/storage.js';
 
 export interface LocalPlatform {
   readonly ctx: AppContext;

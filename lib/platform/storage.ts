@@ -49,3 +49,10 @@ export async function ensureStorageResources(storage: Storage): Promise<void> {
   const queueNames = Object.values(QUEUES).flatMap((name) => [name, poisonQueueName(name)]);
   await Promise.all(queueNames.map((name) => storage.queues.getQueueClient(name).createIfNotExists()));
 }
+
+/** Storage named by configuration: a managed-identity account in Azure, else a connection string. */
+export function configuredStorage(config: Pick<Config, 'LAKE_STORAGE_ACCOUNT' | 'LAKE_STORAGE_CONNECTION_STRING' | 'AZURE_CLIENT_ID'>): Storage | undefined {
+  if (config.LAKE_STORAGE_ACCOUNT) return storageFromAccount(config.LAKE_STORAGE_ACCOUNT, credentialFor(config));
+  if (config.LAKE_STORAGE_CONNECTION_STRING) return storageFromConnectionString(config.LAKE_STORAGE_CONNECTION_STRING);
+  return undefined;
+}

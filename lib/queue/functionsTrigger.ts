@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { loadConfig } from '../config/config.js';
 import { TABLES } from '../platform/resources.js';
-import { credentialFor, storageFromAccount, storageFromConnectionString } from '../platform/storage.js';
+import { configuredStorage } from '../platform/storage.js';
 import { ParkedMessageLog, type ParkedMessage } from './parkedMessages.js';
 import { asError, parkReason } from './workQueue.js';
 
@@ -61,16 +61,11 @@ function messageId(context: InvocationContext): string {
 
 let hosted: ParkedMessageLog | undefined;
 
-/** The configured account's table (as lib/app/context.ts picks it; not imported, to keep lib/queue below lib/app). */
+/** The configured account's parked-messages table. */
 function hostedParkedLog(): ParkedMessageLog {
   if (hosted) return hosted;
-  const config = loadConfig();
-  if (!config.LAKE_STORAGE_ACCOUNT && !config.LAKE_STORAGE_CONNECTION_STRING) {
-    throw new Error('no storage account is configured (LAKE_STORAGE_ACCOUNT or LAKE_STORAGE_CONNECTION_STRING)');
-  }
-  const storage = config.LAKE_STORAGE_ACCOUNT
-    ? storageFromAccount(config.LAKE_STORAGE_ACCOUNT, credentialFor(config))
-    : storageFromConnectionString(config.LAKE_STORAGE_CONNECTION_STRING);
+  const storage = configuredStorage(loadConfig());
+  if (!storage) throw new Error('no storage account is configured (LAKE_STORAGE_ACCOUNT or LAKE_STORAGE_CONNECTION_STRING)');
   hosted = new ParkedMessageLog(storage.table(TABLES.parked));
   return hosted;
 }
