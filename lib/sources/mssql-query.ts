@@ -44,12 +44,27 @@ export function buildPageQuery(
 ): PageQuery {
   if (!Number.isInteger(limit) || limit < 1 || limit > 2_147_483_647) throw new RangeError(`page limit must be a positive int32, got ${limit}`);
   const spec = LIMS_TABLES[table];
-  const physical = mapping[table];
-  const from = quoteTable(physical.table);
-  const modified = quoteIdentifier(physicalColumn(physical.columns, spec.modifiedColumn));
-  const key = quoteIdentifier(physicalColumn(physical.columns, spec.key));
-  const parameters: SqlParameter[] = [{ name: 'limit', type: 'int', value: limit }];
+  const { table: physicalTable, columns } = mapping[table];
+  const from = quoteTable(physicalTable);
+  const modified = quoteIdentifier(physicalColumn(columns, spec.modifiedColumn));
+  const key = quoteIdentifier(physicalColumn(columns, spec.key));
+  const { conditions, parameters } = windowConditions(modified, key, after, until);
+  const filter = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+  const head = `SELECT TOP (@limit) ${modified} AS [m] FROM ${from}${filter} ORDER BY ${modified}`;
+  const bound = `${modified} < DATEADD(millisecond, 2, (SELECT MAX([m]) FROM (${head}) AS [head]))`;
+  const text = [
+    `SELECT TOP (@limit) ${selectList(spec, columns).join(', ')}`,
+    `FROM ${from}`,
+    `WHERE ${[...conditions, bound].join('\n  AND ')}`,
+    `ORDER BY ${epochMs(modified)}, ${key}`,
+  ].join('\n');
+  return { text, parameters: [{ name: 'limit', type: 'int', value: limit }, ...parameters] };
+}
+
+/** Strictly after the watermark and up to `until`: a seekable raw range, then the exact test on E. */
+function windowConditions(modified: string, key: string, after: Watermark | null, until: number | undefined) {
   const conditions: string[] = [];
+  const parameters: SqlParameter[] = [];
   if (after) {
     const [e, a] = [epochMs(modified), epochMs('@afterModified')];
     conditions.push(`${modified} >= DATEADD(millisecond, -1, @afterModified)`, `(${e} > ${a} OR (${e} = ${a} AND ${key} > @afterKey))`);
@@ -59,21 +74,16 @@ export function buildPageQuery(
     conditions.push(`${modified} < DATEADD(millisecond, 2, @until)`, `${epochMs(modified)} <= ${epochMs('@until')}`);
     parameters.push({ name: 'until', type: 'datetime2', value: utcDate(until) });
   }
-  const filter = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-  const head = `SELECT TOP (@limit) ${modified} AS [m] FROM ${from}${filter} ORDER BY ${modified}`;
-  const bound = `${modified} < DATEADD(millisecond, 2, (SELECT MAX([m]) FROM (${head}) AS [head]))`;
-  const select = spec.columns.map((c) => {
-    const source = quoteIdentifier(physicalColumn(physical.columns, c.name));
+  return { conditions, parameters };
+}
+
+/** Physical columns under their logical names; modified_at as E, so rows carry the watermark's value. */
+function selectList(spec: TableSpec, columns: Readonly<Record<string, string>>): string[] {
+  return spec.columns.map((c) => {
+    const source = quoteIdentifier(physicalColumn(columns, c.name));
     const value = c.name === spec.modifiedColumn ? `CAST(${epochMs(source)} AS float)` : source;
     return `${value} AS ${quoteIdentifier(c.name)}`;
   });
-  const text = [
-    `SELECT TOP (@limit) ${select.join(', ')}`,
-    `FROM ${from}`,
-    `WHERE ${[...conditions, bound].join('\n  AND ')}`,
-    `ORDER BY ${epochMs(modified)}, ${key}`,
-  ].join('\n');
-  return { text, parameters };
 }
 
 function physicalColumn(columns: Readonly<Record<string, string>>, logical: string): string {
