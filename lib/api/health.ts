@@ -9,11 +9,22 @@ export interface HealthReport {
   readonly watermarks: Record<string, { readonly modifiedAt: string; readonly key: string; readonly updatedAt: string | null }>;
 }
 
+/** A health probe must answer quickly even when storage hangs or retries. */
+const STORAGE_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`storage did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** `GET /api/health`: version, storage reachability and the latest ingestion watermarks. */
 export async function health(ctx: AppContext): Promise<ApiResponse> {
   const started = performance.now();
   try {
-    const states = await ctx.watermarks.all();
+    const states = await withTimeout(ctx.watermarks.all(), STORAGE_TIMEOUT_MS);
     const watermarks: HealthReport['watermarks'] = {};
     for (const [table, state] of Object.entries(states)) {
       if (state.watermark) {

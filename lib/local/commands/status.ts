@@ -1,6 +1,7 @@
 import type { AppContext } from '../../app/context.js';
 import { bronzeTable } from '../../pipeline/bronze.js';
 import { TABLES } from '../../platform/resources.js';
+import { ParkedMessageLog, type ParkedMessage } from '../../queue/index.js';
 import { LIMS_TABLE_NAMES } from '../../sources/schema.js';
 import type { RunRecord } from '../../state/runs.js';
 import { integerOption } from '../args.js';
@@ -11,7 +12,7 @@ export interface StatusReport {
   readonly watermarks: Record<string, { modifiedAt: string | null; key: string | null; updatedAt: string | null }>;
   readonly bronze: Record<string, { partitions: number; files: number; rows: number }>;
   readonly recentRuns: readonly RunRecord[];
-  readonly parkedMessages: number;
+  readonly parkedMessages: readonly ParkedMessage[];
 }
 
 export async function collectStatus(ctx: AppContext, runs = 10): Promise<StatusReport> {
@@ -23,8 +24,7 @@ export async function collectStatus(ctx: AppContext, runs = 10): Promise<StatusR
     watermarks[table] = { modifiedAt: mark ? new Date(mark.modifiedAt).toISOString() : null, key: mark?.key ?? null, updatedAt: states[table]?.updatedAt ?? null };
     bronze[table] = await ctx.lake.countRows(bronzeTable(table));
   }
-  let parkedMessages = 0;
-  for await (const _entity of ctx.storage.table(TABLES.parked).listEntities()) parkedMessages++;
+  const parkedMessages = await new ParkedMessageLog(ctx.storage.table(TABLES.parked)).list();
   return { watermarks, bronze, recentRuns: await ctx.ledger.recent(runs), parkedMessages };
 }
 
@@ -45,7 +45,8 @@ export function printStatus(report: StatusReport): void {
           report.recentRuns.map((r) => [r.startedAt, r.stage, r.unit, r.status, r.rowsIn, r.rowsOut, r.error ?? '']),
         ),
   );
-  console.log(`\nParked messages: ${report.parkedMessages}`);
+  console.log(`\nParked messages: ${report.parkedMessages.length}`);
+  for (const parked of report.parkedMessages.slice(0, 20)) console.log(`  ${parked.parkedAt.toISOString()}  ${parked.queue}  ${parked.reason}`);
 }
 
 export const statusCommand: Command = {
