@@ -13,6 +13,12 @@ describe('parquet round trip', () => {
     expect(back).toEqual(rows);
   });
 
+  it('keeps non-ASCII text and empty strings exact', () => {
+    const columns = [{ name: 'patient_name', type: 'string' as const }];
+    const rows = [{ patient_name: 'José Müller' }, { patient_name: '' }, { patient_name: null }, { patient_name: '李小龙' }, { patient_name: 'Ada' }];
+    expect(parquetToRows(rowsToParquet(columns, rows))).toEqual(rows);
+  });
+
   it('stores dates as calendar days', () => {
     const columns = [{ name: 'date_of_birth', type: 'date' as const }];
     const rows = [{ date_of_birth: Date.UTC(1980, 4, 17) }, { date_of_birth: null }];
