@@ -86,10 +86,15 @@ export async function ingestTable(deps: BronzeDeps, table: LimsTableName, option
   let rowsWritten = 0;
   let pages = 0;
   try {
+    // The next page is read while this one is written, so source and lake work overlap.
+    let nextPage = prefetch(deps.source, table, cursor, options.pageSize);
     for (;;) {
-      const rows = await deps.source.readPage(table, cursor, options.pageSize);
+      const rows = await nextPage;
       if (rows.length === 0) break;
       rowsRead += rows.length;
+      cursor = positionOf(rows[rows.length - 1]!, spec);
+      const lastPage = rows.length < options.pageSize;
+      nextPage = lastPage ? Promise.resolve([]) : prefetch(deps.source, table, cursor, options.pageSize);
       const fresh = unseenRows(rows, spec, state);
       const unit = state.pending?.unit ?? `${table}-${run.runId}-${String(pages).padStart(5, '0')}`;
       if (fresh.length > 0) {
@@ -100,13 +105,12 @@ export async function ingestTable(deps: BronzeDeps, table: LimsTableName, option
         await writer.commit('append');
         rowsWritten += fresh.length;
       }
-      cursor = positionOf(rows[rows.length - 1]!, spec);
       state = advance(state, cursor, fresh, spec, overlapMs);
       await deps.watermarks.put(table, state);
       if (fresh.length > 0) await deps.onCommit?.({ table, partition, unit, rows: fresh.length });
       pages++;
       options.onProgress?.(table, rowsWritten);
-      if (rows.length < options.pageSize) break;
+      if (lastPage) break;
     }
     await run.succeed({ rowsIn: rowsRead, rowsOut: rowsWritten });
   } catch (error) {
@@ -114,6 +118,13 @@ export async function ingestTable(deps: BronzeDeps, table: LimsTableName, option
     throw error;
   }
   return { table, rowsRead, rowsWritten, pages };
+}
+
+/** A page read started now; its failure is observed where it is awaited, not as unhandled. */
+function prefetch(source: LimsSource, table: LimsTableName, after: Watermark | null, limit: number): Promise<Row[]> {
+  const page = source.readPage(table, after, limit);
+  page.catch(() => undefined);
+  return page;
 }
 
 function unseenRows(rows: readonly Row[], spec: TableSpec, state: IngestState): Row[] {
