@@ -701,7 +701,10 @@ class LabSimulation {
       const positive = row.result_text !== 'Positive';
       return { ...row, result_text: positive ? 'Positive' : 'Negative', abnormal_flag: positive ? 'A' : 'N', status: 'corrected', modified_at: correctedAt };
     }
-    const value = Math.round((row.result_value as number) * rng.uniform(0.75, 1.25) * test.scale) / test.scale;
+    const original = row.result_value as number;
+    const remeasured = Math.round(original * rng.uniform(0.75, 1.25) * test.scale) / test.scale;
+    // A correction changes the value: at least one step of the reported precision.
+    const value = remeasured !== original ? remeasured : original + 1 / test.scale;
     return {
       ...row,
       result_value: value,
