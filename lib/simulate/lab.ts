@@ -1,14 +1,20 @@
 import type { LimsTableName, Row } from '../sources/schema.js';
-import { TEST_CATALOGUE, UNKNOWN_TEST_CODES, localTest, siteIdOf, type LabTest, type LocalTest } from './catalogue.js';
+import { WEEKDAY_VOLUME, arrivalTime } from './calendar.js';
+import { TEST_CATALOGUE, localTest, type LabTest, type LocalTest } from './catalogue.js';
 import { buildFleet, type DeviceProfile } from './devices.js';
 import { dayOfYear, outbreakCurve, planOutbreaks, seasonalBump, seasonalPositivity, type OutbreakPlan } from './epidemiology.js';
 import {
   WEAR, errorShare, failureHazard, logRate, warningShare, wearBiasSd, wearGrowth, wearImprecision, wearSlowdown, wearThroughput,
 } from './health.js';
+import {
+  CALIBRATION_DUE_LOG, CALIBRATION_LOG, ERROR_LOGS, FAILURE_LOG, INFO_LOGS, PREVENTIVE_LOG, REPAIR_LOG, WARN_LOGS, type LogEntry,
+} from './logEntries.js';
+import { MESS_PROBABILITY, abnormalFlag, messUp, type MessTarget } from './mess.js';
 import { dayString, validateOptions, type SimulationOptions } from './options.js';
 import { buildPatientPools, type Patient } from './patients.js';
 import { Rng, weightedLookup } from './random.js';
 import { REGIONS } from './regions.js';
+import { buildSite, sitePatient, type Site } from './sites.js';
 import { GroundTruthRecorder, type DriftTruth, type MessCounts } from './truth.js';
 
 export interface SimulatedDay {
@@ -31,70 +37,17 @@ const EVENTS = 4;
 type Bucket = [Row[], Row[], Row[], Row[], Row[]];
 const emptyBucket = (): Bucket => [[], [], [], [], []];
 
-/** Volume by UTC weekday (Sunday first), averaging 1 over a week. */
-const WEEKDAY_VOLUME = [0.6, 1.15, 1.15, 1.15, 1.15, 1.1, 0.7];
-/** Relative sample arrivals per hour of the day: quiet nights, morning peak. */
-const HOURLY_ARRIVALS = [0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.8, 1.8, 2.6, 2.8, 2.6, 2.2, 1.6, 1.4, 1.5, 1.4, 1.2, 1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2];
 /** Wear, downtime and maintenance windows cost about this share of the nominal volume. */
 const VOLUME_COMPENSATION = 1.06;
 /** Share of tests in a sample beyond the first (a panel), for quantitative tests. */
 const SECOND_TEST = 0.45;
 const THIRD_TEST = 0.15;
 
-/** Per-result probabilities of each kind of mess (at most one per result). */
-const MESS = {
-  duplicate: 0.002,
-  late: 0.004,
-  correction: 0.003,
-  missingValue: 0.002,
-  implausible: 0.001,
-  unknownCode: 0.001,
-  missingPatientField: 0.0015,
-  invalidPostalCode: 0.001,
-} as const;
-type MessKind = keyof typeof MESS;
-const MESS_KINDS = Object.keys(MESS) as MessKind[];
-const MESS_TOTAL = Object.values(MESS).reduce((a, b) => a + b, 0);
-
-/** The kind of mess a draw below MESS_TOTAL selects. */
-function messKind(draw: number): MessKind {
-  let threshold = 0;
-  for (const kind of MESS_KINDS) {
-    threshold += MESS[kind];
-    if (draw < threshold) return kind;
-  }
-  return 'invalidPostalCode';
-}
 const DUPLICATE_LOG = 0.001;
 const MISSING_QC_VALUE = 0.001;
-const INVALID_POSTAL_CODES = ['0000', 'N/A', '1234A', '999999', 'UNKNOWN'];
-const MISSING_VALUE_TEXTS = ['Hemolyzed specimen', 'Quantity not sufficient', 'Clotted specimen'];
 
 /** Per device-day chance that a calibration drift starts on one analyte. */
 const DRIFT_PROBABILITY = 0.0015;
-
-interface LogEntry {
-  readonly code: string;
-  readonly message: string;
-}
-const entry = (code: string, message: string): LogEntry => ({ code, message });
-const INFO_LOGS = [
-  entry('I100', 'Run started'), entry('I110', 'Run completed'), entry('I200', 'QC run completed'), entry('I300', 'Reagent pack loaded'),
-  entry('I400', 'Sample rack processed'), entry('I500', 'Daily maintenance completed'), entry('I510', 'Auto-verification batch released'),
-];
-const WARN_LOGS = [
-  entry('W210', 'Reagent level low'), entry('W220', 'Incubator temperature deviation'), entry('W230', 'Clot detected in sample'),
-  entry('W250', 'Fluidics pressure fluctuation'), entry('W260', 'QC result outside 2SD'), entry('W270', 'Sample probe level sense retry'),
-];
-const ERROR_LOGS = [
-  entry('E310', 'Aspiration failure'), entry('E320', 'Photometer lamp intensity low'), entry('E330', 'Washer pump error'),
-  entry('E340', 'LIS communication timeout'), entry('E350', 'Sample probe crash detected'), entry('E360', 'Reaction temperature out of range'),
-];
-const CALIBRATION_DUE_LOG = entry('W240', 'Calibration overdue');
-const FAILURE_LOG = entry('E900', 'Instrument halted: hardware fault');
-const REPAIR_LOG = entry('I910', 'Service completed, instrument back online');
-const CALIBRATION_LOG = entry('I600', 'Calibration completed');
-const PREVENTIVE_LOG = entry('I700', 'Preventive maintenance completed');
 
 interface QcControl {
   readonly level: number;
@@ -106,13 +59,11 @@ interface QcControl {
   sd: number;
 }
 
-interface DeviceTest {
+interface DeviceTest extends MessTarget {
   readonly local: LocalTest;
   readonly catalogueIndex: number;
-  readonly qualitative: boolean;
   /** local value = canonical value * fromCanonical */
   readonly fromCanonical: number;
-  readonly scale: number;
   readonly unit: string | null;
   readonly cv: number;
   /** Share of the device's volume that is this test. */
@@ -127,7 +78,7 @@ interface DeviceState {
   readonly id: string;
   readonly site: Site;
   readonly tests: readonly DeviceTest[];
-  readonly testLookup: Uint8Array;
+  readonly testLookup: Uint16Array;
   readonly testByCatalogue: readonly (DeviceTest | undefined)[];
   wear: number;
   lastCalibrationDay: number;
@@ -138,42 +89,6 @@ interface DeviceState {
   downUntil: number;
   drift: { test: DeviceTest; truth: DriftTruth } | null;
 }
-
-interface Site {
-  readonly index: number;
-  readonly id: string;
-  /** Share of the site's patients living in each region. */
-  readonly regionShare: Float64Array;
-  readonly regionLookup: Uint8Array;
-}
-
-/** Regions a site serves: its home region (60%) and both neighbours (20% each). */
-function buildSite(index: number, sites: number): Site {
-  const regions = REGIONS.length;
-  const home = Math.floor((index * regions) / sites) % regions;
-  const regionShare = new Float64Array(regions);
-  regionShare[home] = 0.6;
-  regionShare[(home + 1) % regions]! += 0.2;
-  regionShare[(home + regions - 1) % regions]! += 0.2;
-  return { index, id: siteIdOf(index), regionShare, regionLookup: weightedLookup([...regionShare]) };
-}
-
-/** Maps a uniform draw (times the table size) to a minute of the day following HOURLY_ARRIVALS. */
-function arrivalMinuteTable(size: number): Uint16Array {
-  const weights = Array.from({ length: 1440 }, (_, minute) => HOURLY_ARRIVALS[Math.floor(minute / 60)] ?? 0);
-  const total = weights.reduce((a, b) => a + b, 0);
-  const table = new Uint16Array(size);
-  let minute = 0;
-  let cumulative = weights[0] ?? 0;
-  for (let slot = 0; slot < size; slot++) {
-    const position = ((slot + 0.5) / size) * total;
-    while (position > cumulative && minute < 1439) cumulative += weights[++minute] ?? 0;
-    table[slot] = minute;
-  }
-  return table;
-}
-const ARRIVAL_SLOTS = 4096;
-const ARRIVAL_MINUTE = arrivalMinuteTable(ARRIVAL_SLOTS);
 
 function byModifiedThenKey(key: string): (a: Row, b: Row) => number {
   return (a, b) => {
@@ -205,12 +120,14 @@ class LabSimulation {
   private readonly regionPositivityFactor: Float64Array;
   private readonly counts: MessCounts;
   private readonly pending = new Map<number, Bucket>();
+  /** What each site calls each test, shared by the site's devices. */
+  private readonly localTests = new Map<string, LocalTest>();
   private today: Bucket = emptyBucket();
   private dayStart = 0;
   private dayEnd = 0;
   private dayVolume = 1;
   private respiratoryVolume = 1;
-  private activeOutbreaks: { plan: OutbreakPlan; curve: number }[] = [];
+  private activeOutbreaks: { plan: OutbreakPlan; catalogueIndex: number; curve: number }[] = [];
   private sampleSeq = 0;
   private logSeq = 0;
   private qcSeq = 0;
@@ -273,7 +190,9 @@ class LabSimulation {
   }
 
   private deviceTest(test: LabTest, siteIndex: number, share: number, profile: DeviceProfile, rng: Rng): DeviceTest {
-    const local = localTest(test, siteIndex);
+    const localKey = `${siteIndex}|${test.key}`;
+    const local = this.localTests.get(localKey) ?? localTest(test, siteIndex);
+    this.localTests.set(localKey, local);
     const unit = local.unit;
     const levels = Math.min(profile.model.qcLevels, test.qcTargets.length);
     const controls = test.qcTargets.slice(0, levels).map((canonicalTarget, i): QcControl => ({
@@ -283,6 +202,8 @@ class LabSimulation {
       local,
       catalogueIndex: TEST_CATALOGUE.indexOf(test),
       qualitative: unit === null,
+      referenceLow: local.referenceLow,
+      referenceHigh: local.referenceHigh,
       fromCanonical: unit ? 1 / unit.toCanonical : 1,
       scale: 10 ** (unit?.decimals ?? 0),
       unit: unit?.unit ?? null,
@@ -354,7 +275,9 @@ class LabSimulation {
       const base = seasonalPositivity(test.seasonality, doy);
       for (let r = 0; r < regions; r++) this.positivity[t * regions + r] = Math.min(0.9, base * this.regionPositivityFactor[t * regions + r]!);
     });
-    this.activeOutbreaks = this.outbreaks.map((plan) => ({ plan, curve: outbreakCurve(plan, day) })).filter((o) => o.curve > 0);
+    this.activeOutbreaks = this.outbreaks
+      .map((plan) => ({ plan, catalogueIndex: TEST_CATALOGUE.indexOf(plan.test), curve: outbreakCurve(plan, day) }))
+      .filter((o) => o.curve > 0);
   }
 
   private finishDay(day: number): SimulatedDay {
@@ -368,9 +291,9 @@ class LabSimulation {
   }
 
   private simulateDevice(device: DeviceState, day: number): void {
-    let from = Math.max(this.dayStart, device.downUntil);
+    if (device.downUntil >= this.dayEnd) return;
+    const from = this.scheduledMaintenance(device, day, Math.max(this.dayStart, device.downUntil));
     if (from >= this.dayEnd) return;
-    from = this.scheduledMaintenance(device, day, from);
     if (device.drift === null && this.rng.chance(DRIFT_PROBABILITY)) this.startDrift(device, day);
     let until = this.dayEnd;
     if (this.rng.chance(failureHazard(device.wear))) {
@@ -381,7 +304,7 @@ class LabSimulation {
     const calibrationOverdue = day - device.lastCalibrationDay > model.calibrationIntervalDays;
     const maintenanceOverdue = day - device.lastPreventiveDay > model.maintenanceIntervalDays;
     if (until > from) {
-      this.runQc(device, from, until);
+      this.runQc(device, day, from, until);
       this.runSamples(device, from, until);
       this.writeLogs(device, from, until, calibrationOverdue);
     }
@@ -471,12 +394,11 @@ class LabSimulation {
   // ---- QC -----------------------------------------------------------------------------------
 
   /** Each control level of each test once a day: at 06:00-07:00, or as soon as the device is back. */
-  private runQc(device: DeviceState, from: number, until: number): void {
+  private runQc(device: DeviceState, day: number, from: number, until: number): void {
     const rng = this.rng;
     const start = Math.max(this.dayStart + 6 * HOUR_MS + Math.floor(rng.next() * HOUR_MS), from + Math.floor(rng.uniform(5, 30) * MINUTE_MS));
     const bias = wearBiasSd(device.wear, device.profile.biasDirection);
     const imprecision = wearImprecision(device.wear);
-    const day = Math.floor((this.dayStart - this.startMs) / DAY_MS);
     let offset = 0;
     for (const test of device.tests) {
       const shift = test.qualitative ? 0 : test.shiftSd + bias;
@@ -529,7 +451,7 @@ class LabSimulation {
     const lookup = device.testLookup;
     let produced = 0;
     while (produced < target) {
-      const receivedAt = this.arrivalTime();
+      const receivedAt = arrivalTime(this.dayStart, this.rng);
       const first = tests[lookup[(rng.next() * 256) | 0]!]!;
       let count = 1;
       let second: DeviceTest | undefined;
@@ -545,7 +467,7 @@ class LabSimulation {
       }
       produced += count;
       if (receivedAt < from || receivedAt >= until) continue; // rerouted to another analyzer
-      const patient = this.sitePatient(device.site);
+      const patient = sitePatient(device.site, this.patients, this.rng);
       const sampleId = `S${++this.sampleSeq}`;
       this.writeResult(device, first, patient, sampleId, 1, receivedAt, this.isPositive(first, patient), true);
       if (second) this.writeResult(device, second, patient, sampleId, 2, receivedAt, false, true);
@@ -556,14 +478,14 @@ class LabSimulation {
 
   /** Extra tests of an outbreak's region at devices serving it, mostly positive. */
   private outbreakSamples(device: DeviceState, nominal: number, from: number, until: number): void {
-    for (const { plan, curve } of this.activeOutbreaks) {
-      const test = device.testByCatalogue[TEST_CATALOGUE.indexOf(plan.test)];
+    for (const { plan, catalogueIndex, curve } of this.activeOutbreaks) {
+      const test = device.testByCatalogue[catalogueIndex];
       const regionShare = device.site.regionShare[plan.region] ?? 0;
       if (!test || regionShare === 0) continue;
       const extra = this.rng.poisson(curve * plan.intensity * nominal * test.share * regionShare);
       const pool = this.patients[plan.region]!;
       for (let i = 0; i < extra; i++) {
-        const receivedAt = this.arrivalTime();
+        const receivedAt = arrivalTime(this.dayStart, this.rng);
         if (receivedAt < from || receivedAt >= until) continue;
         const positive = this.rng.next() < plan.positiveShare;
         const patient = pool[this.rng.int(pool.length)]!;
@@ -573,15 +495,6 @@ class LabSimulation {
         }
       }
     }
-  }
-
-  private arrivalTime(): number {
-    return this.dayStart + ARRIVAL_MINUTE[(this.rng.next() * ARRIVAL_SLOTS) | 0]! * MINUTE_MS + Math.floor(this.rng.next() * MINUTE_MS);
-  }
-
-  private sitePatient(site: Site): Patient {
-    const pool = this.patients[site.regionLookup[(this.rng.next() * 256) | 0]!]!;
-    return pool[(this.rng.next() * pool.length) | 0]!;
   }
 
   private isPositive(test: DeviceTest, patient: Patient): boolean {
@@ -604,7 +517,7 @@ class LabSimulation {
       flag = positive ? 'A' : 'N';
     } else {
       value = this.measure(test, wear, device.profile.biasDirection);
-      flag = abnormalFlag(value, local.referenceLow, local.referenceHigh);
+      flag = abnormalFlag(value, test.referenceLow, test.referenceHigh);
     }
     const row: Row = {
       result_id: `${sampleId}-${position}`,
@@ -629,8 +542,12 @@ class LabSimulation {
       modified_at: modifiedAt,
     };
     const draw = messy ? rng.next() : 1;
-    if (draw >= MESS_TOTAL) return this.schedule(RESULTS, row, modifiedAt);
-    return this.writeMessyResult(row, test, draw);
+    if (draw >= MESS_PROBABILITY) return this.schedule(RESULTS, row, modifiedAt);
+    const mess = messUp(row, test, draw, rng);
+    let written = true;
+    for (const version of mess.versions) written = this.schedule(RESULTS, version, version.modified_at as number) && written;
+    if (written && mess.count) this.counts[mess.count]++;
+    return written;
   }
 
   /** Patient value (canonical population) converted to the local unit, with the device's bias, drift and noise. */
@@ -642,76 +559,6 @@ class LabSimulation {
     const error = test.shiftSd + wearBiasSd(wear, biasDirection) + wearImprecision(wear) * rng.normal();
     const local = canonical * test.fromCanonical * (1 + test.cv * error);
     return Math.round(local * test.scale) / test.scale;
-  }
-
-  private writeMessyResult(row: Row, test: DeviceTest, draw: number): boolean {
-    const rng = this.rng;
-    const modifiedAt = row.modified_at as number;
-    switch (messKind(draw)) {
-      case 'duplicate': {
-        const written = this.schedule(RESULTS, row, modifiedAt);
-        if (written && this.schedule(RESULTS, { ...row }, modifiedAt)) this.counts.duplicateResults++;
-        return written;
-      }
-      case 'late':
-        // Arrives from an interface backlog one to five days after it was resulted.
-        row.modified_at = (row.resulted_at as number) + Math.floor(rng.uniform(1, 5) * DAY_MS);
-        return this.countIfWritten(row, 'lateResults');
-      case 'correction': {
-        const written = this.schedule(RESULTS, row, modifiedAt);
-        const correctedAt = modifiedAt + Math.floor(rng.uniform(1, 72) * HOUR_MS);
-        if (written && this.schedule(RESULTS, this.corrected(row, test, correctedAt), correctedAt)) this.counts.correctedResults++;
-        return written;
-      }
-      case 'missingValue':
-        row.result_value = null;
-        row.result_text = test.qualitative ? null : rng.pick(MISSING_VALUE_TEXTS);
-        row.abnormal_flag = null;
-        return this.countIfWritten(row, 'missingResultValues');
-      case 'implausible': {
-        if (test.qualitative) return this.schedule(RESULTS, row, modifiedAt);
-        const value = (row.result_value as number) || 1;
-        row.result_value = rng.chance(0.5) ? -Math.abs(value) : value * 1000;
-        row.abnormal_flag = abnormalFlag(row.result_value, test.local.referenceLow, test.local.referenceHigh);
-        return this.countIfWritten(row, 'implausibleValues');
-      }
-      case 'unknownCode':
-        row.test_code = rng.pick(UNKNOWN_TEST_CODES);
-        row.test_name = 'Manual entry';
-        return this.countIfWritten(row, 'unknownTestCodes');
-      case 'missingPatientField':
-        row[rng.pick(['patient_name', 'date_of_birth', 'sex', 'postal_code'])] = null;
-        return this.countIfWritten(row, 'missingPatientFields');
-      case 'invalidPostalCode':
-        row.postal_code = rng.pick(INVALID_POSTAL_CODES);
-        return this.countIfWritten(row, 'invalidPostalCodes');
-    }
-  }
-
-  private countIfWritten(row: Row, count: keyof MessCounts): boolean {
-    const written = this.schedule(RESULTS, row, row.modified_at as number);
-    if (written) this.counts[count]++;
-    return written;
-  }
-
-  /** A later version of the same result_id: re-measured value (or flipped qualitative result). */
-  private corrected(row: Row, test: DeviceTest, correctedAt: number): Row {
-    const rng = this.rng;
-    if (test.qualitative) {
-      const positive = row.result_text !== 'Positive';
-      return { ...row, result_text: positive ? 'Positive' : 'Negative', abnormal_flag: positive ? 'A' : 'N', status: 'corrected', modified_at: correctedAt };
-    }
-    const original = row.result_value as number;
-    const remeasured = Math.round(original * rng.uniform(0.75, 1.25) * test.scale) / test.scale;
-    // A correction changes the value: at least one step of the reported precision.
-    const value = remeasured !== original ? remeasured : original + 1 / test.scale;
-    return {
-      ...row,
-      result_value: value,
-      abnormal_flag: abnormalFlag(value, test.local.referenceLow, test.local.referenceHigh),
-      status: 'corrected',
-      modified_at: correctedAt,
-    };
   }
 
   // ---- device logs and maintenance events ---------------------------------------------------
@@ -767,12 +614,6 @@ class LabSimulation {
   private dayName(day: number): string {
     return dayString(this.startMs + day * DAY_MS);
   }
-}
-
-function abnormalFlag(value: number, low: number | null, high: number | null): string {
-  if (low !== null && value < low) return 'L';
-  if (high !== null && value > high) return 'H';
-  return 'N';
 }
 
 /**

@@ -100,11 +100,14 @@ export class Rng {
   }
 }
 
-/** A table that turns one uniform draw into an index with the given weights, in O(1). */
-export function weightedLookup(weights: readonly number[], size = 256): Uint8Array {
-  if (weights.length > 256) throw new Error('weightedLookup supports at most 256 entries');
+/**
+ * A table that turns one uniform draw into an index with the given weights in O(1):
+ * `table[(draw * size) | 0]`. Resolution is 1/size of the total weight.
+ */
+export function weightedLookup(weights: readonly number[], size = 256): Uint16Array {
+  if (weights.length > 65_536) throw new Error('weightedLookup supports at most 65536 entries');
   const total = weights.reduce((sum, w) => sum + w, 0);
-  const table = new Uint8Array(size);
+  const table = new Uint16Array(size);
   let index = 0;
   let cumulative = weights[0] ?? 0;
   for (let slot = 0; slot < size; slot++) {
