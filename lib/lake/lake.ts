@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { ColumnSpec, Row } from '../sources/schema.js';
 import { parquetToRows, rowsToParquet } from './parquet.js';
@@ -38,6 +39,20 @@ export interface Manifest {
 }
 
 export type CommitMode = 'replace' | 'append';
+
+/** A partition as read at one moment; a commit based on it fails if the partition moved on. */
+export interface PartitionVersion {
+  readonly manifest: Manifest | undefined;
+  readonly etag: string | undefined;
+}
+
+/** Another writer committed the partition between our read and our commit. */
+export class CommitConflict extends Error {
+  constructor(partitionPath: string) {
+    super(`Partition ${partitionPath} changed while it was being rewritten`);
+    this.name = 'CommitConflict';
+  }
+}
 
 const MANIFEST = '_manifest.json';
 const SAFE_VALUE = /^[A-Za-z0-9_.:-]+$/;
@@ -104,8 +119,14 @@ export class PartitionWriter {
     this.files.push({ name, rows, bytes: bytes.byteLength, unit: this.unit });
   }
 
-  commit(mode: CommitMode): Promise<Manifest> {
-    return this.lake.commit(this.table, this.partition, this.unit, this.files, mode);
+  commit(mode: CommitMode, base?: PartitionVersion): Promise<Manifest> {
+    return this.lake.commit(this.table, this.partition, this.unit, this.files, mode, base);
+  }
+
+  /** Removes the files written so far (after a lost commit race). */
+  async discard(): Promise<void> {
+    await Promise.all(this.files.map((f) => this.lake.container.getBlobClient(`${this.prefix}/${f.name}`).deleteIfExists()));
+    this.files.length = 0;
   }
 }
 
@@ -126,13 +147,15 @@ export class Lake {
   /**
    * Publishes `files` for `unit`: `replace` makes them the whole partition; `append` keeps other
    * units' files and swaps this unit's previous files for the new ones. Concurrent committers
-   * are serialised by the manifest's ETag.
+   * are serialised by the manifest's ETag. With `base`, the commit is refused (CommitConflict)
+   * if the partition changed since that version was read: for read-merge-write units.
    */
-  async commit(table: LakeTable, partition: PartitionValues, unit: string, files: readonly ManifestFile[], mode: CommitMode): Promise<Manifest> {
+  async commit(table: LakeTable, partition: PartitionValues, unit: string, files: readonly ManifestFile[], mode: CommitMode, base?: PartitionVersion): Promise<Manifest> {
     const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
     const blob = this.container.getBlockBlobClient(`${prefix}/${MANIFEST}`);
     for (let attempt = 0; ; attempt++) {
       const current = await this.readManifestWithTag(prefix);
+      if (base && current?.etag !== base.etag) throw new CommitConflict(prefix);
       const kept = mode === 'append' && current ? current.manifest.files.filter((f) => f.unit !== unit) : [];
       const manifest: Manifest = { table: tablePath(table), partition, committedAt: new Date().toISOString(), files: [...kept, ...files] };
       const body = JSON.stringify(manifest);
@@ -142,6 +165,7 @@ export class Lake {
           blobHTTPHeaders: { blobContentType: 'application/json' },
         });
       } catch (error) {
+        if (isConflict(error) && base) throw new CommitConflict(prefix);
         if (isConflict(error) && attempt < 20) continue;
         throw error;
       }
@@ -159,6 +183,34 @@ export class Lake {
       if (!live.has(name)) doomed.add(name);
     }
     await Promise.all([...doomed].map((name) => this.container.getBlobClient(`${prefix}/${name}`).deleteIfExists()));
+  }
+
+  /** The partition's current version, to base a read-merge-write commit on. */
+  async version(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<PartitionVersion> {
+    const current = await this.readManifestWithTag(`${tablePath(table)}/${partitionPath(partition)}`);
+    return { manifest: current?.manifest, etag: current?.etag };
+  }
+
+  /**
+   * Replaces a partition with `merge(current rows)`, retrying from a fresh read when another
+   * writer committed in between, so concurrent merges never lose each other's rows.
+   */
+  async mergePartition(table: LakeTable, partition: PartitionValues, unit: string, merge: (current: Row[]) => Row[]): Promise<{ manifest: Manifest; rows: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const base = await this.version(table, partition);
+      const current: Row[] = [];
+      for (const file of base.manifest?.files ?? []) current.push(...parquetToRows(await this.readFile(table, partition, file.name)));
+      const rows = merge(current);
+      // A unit name of its own per attempt: a concurrent merger's cleanup must not touch our files.
+      const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
+      await writer.write(rows);
+      try {
+        return { manifest: await writer.commit('replace', base), rows: rows.length };
+      } catch (error) {
+        await writer.discard();
+        if (!(error instanceof CommitConflict) || attempt >= 20) throw error;
+      }
+    }
   }
 
   async readManifest(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<Manifest | undefined> {

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmbeddedAzurite } from '../platform/azurite.js';
+import { startTestStorage } from '../../test/support/storage.js';
+import { Lake, type LakeTable } from './lake.js';
+
+let azurite: EmbeddedAzurite;
+let lake: Lake;
+const table: LakeTable = { zone: 'silver', name: 'things', columns: [{ name: 'id', type: 'string' }, { name: 'n', type: 'int32' }] };
+const day = { date: '2026-03-01' };
+
+beforeAll(async () => {
+  const started = await startTestStorage();
+  azurite = started.azurite;
+  const container = started.storage.container('lake-unit');
+  await container.create();
+  lake = new Lake(container);
+});
+afterAll(async () => azurite.stop());
+
+async function ids(partition = day): Promise<string[]> {
+  const all: string[] = [];
+  for await (const rows of lake.readPartition(table, partition)) all.push(...rows.map((r) => String(r.id)));
+  return all.sort();
+}
+
+describe('lake partitions', () => {
+  it('replace swaps a partition whole; append swaps only the same unit', async () => {
+    const p = { date: '2026-02-01' };
+    await lake.writePartition(table, p, 'a', [{ id: 'a1', n: 1 }], 'append');
+    await lake.writePartition(table, p, 'b', [{ id: 'b1', n: 1 }], 'append');
+    await lake.writePartition(table, p, 'a', [{ id: 'a2', n: 2 }], 'append');
+    expect(await ids(p)).toEqual(['a2', 'b1']);
+    await lake.writePartition(table, p, 'c', [{ id: 'c1', n: 3 }], 'replace');
+    expect(await ids(p)).toEqual(['c1']);
+    const blobs: string[] = [];
+    for await (const blob of lake.container.listBlobsFlat({ prefix: 'silver/things/date=2026-02-01/' })) blobs.push(blob.name);
+    expect(blobs.filter((b) => b.endsWith('.parquet'))).toHaveLength(1);
+  });
+
+  it('concurrent read-merge-write units never lose each other\'s rows', async () => {
+    const writers = Array.from({ length: 6 }, (_, i) =>
+      lake.mergePartition(table, day, `w${i}`, (current) => [...current, { id: `w${i}`, n: i }]),
+    );
+    await Promise.all(writers);
+    expect(await ids()).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5']);
+  });
+
+  it('lists committed partitions from manifests only', async () => {
+    const writer = lake.writer(table, { date: '2026-04-01' }, 'uncommitted');
+    await writer.write([{ id: 'x', n: 0 }]);
+    const partitions = (await lake.listPartitions(table)).map((p) => p.date).sort();
+    expect(partitions).toEqual(['2026-02-01', '2026-03-01']);
+  });
+});
