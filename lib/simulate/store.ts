@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parquetToRows, rowsToParquet } from '../lake/parquet.js';
 import { LIMS_TABLES, LIMS_TABLE_NAMES, compareToWatermark, type LimsTableName, type Row, type Watermark } from '../sources/schema.js';
 import type { LimsSource } from '../sources/source.js';
-import { simulateLab } from './lab.js';
+import { simulateLab, type SimulatedDay } from './lab.js';
 import { dayString, validateOptions, type SimulationOptions } from './options.js';
 import { GroundTruthRecorder, type GroundTruth } from './truth.js';
 
@@ -68,13 +68,11 @@ export async function writeSimulatedLims(
   let rowsWritten = 0;
   try {
     await Promise.all(LIMS_TABLE_NAMES.map((table) => mkdir(path.join(temp, table))));
-    for (const day of simulateLab(options, recorder)) {
+    const days = simulateLab(options, recorder);
+    for (let dayRows = await writeNextDay(days, temp); dayRows; dayRows = await writeNextDay(days, temp)) {
       for (const table of LIMS_TABLE_NAMES) {
-        const dayRows = day.tables[table];
-        if (dayRows.length === 0) continue;
-        await writeFile(path.join(temp, table, `day=${day.day}.parquet`), rowsToParquet(LIMS_TABLES[table].columns, dayRows));
-        rows[table] += dayRows.length;
-        rowsWritten += dayRows.length;
+        rows[table] += dayRows[table];
+        rowsWritten += dayRows[table];
       }
       onProgress?.(++daysDone, options.days, rowsWritten);
     }
@@ -87,6 +85,23 @@ export async function writeSimulatedLims(
     throw error;
   }
   return { rows, groundTruth: recorder.truth };
+}
+
+/**
+ * Writes the next day's Parquet files and returns its row counts (null after the last day).
+ * The day's rows are only referenced in here, so they can be collected before the next day is
+ * generated: the store is written holding one day at a time.
+ */
+async function writeNextDay(days: Generator<SimulatedDay>, dir: string): Promise<Record<LimsTableName, number> | null> {
+  const next = days.next();
+  if (next.done) return null;
+  const { day, tables } = next.value;
+  const counts = zeroCounts();
+  for (const table of LIMS_TABLE_NAMES) {
+    counts[table] = tables[table].length;
+    if (counts[table] > 0) await writeFile(path.join(dir, table, `day=${day}.parquet`), rowsToParquet(LIMS_TABLES[table].columns, tables[table]));
+  }
+  return counts;
 }
 
 /** Moves `from` to `to`, replacing an older store (moved aside first, deleted after). */
