@@ -54,8 +54,39 @@ export const SETTINGS = {
   INGEST_SCHEDULE: schedule({ description: 'Bronze ingestion timer (NCRONTAB, UTC).', default: '0 */15 * * * *' }),
   INGEST_PAGE_SIZE: integer({ description: 'Rows per source page and per bronze file; bounds ingestion memory.', default: 50_000, min: 100, max: 1_000_000 }),
   INGEST_OVERLAP_MINUTES: integer({ description: 'Re-read window behind the watermark for rows committed late.', default: 10, min: 0, max: 1440 }),
+  LOINC_MAPPING_FILE: text({
+    description: 'Site LOINC mapping CSV (site_id,local_code,local_unit,loinc_code,loinc_long_common_name) that adds to or replaces rows of the shipped mapping (empty: shipped mapping only).',
+  }),
+  PII_HASH_KEY: {
+    ...text({
+      description: 'Key of the HMAC-SHA-256 that replaces patient ids in silver. Empty: the embedded default generates one per installation under LOCAL_DATA_DIR; required with any other storage.',
+      secret: true,
+    }),
+    expected: 'at least 32 characters (e.g. openssl rand -hex 32)',
+    parse: (raw: string) => (raw.trim().length >= 32 ? raw.trim() : undefined),
+  },
+  REGION_MAPPING_FILE: text({
+    description: 'Postal-code prefix to region CSV (postal_prefix,region_id,region_name) that adds to or replaces rows of the shipped table (empty: shipped table only).',
+  }),
+  POSTAL_CODE_PATTERN: {
+    ...text({
+      description: 'Regular expression a postal code (trimmed, upper-cased, spaces removed) must match to be reduced to a region; others become "unknown".',
+      default: '^[0-9]{5}$',
+    }),
+    expected: 'a regular expression',
+    parse: (raw: string) => (isRegularExpression(raw.trim()) ? raw.trim() : undefined),
+  },
   LOG_LEVEL: oneOf({ description: 'Log verbosity.', values: ['debug', 'info', 'warn', 'error'] as const, default: 'info' }),
 } satisfies Record<string, SettingDefinition<unknown>>;
+
+function isRegularExpression(text: string): boolean {
+  try {
+    new RegExp(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type SettingKey = keyof typeof SETTINGS;
 export type Config = { readonly [K in SettingKey]: (typeof SETTINGS)[K]['default'] };
