@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TEST_CATALOGUE, UNKNOWN_TEST_CODES, siteTestCodes } from '../simulate/catalogue.js';
+import { loadConfig } from '../config/config.js';
 import { CsvError } from './csv.js';
-import { isValidLoincCode, loadLoincMap } from './loinc.js';
+import { isValidLoincCode, loadLoincMap as loadMap } from './loinc.js';
 import { canonicalUnitOf } from './ucum.js';
 
 const HEADER = 'site_id,local_code,local_unit,loinc_code,loinc_long_common_name';
+const loadLoincMap = (file = ''): ReturnType<typeof loadMap> => loadMap(loadConfig({ LOINC_MAPPING_FILE: file }));
 const directory = mkdtempSync(path.join(tmpdir(), 'loinc-map-'));
 
 function overrideFile(name: string, lines: string[]): string {

@@ -1,3 +1,4 @@
+import type { Config } from '../config/config.js';
 import { CsvError, readCsvFile, type CsvRecord } from './csv.js';
 import { shippedDataFile } from './data-files.js';
 import { toCanonical } from './ucum.js';
@@ -19,7 +20,7 @@ export interface LoincMap {
 }
 
 export const ANY_SITE = '*';
-export const SHIPPED_LOINC_MAP = 'loinc-map.csv';
+const SHIPPED_LOINC_MAP = 'loinc-map.csv';
 const COLUMNS = ['site_id', 'local_code', 'loinc_code', 'loinc_long_common_name'] as const;
 
 /** LOINC codes are digits, a hyphen and a Luhn (mod 10) check digit: 2345-7. */
@@ -72,9 +73,10 @@ function readMappings(file: string): LoincMapping[] {
  * add to or replace shipped rows with the same (site_id, local_code). Codes are matched
  * exactly after trimming (LIMS CHAR columns pad with spaces).
  */
-export function loadLoincMap(overrideFile = ''): LoincMap {
+export function loadLoincMap(config: Pick<Config, 'LOINC_MAPPING_FILE'>): LoincMap {
   const bySite = new Map<string, Map<string, LoincMapping>>();
-  const files = overrideFile === '' ? [shippedDataFile(SHIPPED_LOINC_MAP)] : [shippedDataFile(SHIPPED_LOINC_MAP), overrideFile];
+  const override = config.LOINC_MAPPING_FILE;
+  const files = override === '' ? [shippedDataFile(SHIPPED_LOINC_MAP)] : [shippedDataFile(SHIPPED_LOINC_MAP), override];
   for (const file of files) {
     for (const mapping of readMappings(file)) {
       let codes = bySite.get(mapping.siteId);

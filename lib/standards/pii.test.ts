@@ -4,8 +4,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { REGIONS, postalCodeIn, regionOfPostalCode as simulatorRegion } from '../simulate/regions.js';
-import { PII_KEY_FILE, UNKNOWN_REGION, ageBand, hashPatientId, loadRegionMap, patientIdHasher, resolvePiiKey } from './pii.js';
+import { PII_KEY_FILE, UNKNOWN_REGION, ageBand, hashPatientId, loadRegionMap as loadMap, patientIdHasher, resolvePiiKey } from './pii.js';
 
+const loadRegionMap = (file = '', pattern?: string): ReturnType<typeof loadMap> =>
+  loadMap(loadConfig({ REGION_MAPPING_FILE: file, POSTAL_CODE_PATTERN: pattern }));
 const directory = mkdtempSync(path.join(tmpdir(), 'pii-'));
 const KEY = 'a-test-key-of-at-least-thirty-two-characters';
 
@@ -140,6 +142,10 @@ describe('regionOfPostalCode', () => {
     const british = loadRegionMap(file, '^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}$');
     expect(british.regionOfPostalCode('sw1a 1aa')).toBe('LDN');
     expect(british.regionOfPostalCode('10500')).toBe(UNKNOWN_REGION);
+  });
+
+  it('the pattern setting must be a regular expression', () => {
+    expect(() => loadConfig({ POSTAL_CODE_PATTERN: '^[0-9{5}$' })).toThrow('Setting POSTAL_CODE_PATTERN is invalid: expected a regular expression, got "^[0-9{5}$".');
   });
 
   it('refuses a bad override file naming file and line', () => {

@@ -98,8 +98,7 @@ export function ageBand(dateOfBirthMs: number | null, atMs: number | null): AgeB
 // ---- postal codes ---------------------------------------------------------------------------
 
 export const UNKNOWN_REGION = 'unknown';
-export const SHIPPED_REGION_MAP = 'postal-regions.csv';
-export const DEFAULT_POSTAL_CODE_PATTERN = '^[0-9]{5}$';
+const SHIPPED_REGION_MAP = 'postal-regions.csv';
 
 export interface RegionMap {
   /** Region id of a postal code: the longest matching prefix; 'unknown' when missing, malformed or unmatched. */
@@ -127,15 +126,15 @@ function normalizePostalCode(code: string): string {
 
 /**
  * The shipped prefix table plus an override file (REGION_MAPPING_FILE; empty for none) whose
- * rows add or replace prefixes. Only codes matching `postalCodePattern` are looked up, so that a
+ * rows add or replace prefixes. Only codes matching POSTAL_CODE_PATTERN are looked up, so that a
  * placeholder such as "0000" or "N/A" is not attributed to a region.
  */
-export function loadRegionMap(overrideFile = '', postalCodePattern = DEFAULT_POSTAL_CODE_PATTERN): RegionMap {
+export function loadRegionMap(config: Pick<Config, 'REGION_MAPPING_FILE' | 'POSTAL_CODE_PATTERN'>): RegionMap {
   const regionByPrefix = new Map<string, string>();
   readPrefixes(shippedDataFile(SHIPPED_REGION_MAP), regionByPrefix);
-  if (overrideFile !== '') readPrefixes(overrideFile, regionByPrefix);
+  if (config.REGION_MAPPING_FILE !== '') readPrefixes(config.REGION_MAPPING_FILE, regionByPrefix);
   const longestPrefix = Math.max(0, ...[...regionByPrefix.keys()].map((prefix) => prefix.length));
-  const valid = new RegExp(postalCodePattern);
+  const valid = new RegExp(config.POSTAL_CODE_PATTERN);
   return {
     regionOfPostalCode(code) {
       if (code === null) return UNKNOWN_REGION;

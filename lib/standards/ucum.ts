@@ -87,7 +87,7 @@ const SPELLINGS: readonly (readonly [RegExp, string])[] = [
   [/^M\//, '10*6/'],
 ];
 
-export function ucumSpelling(unit: string): string {
+function ucumSpelling(unit: string): string {
   return SPELLINGS.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), unit);
 }
 
