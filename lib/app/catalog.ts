@@ -1,6 +1,11 @@
 import type { SettingKey } from '../config/settings.js';
 import { health } from '../api/health.js';
 import { ingestAll } from '../pipeline/bronze.js';
+import { goldFeatures, goldForDay } from '../pipeline/gold.js';
+import { silverForBronzeUnit } from '../pipeline/silver.js';
+import { QUEUES } from '../platform/resources.js';
+import { parseBronzeCommit, parseDayWork, parseFeatureWork } from './messages.js';
+import { bronzeDeps, goldDeps, silverDeps } from './stages.js';
 import type { AppContext } from './context.js';
 import type { ApiRequest, ApiResponse } from './http.js';
 
@@ -32,14 +37,24 @@ function timerFunction(name: string, scheduleSetting: SettingKey, handler: Timer
   return { name, trigger: { kind: 'timer', scheduleSetting }, handler };
 }
 
+function queueFunction(name: string, queue: string, handler: QueueFunction['handler']): QueueFunction {
+  return { name, trigger: { kind: 'queue', queue }, handler };
+}
+
 export const CATALOG: readonly FunctionDeclaration[] = [
   httpFunction('health', { methods: ['GET'], route: 'health', authLevel: 'anonymous' }, (_request, ctx) => health(ctx)),
   timerFunction('ingestBronze', 'INGEST_SCHEDULE', (ctx) =>
-    ingestAll(
-      { source: ctx.source(), lake: ctx.lake, watermarks: ctx.watermarks, ledger: ctx.ledger },
-      { pageSize: ctx.config.INGEST_PAGE_SIZE, overlapMinutes: ctx.config.INGEST_OVERLAP_MINUTES },
-    ),
+    ingestAll(bronzeDeps(ctx), { pageSize: ctx.config.INGEST_PAGE_SIZE, overlapMinutes: ctx.config.INGEST_OVERLAP_MINUTES }),
   ),
+  queueFunction('silverStandardize', QUEUES.bronzeCommitted, async (body, ctx) => {
+    await silverForBronzeUnit(silverDeps(ctx), parseBronzeCommit(body));
+  }),
+  queueFunction('goldDay', QUEUES.goldDay, async (body, ctx) => {
+    await goldForDay(goldDeps(ctx), parseDayWork(body));
+  }),
+  queueFunction('goldFeatures', QUEUES.goldFeatures, async (body, ctx) => {
+    await goldFeatures(goldDeps(ctx), parseFeatureWork(body));
+  }),
 ];
 
 export function findFunction(name: string): FunctionDeclaration | undefined {

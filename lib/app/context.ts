@@ -4,6 +4,10 @@ import { CONTAINERS, TABLES } from '../platform/resources.js';
 import { configuredStorage, type Storage } from '../platform/storage.js';
 import { openSource } from '../sources/index.js';
 import type { LimsSource } from '../sources/source.js';
+import type { StaticStandards } from '../pipeline/silver.js';
+import { loadLoincMap, loadRegionMap, patientIdHasher, resolvePiiKey } from '../standards/index.js';
+import { DqReportStore } from '../state/dqReports.js';
+import { DataHorizon } from '../state/horizon.js';
 import { RunLedger } from '../state/runs.js';
 import { WatermarkStore } from '../state/watermarks.js';
 
@@ -14,6 +18,10 @@ export interface AppContext {
   readonly lake: Lake;
   readonly watermarks: WatermarkStore;
   readonly ledger: RunLedger;
+  readonly dqReports: DqReportStore;
+  readonly horizon: DataHorizon;
+  /** LOINC and region maps and the patient-id hasher, loaded on first use. */
+  standards(): StaticStandards;
   /** The LIMS source, opened on first use and reused (one SQL pool per instance). */
   source(): LimsSource;
   close(): Promise<void>;
@@ -21,12 +29,21 @@ export interface AppContext {
 
 export function createAppContext(config: Config, storage: Storage, localDataDir?: string): AppContext {
   let source: LimsSource | undefined;
+  let standards: StaticStandards | undefined;
   return {
     config,
     storage,
     lake: new Lake(storage.container(CONTAINERS.lake)),
-    watermarks: new WatermarkStore(storage.table(TABLES.watermarks)),
+    watermarks: new WatermarkStore(storage.table(TABLES.watermarks), storage.container(CONTAINERS.lake)),
     ledger: new RunLedger(storage.table(TABLES.runs)),
+    dqReports: new DqReportStore(storage.table(TABLES.dqReports)),
+    horizon: new DataHorizon(storage.table(TABLES.watermarks)),
+    standards: () =>
+      (standards ??= {
+        loinc: loadLoincMap(config),
+        regions: loadRegionMap(config),
+        hashPatientId: patientIdHasher(resolvePiiKey(config, localDataDir)),
+      }),
     source: () => (source ??= openSource(config, localDataDir)),
     close: async () => {
       await source?.close();

@@ -53,7 +53,7 @@ describe('bronze ingestion', () => {
     deps = {
       source,
       lake,
-      watermarks: new WatermarkStore(storage.table(TABLES.watermarks), `test${scope}`),
+      watermarks: new WatermarkStore(storage.table(TABLES.watermarks), container, `test${scope}`),
       ledger: new RunLedger(storage.table(TABLES.runs)),
       now: () => new Date('2026-03-01T12:00:00Z'),
     };

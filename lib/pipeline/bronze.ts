@@ -145,10 +145,14 @@ function advance(state: IngestState, readUpTo: Watermark, fresh: readonly Row[],
   return { watermark, recentKeys: [...recent], pending: null, updatedAt: null };
 }
 
+/** Reference tables first, so that silver knows the devices the other tables mention. */
+export const INGESTION_ORDER: readonly LimsTableName[] = ['devices', 'maintenance_events', 'quality_control', 'device_logs', 'lab_results'];
+
 /** Pulls every table (the timer's unit of work); tables run one after another to bound memory. */
 export async function ingestAll(deps: BronzeDeps, options: IngestOptions): Promise<TableIngestResult[]> {
   const results: TableIngestResult[] = [];
-  for (const table of options.tables ?? LIMS_TABLE_NAMES) results.push(await ingestTable(deps, table, options));
+  const tables = options.tables ?? LIMS_TABLE_NAMES;
+  for (const table of INGESTION_ORDER.filter((t) => tables.includes(t))) results.push(await ingestTable(deps, table, options));
   return results;
 }
 

@@ -12,10 +12,13 @@ export const TABLES = {
   watermarks: 'watermarks',
   runs: 'runs',
   parked: 'parkedmessages',
+  dqReports: 'dqreports',
 } as const;
 
 export const QUEUES = {
   bronzeCommitted: 'bronze-committed',
+  goldDay: 'gold-day',
+  goldFeatures: 'gold-features',
 } as const;
 
 /** Storage-queue poison queues follow the Functions host convention: `<queue>-poison`. */

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { RestError, type TableClient } from '@azure/data-tables';
+import type { ContainerClient } from '@azure/storage-blob';
 import type { Watermark } from '../sources/schema.js';
 
 /**
@@ -12,17 +14,13 @@ import type { Watermark } from '../sources/schema.js';
  */
 export interface IngestState {
   readonly watermark: Watermark | null;
-  /** `${modified_at}|${key}` of rows ingested with modified_at inside the overlap window. */
+  /** Fingerprints of row versions ingested inside the overlap window (kept in a blob). */
   readonly recentKeys: readonly string[];
   readonly pending: { readonly unit: string; readonly partition: string } | null;
   readonly updatedAt: string | null;
 }
 
 const EMPTY: IngestState = { watermark: null, recentKeys: [], pending: null, updatedAt: null };
-/** Table storage caps a string property at 64 KiB (32K UTF-16 characters). */
-const CHUNK_CHARS = 30_000;
-/** ... and an entity at 1 MiB: keep the recent keys well inside it. */
-const MAX_CHUNKS = 14;
 
 interface WatermarkEntity {
   partitionKey: string;
@@ -32,50 +30,70 @@ interface WatermarkEntity {
   pendingUnit?: string;
   pendingPartition?: string;
   updatedAt?: string;
-  [chunk: `recent${number}`]: string | undefined;
+  /** Blob holding the overlap window's row-version keys (bursts exceed an entity's 1 MiB). */
+  overlapBlob?: string;
 }
 
 export class WatermarkStore {
+  /** The overlap blob each table's entity points at, and the keys it holds, as last read or written. */
+  private readonly overlap = new Map<string, { blob: string; keys: readonly string[] }>();
+
   constructor(
     private readonly table: TableClient,
+    private readonly container: ContainerClient,
     private readonly scope = 'bronze',
   ) {}
 
   async get(sourceTable: string): Promise<IngestState> {
+    let entity: WatermarkEntity;
     try {
-      const entity = await this.table.getEntity<WatermarkEntity>(this.scope, sourceTable);
-      return fromEntity(entity);
+      entity = await this.table.getEntity<WatermarkEntity>(this.scope, sourceTable);
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404) return EMPTY;
       throw error;
     }
+    const recentKeys = entity.overlapBlob ? await this.readKeys(entity.overlapBlob) : [];
+    if (entity.overlapBlob) this.overlap.set(sourceTable, { blob: entity.overlapBlob, keys: recentKeys });
+    return { ...fromEntity(entity), recentKeys };
   }
 
-  async all(): Promise<Record<string, IngestState>> {
-    const states: Record<string, IngestState> = {};
+  async all(): Promise<Record<string, Omit<IngestState, 'recentKeys'>>> {
+    const states: Record<string, Omit<IngestState, 'recentKeys'>> = {};
     const entities = this.table.listEntities<WatermarkEntity>({ queryOptions: { filter: `PartitionKey eq '${this.scope}'` } });
     for await (const entity of entities) states[entity.rowKey] = fromEntity(entity);
     return states;
   }
 
+  /** Writes the keys blob (when they changed), then switches the entity to it in one step. */
   async put(sourceTable: string, state: IngestState): Promise<void> {
-    await this.table.upsertEntity(toEntity(this.scope, sourceTable, state), 'Replace');
+    const previous = this.overlap.get(sourceTable);
+    let blob = previous?.keys === state.recentKeys ? previous.blob : undefined;
+    if (blob === undefined && state.recentKeys.length > 0) {
+      blob = `_state/overlap/${this.scope}/${sourceTable}/${Date.now().toString(36)}-${randomUUID().slice(0, 8)}.txt`;
+      const body = state.recentKeys.join('\n');
+      await this.container.getBlockBlobClient(blob).upload(body, Buffer.byteLength(body));
+    }
+    await this.table.upsertEntity(toEntity(this.scope, sourceTable, state, blob), 'Replace');
+    if (blob) this.overlap.set(sourceTable, { blob, keys: state.recentKeys });
+    else this.overlap.delete(sourceTable);
+    if (previous && previous.blob !== blob) await this.container.getBlobClient(previous.blob).deleteIfExists();
+  }
+
+  private async readKeys(blob: string): Promise<string[]> {
+    const text = (await this.container.getBlobClient(blob).downloadToBuffer()).toString('utf8');
+    return text === '' ? [] : text.split('\n');
   }
 }
 
-function fromEntity(entity: WatermarkEntity): IngestState {
-  const chunks: string[] = [];
-  for (let i = 0; entity[`recent${i}`] !== undefined; i++) chunks.push(entity[`recent${i}`] ?? '');
-  const joined = chunks.join('');
+function fromEntity(entity: WatermarkEntity): Omit<IngestState, 'recentKeys'> {
   return {
     watermark: entity.modifiedAt !== undefined && entity.watermarkKey !== undefined ? { modifiedAt: entity.modifiedAt, key: entity.watermarkKey } : null,
-    recentKeys: joined === '' ? [] : joined.split('\n'),
     pending: entity.pendingUnit && entity.pendingPartition ? { unit: entity.pendingUnit, partition: entity.pendingPartition } : null,
     updatedAt: entity.updatedAt ?? null,
   };
 }
 
-function toEntity(scope: string, sourceTable: string, state: IngestState): WatermarkEntity {
+function toEntity(scope: string, sourceTable: string, state: IngestState, overlapBlob: string | undefined): WatermarkEntity {
   const entity: WatermarkEntity = { partitionKey: scope, rowKey: sourceTable, updatedAt: new Date().toISOString() };
   if (state.watermark) {
     entity.modifiedAt = state.watermark.modifiedAt;
@@ -85,12 +103,6 @@ function toEntity(scope: string, sourceTable: string, state: IngestState): Water
     entity.pendingUnit = state.pending.unit;
     entity.pendingPartition = state.pending.partition;
   }
-  const joined = state.recentKeys.join('\n');
-  if (joined.length > CHUNK_CHARS * MAX_CHUNKS) {
-    throw new Error(
-      `Too many rows (${state.recentKeys.length}) inside the overlap window of ${sourceTable} to remember; lower INGEST_OVERLAP_MINUTES.`,
-    );
-  }
-  for (let i = 0; i * CHUNK_CHARS < joined.length; i++) entity[`recent${i}`] = joined.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS);
+  if (overlapBlob) entity.overlapBlob = overlapBlob;
   return entity;
 }

@@ -7,13 +7,17 @@ import type { Config } from '../../config/config.js';
 import type { Command } from '../command.js';
 import { progress } from '../progress.js';
 import { formatTable, withPlatform } from '../session.js';
-import { ingestWithProgress } from './ingest.js';
+import { runPipeline, type PipelineCounts } from '../pipelineRun.js';
 import { SIMULATION_FLAGS, SIMULATION_USAGE, simulationOptions } from './simulationFlags.js';
 
 export interface RunSummary {
   readonly source: string;
   readonly simulation?: SimulationOptions;
   readonly tables: Record<LimsTableName, { simulated: number | null; ingestedThisRun: number; inBronze: number }>;
+  readonly silver: PipelineCounts['silver'];
+  readonly dataQuality: PipelineCounts['dataQuality'];
+  readonly gold: PipelineCounts['gold'];
+  readonly parkedMessages: number;
   readonly seconds: number;
 }
 
@@ -35,7 +39,8 @@ export const runCommand: Command = {
   summary: 'Run every stage end to end on the embedded default (what `npm start` does)',
   usage: `lims-mlops run [options]
 
-Simulates a lab (when LIMS_SOURCE=simulator), ingests it to bronze and prints a summary.
+Simulates a lab (when LIMS_SOURCE=simulator), ingests it to bronze, standardizes it to
+silver, builds the gold tables and prints a summary.
 Running it again ingests only what changed (nothing, for an unchanged simulated lab).
 
 ${SIMULATION_USAGE}
@@ -56,13 +61,22 @@ ${SIMULATION_USAGE}
         bar.finish(`${options.devices} devices x ${options.days} days`);
       }
       const summary = await withPlatform(config, { out: console.log, err: console.error }, async ({ ctx }) => {
-        const ingested = await ingestWithProgress(ctx, LIMS_TABLE_NAMES);
+        const counts = await runPipeline(ctx);
         const tables = {} as RunSummary['tables'];
         for (const table of LIMS_TABLE_NAMES) {
           const inBronze = (await ctx.lake.countRows(bronzeTable(table))).rows;
-          tables[table] = { simulated: simulatedRows?.[table] ?? null, ingestedThisRun: ingested.find((r) => r.table === table)?.rowsWritten ?? 0, inBronze };
+          tables[table] = { simulated: simulatedRows?.[table] ?? null, ingestedThisRun: counts.bronze.find((r) => r.table === table)?.rowsWritten ?? 0, inBronze };
         }
-        return { source: ctx.source().kind, ...(simulated ? { simulation: options } : {}), tables, seconds: (Date.now() - started) / 1000 } satisfies RunSummary;
+        return {
+          source: ctx.source().kind,
+          ...(simulated ? { simulation: options } : {}),
+          tables,
+          silver: counts.silver,
+          dataQuality: counts.dataQuality,
+          gold: counts.gold,
+          parkedMessages: counts.parked,
+          seconds: (Date.now() - started) / 1000,
+        } satisfies RunSummary;
       });
       if (values.json) console.log(JSON.stringify(summary, null, 2));
       else printSummary(summary);
@@ -79,5 +93,31 @@ function printSummary(summary: RunSummary): void {
       LIMS_TABLE_NAMES.map((t) => [t, summary.tables[t].simulated ?? '-', summary.tables[t].ingestedThisRun, summary.tables[t].inBronze]),
     ),
   );
+  console.log('\nSilver standardization (this run)');
+  console.log(
+    formatTable(
+      ['table', 'rows in', 'rows out', 'quarantined'],
+      LIMS_TABLE_NAMES.map((t) => [t, summary.silver[t]?.rowsIn ?? 0, summary.silver[t]?.rowsOut ?? 0, summary.silver[t]?.quarantined ?? 0]),
+    ),
+  );
+  const rules = Object.entries(summary.dataQuality).flatMap(([table, report]) =>
+    Object.entries(report?.failuresByRule ?? {}).filter(([, n]) => n > 0).map(([rule, n]) => [table, rule, n] as [string, string, number]),
+  );
+  console.log('\nData-quality rules broken (this run)');
+  console.log(rules.length === 0 ? '(none)' : formatTable(['table', 'rule', 'rows'], rules));
+  const g = summary.gold;
+  console.log('\nGold');
+  console.log(
+    formatTable(
+      ['table', 'rows'],
+      [
+        ['device_daily', g.deviceDays],
+        ['qc_daily', g.qcGroups],
+        ['outbreak_series', g.seriesRows],
+        ['device_features', g.featureRows],
+      ],
+    ),
+  );
+  if (summary.parkedMessages > 0) console.log(`\n${summary.parkedMessages} messages parked: see \`lims-mlops status\`.`);
   console.log(`\nDone in ${summary.seconds.toFixed(1)} s. Next: \`lims-mlops status\`, or \`lims-mlops serve\` and open /api/health.`);
 }

@@ -1,0 +1,39 @@
+import type { BronzeCommit, BronzeDeps } from '../pipeline/bronze.js';
+import { dayMs, featureWorkForEvents, type DayWork, type FeatureWork, type GoldDeps } from '../pipeline/gold.js';
+import type { SilverChange, SilverDeps } from '../pipeline/silver.js';
+import { QUEUES } from '../platform/resources.js';
+import { openWorkQueue } from '../queue/index.js';
+import type { AppContext } from './context.js';
+
+/**
+ * How the stages hand work on: bronze commits go to `bronze-committed` (silver), changed
+ * silver days to `gold-day`, and feature days per device shard to `gold-features`.
+ */
+export function bronzeDeps(ctx: AppContext): BronzeDeps {
+  const silverQueue = openWorkQueue<BronzeCommit>(QUEUES.bronzeCommitted, ctx.config, ctx.storage);
+  return { source: ctx.source(), lake: ctx.lake, watermarks: ctx.watermarks, ledger: ctx.ledger, onCommit: (commit) => silverQueue.send(commit) };
+}
+
+export function silverDeps(ctx: AppContext): SilverDeps {
+  const dayQueue = openWorkQueue<DayWork>(QUEUES.goldDay, ctx.config, ctx.storage);
+  const featureQueue = openWorkQueue<FeatureWork>(QUEUES.goldFeatures, ctx.config, ctx.storage);
+  return {
+    lake: ctx.lake,
+    ledger: ctx.ledger,
+    dqReports: ctx.dqReports,
+    standards: ctx.standards(),
+    horizon: ctx.horizon,
+    onSilverChanged: async (change: SilverChange) => {
+      await dayQueue.sendMany(change.dates.map((date) => ({ date })));
+      if (change.eventDates.length > 0) {
+        const latest = await ctx.horizon.latestDay();
+        if (latest !== undefined) await featureQueue.sendMany(featureWorkForEvents(change.eventDates, dayMs(latest), ctx.config.GOLD_SHARDS));
+      }
+    },
+  };
+}
+
+export function goldDeps(ctx: AppContext): GoldDeps {
+  const featureQueue = openWorkQueue<FeatureWork>(QUEUES.goldFeatures, ctx.config, ctx.storage);
+  return { lake: ctx.lake, ledger: ctx.ledger, horizon: ctx.horizon, shards: ctx.config.GOLD_SHARDS, enqueueFeatures: (work) => featureQueue.sendMany(work) };
+}

@@ -1,0 +1,74 @@
+import type { LakeTable } from '../lake/lake.js';
+import { FEATURE_NAMES } from '../features/deviceFeatures.js';
+import type { ColumnSpec } from '../sources/schema.js';
+
+/** Gold tables: per-day aggregates and the features and series that models and monitors read. */
+const col = (name: string, type: ColumnSpec['type']): ColumnSpec => ({ name, type });
+
+/** One row per device per day: the building blocks of every device feature. */
+export const DEVICE_DAILY: LakeTable = {
+  zone: 'gold',
+  name: 'device_daily',
+  columns: [
+    col('device_id', 'string'),
+    col('results', 'int32'),
+    col('turnaround_hours_sum', 'float64'),
+    col('turnaround_count', 'int32'),
+    col('log_events', 'int32'),
+    col('log_errors', 'int32'),
+    col('log_warnings', 'int32'),
+    col('qc_runs', 'int32'),
+    col('qc_passes', 'int32'),
+  ],
+};
+
+export const QC_DAILY: LakeTable = {
+  zone: 'gold',
+  name: 'qc_daily',
+  columns: [
+    col('device_id', 'string'),
+    col('test_code', 'string'),
+    col('loinc_code', 'string'),
+    col('control_level', 'int32'),
+    col('runs', 'int32'),
+    col('mean', 'float64'),
+    col('sd', 'float64'),
+    col('mean_z', 'float64'),
+    col('violations_13s', 'int32'),
+    col('violations_22s', 'int32'),
+  ],
+};
+
+export const OUTBREAK_SERIES: LakeTable = {
+  zone: 'gold',
+  name: 'outbreak_series',
+  columns: [col('loinc_code', 'string'), col('loinc_name', 'string'), col('region', 'string'), col('tests', 'int32'), col('positives', 'int32'), col('positivity', 'float64')],
+};
+
+export const DEVICE_FEATURES: LakeTable = {
+  zone: 'gold',
+  name: 'device_features',
+  columns: [
+    col('device_id', 'string'),
+    ...FEATURE_NAMES.map((name) => col(name, 'float64')),
+    col('failure_within_7d', 'int32'),
+    /** 1 when the whole 7-day label window lies inside the data seen so far. */
+    col('label_observed', 'int32'),
+  ],
+};
+
+export const GOLD_TABLES = [DEVICE_DAILY, QC_DAILY, OUTBREAK_SERIES, DEVICE_FEATURES] as const;
+
+/** Stable shard of a device (FNV-1a), so a device's features always land in the same shard. */
+export function shardOf(deviceId: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) {
+    hash ^= deviceId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+export function shardLabel(shard: number): string {
+  return String(shard).padStart(2, '0');
+}

@@ -1,0 +1,128 @@
+import type { Lake } from '../lake/lake.js';
+import { parquetToRows } from '../lake/parquet.js';
+import { createEvaluator, type QuarantinedRow } from '../quality/index.js';
+import type { LimsTableName, Row } from '../sources/schema.js';
+import type { DqReportStore } from '../state/dqReports.js';
+import type { DataHorizon } from '../state/horizon.js';
+import type { RunLedger } from '../state/runs.js';
+import { reportOf, type DqReport } from '../quality/report.js';
+import { bronzeTable, type BronzeCommit } from './bronze.js';
+import { SILVER_TABLES, SNAPSHOT, partitionDate, quarantineTable } from './silverTables.js';
+import { latestVersions, standardizeRows, type Standards } from './standardize.js';
+
+/** What silver learns once per process: mappings and the patient-id hasher. */
+export type StaticStandards = Omit<Standards, 'deviceSites'>;
+
+export interface SilverDeps {
+  readonly lake: Lake;
+  readonly ledger: RunLedger;
+  readonly dqReports: DqReportStore;
+  readonly standards: StaticStandards;
+  readonly horizon: DataHorizon;
+  /** Told which silver days a unit changed (the gold stage listens). */
+  readonly onSilverChanged?: (change: SilverChange) => Promise<void>;
+  readonly now?: () => number;
+}
+
+export interface SilverChange {
+  readonly table: LimsTableName;
+  /** Event days rewritten; empty for the snapshot tables. */
+  readonly dates: readonly string[];
+  /** Event days of maintenance events touched (they move features around them). */
+  readonly eventDates: readonly string[];
+}
+
+export interface SilverResult {
+  readonly table: LimsTableName;
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+  readonly quarantined: number;
+  readonly report: DqReport;
+}
+
+const DAY_MS = 86_400_000;
+
+async function readBronzeUnit(lake: Lake, commit: BronzeCommit): Promise<Row[]> {
+  const table = bronzeTable(commit.table);
+  const files = (await lake.partitionFiles(table, commit.partition)).filter((f) => f.unit === commit.unit);
+  const rows: Row[] = [];
+  for (const file of files) rows.push(...parquetToRows(await lake.readFile(table, commit.partition, file.name)));
+  return rows;
+}
+
+async function readSnapshot(lake: Lake, table: LimsTableName): Promise<Row[]> {
+  const rows: Row[] = [];
+  for await (const batch of lake.readPartition(SILVER_TABLES[table], SNAPSHOT)) rows.push(...batch);
+  return rows;
+}
+
+function groupByPartition(table: LimsTableName, rows: readonly Row[]): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  const silver = SILVER_TABLES[table];
+  for (const row of rows) {
+    const key = JSON.stringify(silver.partitionOf(row));
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = []));
+    group.push(row);
+  }
+  return groups;
+}
+
+function quarantineRows(quarantined: readonly QuarantinedRow[]): Row[] {
+  return quarantined.map(({ row, rules }) => ({ ...row, dq_rules: rules.join(',') }));
+}
+
+function eventDays(rows: readonly Row[]): string[] {
+  const days = new Set<string>();
+  for (const row of rows) {
+    if (typeof row.started_at === 'number') days.add(new Date(Math.floor(row.started_at / DAY_MS) * DAY_MS).toISOString().slice(0, 10));
+  }
+  return [...days].sort();
+}
+
+/**
+ * Silver for one committed bronze unit: standardize, check the data-quality rules, quarantine
+ * the rows that break them (with the rules' names), and merge the rest into their silver
+ * partitions, where the latest version of each key wins. Re-running a unit gives the same silver.
+ */
+export async function silverForBronzeUnit(deps: SilverDeps, commit: BronzeCommit): Promise<SilverResult> {
+  const run = await deps.ledger.start('silver', `${commit.table}:${commit.unit}`);
+  try {
+    const result = await standardizeUnit(deps, commit);
+    await run.succeed({ rowsIn: result.rowsIn, rowsOut: result.rowsOut });
+    return result;
+  } catch (error) {
+    await run.fail(error);
+    throw error;
+  }
+}
+
+async function standardizeUnit(deps: SilverDeps, commit: BronzeCommit): Promise<SilverResult> {
+  const { table } = commit;
+  const bronze = await readBronzeUnit(deps.lake, commit);
+  const devices = table === 'devices' ? [] : await readSnapshot(deps.lake, 'devices');
+  if (table !== 'devices' && devices.length === 0 && bronze.length > 0) {
+    // Everything would be quarantined as an unknown device: wait (retry) for the devices instead.
+    throw new Error(`silver devices is empty: ${table} waits until the devices table has been standardized`);
+  }
+  const deviceSites = new Map(devices.map((d) => [String(d.device_id), String(d.site_id)]));
+  const standardized = standardizeRows(table, bronze, { ...deps.standards, deviceSites });
+  const evaluation = createEvaluator(table, { nowMs: deps.now?.() ?? Date.now(), deviceIds: new Set(deviceSites.keys()) })(standardized);
+  const silver = SILVER_TABLES[table];
+  const passed = latestVersions(evaluation.passed, silver.key);
+  const dates: string[] = [];
+  for (const [key, rows] of groupByPartition(table, passed)) {
+    const partition = JSON.parse(key) as Record<string, string>;
+    await deps.lake.mergePartition(silver, partition, `silver-${commit.unit}`, (current) => latestVersions([...current, ...rows], silver.key));
+    const date = partitionDate(partition);
+    if (date) dates.push(date);
+  }
+  if ((table === 'lab_results' || table === 'device_logs') && dates.length > 0) await deps.horizon.advanceTo(dates.reduce((a, b) => (a > b ? a : b)));
+  if (evaluation.quarantined.length > 0) {
+    await deps.lake.writePartition(quarantineTable(table), commit.partition, commit.unit, quarantineRows(evaluation.quarantined), 'append');
+  }
+  const report = reportOf(table, evaluation);
+  await deps.dqReports.record(`${table}-${commit.unit}`, report);
+  await deps.onSilverChanged?.({ table, dates: dates.sort(), eventDates: table === 'maintenance_events' ? eventDays(passed) : [] });
+  return { table, rowsIn: bronze.length, rowsOut: passed.length, quarantined: evaluation.quarantined.length, report };
+}
