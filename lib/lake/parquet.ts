@@ -30,6 +30,16 @@ function properties(): parquet.WriterProperties {
     .build();
 }
 
+/** Byte offsets of a column holding non-ASCII text. */
+function utf8Offsets(values: readonly unknown[], offsets: Int32Array): void {
+  let bytes = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value !== null && value !== undefined) bytes += Buffer.byteLength(typeof value === 'string' ? value : String(value));
+    offsets[i + 1] = bytes;
+  }
+}
+
 /**
  * A UTF-8 Arrow column built in one pass: flechette's generic builder encodes each string into
  * its own array, which made strings ~90% of the cost of writing a lab_results page.
@@ -40,7 +50,7 @@ function utf8Column(values: readonly unknown[]): arrow.Column<string> {
   const validity = new Uint8Array((length + 7) >> 3);
   const parts: string[] = [];
   let nullCount = 0;
-  let bytes = 0;
+  let chars = 0;
   for (let i = 0; i < length; i++) {
     const value = values[i];
     if (value === null || value === undefined) {
@@ -49,11 +59,13 @@ function utf8Column(values: readonly unknown[]): arrow.Column<string> {
       const text = typeof value === 'string' ? value : String(value);
       validity[i >> 3]! |= 1 << (i & 7);
       parts.push(text);
-      bytes += Buffer.byteLength(text);
+      chars += text.length;
     }
-    offsets[i + 1] = bytes;
+    offsets[i + 1] = chars;
   }
   const joined = Buffer.from(parts.join(''), 'utf8');
+  // Offsets were counted in UTF-16 units: right when every character is ASCII (one byte each).
+  if (joined.length !== chars) utf8Offsets(values, offsets);
   const type = arrow.utf8();
   const Utf8Batch = arrow.batchType(type);
   const batch = new Utf8Batch({
@@ -79,16 +91,50 @@ export function columnsToParquet(columns: readonly ColumnSpec[], data: Record<st
   return parquet.writeParquet(parquet.Table.fromIPCStream(ipc), properties());
 }
 
-export function rowsToParquet(columns: readonly ColumnSpec[], rows: readonly Row[]): Uint8Array {
-  const data: Record<string, unknown[]> = {};
-  for (const c of columns) {
-    const values = new Array<unknown>(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const v = rows[i]![c.name];
-      values[i] = v === undefined ? null : v;
-    }
-    data[c.name] = values;
+/**
+ * Row <-> column copying is the hot loop of every stage. It is compiled once per column list
+ * (names come from our table definitions, checked to be identifiers), so each property access
+ * is monomorphic and each row object is allocated whole as a literal.
+ */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+type ColumnExtractor = (rows: readonly Row[]) => unknown[][];
+type RowBuilder = (columns: readonly ArrayLike<unknown>[], index: number) => Row;
+const extractors = new Map<string, ColumnExtractor>();
+const builders = new Map<string, RowBuilder>();
+
+function checkedNames(names: readonly string[]): readonly string[] {
+  for (const name of names) if (!IDENTIFIER.test(name)) throw new Error(`Column name ${JSON.stringify(name)} is not an identifier`);
+  return names;
+}
+
+function extractorFor(names: readonly string[]): ColumnExtractor {
+  const signature = names.join(',');
+  let extractor = extractors.get(signature);
+  if (!extractor) {
+    const body = checkedNames(names)
+      .map((name, c) => `const c${c} = new Array(n); for (let i = 0; i < n; i++) { const v = rows[i].${name}; c${c}[i] = v === undefined ? null : v; }`)
+      .join('\n');
+    extractor = new Function('rows', `const n = rows.length;\n${body}\nreturn [${names.map((_, c) => `c${c}`).join(', ')}];`) as ColumnExtractor;
+    extractors.set(signature, extractor);
   }
+  return extractor;
+}
+
+function builderFor(names: readonly string[]): RowBuilder {
+  const signature = names.join(',');
+  let builder = builders.get(signature);
+  if (!builder) {
+    const fields = checkedNames(names).map((name, c) => `${name}: columns[${c}][i]`).join(', ');
+    builder = new Function('columns', 'i', `return { ${fields} };`) as RowBuilder;
+    builders.set(signature, builder);
+  }
+  return builder;
+}
+
+export function rowsToParquet(columns: readonly ColumnSpec[], rows: readonly Row[]): Uint8Array {
+  const values = extractorFor(columns.map((c) => c.name))(rows);
+  const data: Record<string, unknown[]> = {};
+  columns.forEach((c, i) => (data[c.name] = values[i]!));
   return columnsToParquet(columns, data);
 }
 
@@ -138,11 +184,8 @@ export function parquetToRows(bytes: Uint8Array): Row[] {
   const table = parquetToArrow(bytes);
   const names = table.names;
   const columns = names.map((name) => columnValues(table.getChild(name)));
+  const build = builderFor(names);
   const rows = new Array<Row>(table.numRows);
-  for (let i = 0; i < table.numRows; i++) {
-    const row: Row = {};
-    for (let c = 0; c < names.length; c++) row[names[c]!] = columns[c]![i] as Row[string];
-    rows[i] = row;
-  }
+  for (let i = 0; i < table.numRows; i++) rows[i] = build(columns, i);
   return rows;
 }

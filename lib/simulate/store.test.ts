@@ -46,9 +46,9 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('writeSimulatedLims', () => {
-  it('writes one Parquet file per table and day, meta.json and ground_truth.json, and nothing else', () => {
+  it('writes Parquet parts per table and day, meta.json and ground_truth.json, and nothing else', () => {
     expect(readdirSync(work)).toEqual(['lims']);
-    expect(readdirSync(path.join(dir, 'lab_results'))).toEqual(['2026-02-01', '2026-02-02', '2026-02-03', '2026-02-04', '2026-02-05', '2026-02-06'].map((d) => `day=${d}.parquet`));
+    expect(readdirSync(path.join(dir, 'lab_results'))).toEqual(['2026-02-01', '2026-02-02', '2026-02-03', '2026-02-04', '2026-02-05', '2026-02-06'].map((d) => `day=${d}.part-0000.parquet`));
     const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { options: SimulationOptions; rows: Record<LimsTableName, number> };
     expect(meta.options).toEqual(OPTIONS);
     expect(meta.rows).toEqual(written.rows);
@@ -66,7 +66,7 @@ describe('writeSimulatedLims', () => {
     const otherDir = path.join(work, 'other');
     await writeSimulatedLims({ ...OPTIONS, days: 2 }, otherDir);
     const replaced = await writeSimulatedLims({ ...OPTIONS, days: 3 }, otherDir);
-    expect(readdirSync(path.join(otherDir, 'devices'))).toEqual(['day=2026-02-01.parquet']);
+    expect(readdirSync(path.join(otherDir, 'devices'))).toEqual(["day=2026-02-01.part-0000.parquet"]);
     expect(readdirSync(path.join(otherDir, 'lab_results'))).toHaveLength(3);
     expect(readGroundTruth(otherDir).options.days).toBe(3);
     expect(replaced.rows.lab_results).toBeGreaterThan(0);

@@ -9,14 +9,17 @@ import { dayString, validateOptions, type SimulationOptions } from './options.js
 import { GroundTruthRecorder, type GroundTruth } from './truth.js';
 
 /**
- * The simulated LIMS on disk: `<dir>/<table>/day=YYYY-MM-DD.parquet` holding the rows whose
- * modified_at falls on that day (sorted by modified_at, key), `meta.json` and `ground_truth.json`.
+ * The simulated LIMS on disk: `<dir>/<table>/day=YYYY-MM-DD.part-NNNN.parquet` holding the rows
+ * whose modified_at falls on that day (sorted by modified_at, key) in parts of at most
+ * STORE_PART_ROWS rows, so that a reader's memory is bounded by a part, not by a day;
+ * `meta.json` and `ground_truth.json`.
  */
 const META_FILE = 'meta.json';
 const TRUTH_FILE = 'ground_truth.json';
 /** Bumped whenever the simulator's output changes, so stores written by older code are regenerated. */
-const SIMULATOR_VERSION = 1;
-const DAY_FILE = /^day=(\d{4}-\d{2}-\d{2})\.parquet$/;
+const SIMULATOR_VERSION = 2;
+const DAY_FILE = /^day=(\d{4}-\d{2}-\d{2})\.part-\d{4}\.parquet$/;
+const STORE_PART_ROWS = 25_000;
 
 interface StoreMeta {
   simulatorVersion: number;
@@ -99,7 +102,11 @@ async function writeNextDay(days: Generator<SimulatedDay>, dir: string): Promise
   const counts = zeroCounts();
   for (const table of LIMS_TABLE_NAMES) {
     counts[table] = tables[table].length;
-    if (counts[table] > 0) await writeFile(path.join(dir, table, `day=${day}.parquet`), rowsToParquet(LIMS_TABLES[table].columns, tables[table]));
+    const rows = tables[table];
+    for (let start = 0, part = 0; start < rows.length; start += STORE_PART_ROWS, part++) {
+      const file = `day=${day}.part-${String(part).padStart(4, '0')}.parquet`;
+      await writeFile(path.join(dir, table, file), rowsToParquet(LIMS_TABLES[table].columns, rows.slice(start, start + STORE_PART_ROWS)));
+    }
   }
   return counts;
 }
@@ -148,49 +155,59 @@ function sameVersion(a: Row, b: Row, key: string): boolean {
  */
 export class SimulatorSource implements LimsSource {
   readonly kind = 'simulator';
-  private readonly days: Record<LimsTableName, string[]>;
-  private cached: { table: LimsTableName; day: string; rows: Row[] } | null = null;
+  /** Part files per table, in (day, part) order, with the day each holds. */
+  private readonly files: Record<LimsTableName, { day: string; name: string }[]>;
+  /** Last (modified_at, key) of each part already read: parts wholly before a watermark are skipped unread. */
+  private readonly lastPosition = new Map<string, Watermark>();
+  private cached: { file: string; rows: Row[] } | null = null;
 
   constructor(readonly dir: string) {
     if (!existsSync(path.join(dir, META_FILE))) throw missingStore(dir, META_FILE);
-    this.days = Object.fromEntries(LIMS_TABLE_NAMES.map((table) => [table, this.listDays(table)])) as Record<LimsTableName, string[]>;
+    this.files = Object.fromEntries(LIMS_TABLE_NAMES.map((table) => [table, this.listFiles(table)])) as SimulatorSource['files'];
   }
 
-  private listDays(table: LimsTableName): string[] {
+  private listFiles(table: LimsTableName): { day: string; name: string }[] {
     const folder = path.join(this.dir, table);
     if (!existsSync(folder)) return [];
     return readdirSync(folder)
-      .map((name) => DAY_FILE.exec(name)?.[1])
-      .filter((day): day is string => day !== undefined)
-      .sort();
+      .flatMap((name) => {
+        const day = DAY_FILE.exec(name)?.[1];
+        return day === undefined ? [] : [{ day, name }];
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   async readPage(table: LimsTableName, after: Watermark | null, limit: number, until?: number): Promise<Row[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`readPage limit must be a positive integer, got ${String(limit)}`);
-    const key = LIMS_TABLES[table].key;
+    const spec = LIMS_TABLES[table];
     const firstDay = after ? dayString(after.modifiedAt) : '';
     const lastDay = until === undefined ? null : dayString(until);
     const page: Row[] = [];
-    for (const day of this.days[table]) {
+    for (const { day, name } of this.files[table]) {
       if (day < firstDay) continue;
       if (lastDay !== null && day > lastDay) break;
-      const rows = await this.dayRows(table, day);
+      const file = path.join(table, name);
+      const known = this.lastPosition.get(file);
+      if (after && known && compareToWatermark({ modified_at: known.modifiedAt, [spec.key]: known.key }, spec, after) <= 0) continue;
+      const rows = await this.partRows(file, spec.key);
       for (let i = after ? firstAfter(rows, table, after) : 0; i < rows.length; i++) {
         const row = rows[i]!;
         if (until !== undefined && (row.modified_at as number) > until) return page;
         const previous = page[page.length - 1];
-        if (page.length >= limit && !(previous && sameVersion(previous, row, key))) return page;
+        if (page.length >= limit && !(previous && sameVersion(previous, row, spec.key))) return page;
         page.push(row);
       }
     }
     return page;
   }
 
-  private async dayRows(table: LimsTableName, day: string): Promise<Row[]> {
-    if (this.cached?.table === table && this.cached.day === day) return this.cached.rows;
-    this.cached = null; // let the previous day's rows go before decoding the next
-    const rows = parquetToRows(await readFile(path.join(this.dir, table, `day=${day}.parquet`)));
-    this.cached = { table, day, rows };
+  private async partRows(file: string, key: string): Promise<Row[]> {
+    if (this.cached?.file === file) return this.cached.rows;
+    this.cached = null; // let the previous part's rows go before decoding the next
+    const rows = parquetToRows(await readFile(path.join(this.dir, file)));
+    const last = rows[rows.length - 1];
+    if (last) this.lastPosition.set(file, { modifiedAt: last.modified_at as number, key: String(last[key]) });
+    this.cached = { file, rows };
     return rows;
   }
 
