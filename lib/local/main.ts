@@ -2,13 +2,14 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { VERSION } from '../app/version.js';
 import { UsageError, parseCommandArgs } from './args.js';
 import type { Command } from './command.js';
+import { exportCommand } from './commands/export.js';
 import { ingestCommand } from './commands/ingest.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
 
-const COMMANDS: readonly Command[] = [runCommand, simulateCommand, ingestCommand, serveCommand, statusCommand];
+const COMMANDS: readonly Command[] = [runCommand, simulateCommand, ingestCommand, serveCommand, statusCommand, exportCommand];
 
 function mainHelp(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
