@@ -5,7 +5,11 @@ import { Lake, type LakeTable } from './lake.js';
 
 let azurite: EmbeddedAzurite;
 let lake: Lake;
-const table: LakeTable = { zone: 'silver', name: 'things', columns: [{ name: 'id', type: 'string' }, { name: 'n', type: 'int32' }] };
+const table: LakeTable = {
+  zone: 'silver',
+  name: 'things',
+  columns: [{ name: 'id', type: 'string' }, { name: 'n', type: 'int32' }, { name: 'modified_at', type: 'timestamp' }],
+};
 const day = { date: '2026-03-01' };
 
 beforeAll(async () => {
@@ -26,29 +30,38 @@ async function ids(partition = day): Promise<string[]> {
 describe('lake partitions', () => {
   it('replace swaps a partition whole; append swaps only the same unit', async () => {
     const p = { date: '2026-02-01' };
-    await lake.writePartition(table, p, 'a', [{ id: 'a1', n: 1 }], 'append');
-    await lake.writePartition(table, p, 'b', [{ id: 'b1', n: 1 }], 'append');
-    await lake.writePartition(table, p, 'a', [{ id: 'a2', n: 2 }], 'append');
+    await lake.writePartition(table, p, 'a', [{ id: 'a1', n: 1, modified_at: 1 }], 'append');
+    await lake.writePartition(table, p, 'b', [{ id: 'b1', n: 1, modified_at: 1 }], 'append');
+    await lake.writePartition(table, p, 'a', [{ id: 'a2', n: 2, modified_at: 1 }], 'append');
     expect(await ids(p)).toEqual(['a2', 'b1']);
-    await lake.writePartition(table, p, 'c', [{ id: 'c1', n: 3 }], 'replace');
+    await lake.writePartition(table, p, 'c', [{ id: 'c1', n: 3, modified_at: 1 }], 'replace');
     expect(await ids(p)).toEqual(['c1']);
     const blobs: string[] = [];
     for await (const blob of lake.container.listBlobsFlat({ prefix: 'silver/things/date=2026-02-01/' })) blobs.push(blob.name);
     expect(blobs.filter((b) => b.endsWith('.parquet'))).toHaveLength(1);
   });
 
-  it('concurrent read-merge-write units never lose each other\'s rows', async () => {
-    const writers = Array.from({ length: 6 }, (_, i) =>
-      lake.mergePartition(table, day, `w${i}`, (current) => [...current, { id: `w${i}`, n: i }]),
-    );
+  it('concurrent upserts never lose each other\'s rows', async () => {
+    const writers = Array.from({ length: 6 }, (_, i) => lake.upsertPartition(table, day, `w${i}`, [{ id: `w${i}`, n: i, modified_at: 1 }], 'id'));
     await Promise.all(writers);
     expect(await ids()).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5']);
   });
 
+  it('upsert keeps the newest version of a key and ignores versions that are not newer', async () => {
+    const p = { date: '2026-05-01' };
+    await lake.upsertPartition(table, p, 'a', [{ id: 'x', n: 1, modified_at: 10 }, { id: 'y', n: 1, modified_at: 10 }], 'id');
+    await lake.upsertPartition(table, p, 'b', [{ id: 'x', n: 2, modified_at: 20 }], 'id');
+    const stale = await lake.upsertPartition(table, p, 'c', [{ id: 'y', n: 0, modified_at: 5 }, { id: 'x', n: 2, modified_at: 20 }], 'id');
+    expect(stale.written).toBe(0);
+    const rows: Record<string, unknown>[] = [];
+    for await (const batch of lake.readPartition(table, p)) rows.push(...batch);
+    expect(rows.map((r) => [r.id, r.n]).sort()).toEqual([['x', 2], ['y', 1]]);
+  });
+
   it('lists committed partitions from manifests only', async () => {
     const writer = lake.writer(table, { date: '2026-04-01' }, 'uncommitted');
-    await writer.write([{ id: 'x', n: 0 }]);
+    await writer.write([{ id: 'x', n: 0, modified_at: 1 }]);
     const partitions = (await lake.listPartitions(table)).map((p) => p.date).sort();
-    expect(partitions).toEqual(['2026-02-01', '2026-03-01']);
+    expect(partitions).toEqual(['2026-02-01', '2026-03-01', '2026-05-01']);
   });
 });

@@ -99,6 +99,10 @@ export class PartitionWriter {
     this.prefix = `${tablePath(table)}/${partitionPath(partition)}`;
   }
 
+  get writtenFiles(): readonly ManifestFile[] {
+    return this.files;
+  }
+
   get rowsWritten(): number {
     return this.files.reduce((sum, f) => sum + f.rows, 0);
   }
@@ -192,20 +196,37 @@ export class Lake {
   }
 
   /**
-   * Replaces a partition with `merge(current rows)`, retrying from a fresh read when another
-   * writer committed in between, so concurrent merges never lose each other's rows.
+   * Inserts or updates rows by key without rewriting the partition: the existing files' key
+   * and modified_at columns are read to drop incoming versions that are not newer; the new
+   * versions go to one new file, and only files holding a superseded version are rewritten
+   * without it. Conflicting commits retry from a fresh read, so no update is lost.
    */
-  async mergePartition(table: LakeTable, partition: PartitionValues, unit: string, merge: (current: Row[]) => Row[]): Promise<{ manifest: Manifest; rows: number }> {
+  async upsertPartition(table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[], key: string): Promise<{ written: number }> {
     for (let attempt = 1; ; attempt++) {
       const base = await this.version(table, partition);
-      const current: Row[] = [];
-      for (const file of base.manifest?.files ?? []) current.push(...parquetToRows(await this.readFile(table, partition, file.name)));
-      const rows = merge(current);
-      // A unit name of its own per attempt: a concurrent merger's cleanup must not touch our files.
+      const existing = new Map<unknown, { modifiedAt: number; file: string }>();
+      for (const file of base.manifest?.files ?? []) {
+        for (const row of parquetToRows(await this.readFile(table, partition, file.name), [key, 'modified_at'])) {
+          existing.set(row[key], { modifiedAt: row.modified_at as number, file: file.name });
+        }
+      }
+      const fresh = rows.filter((row) => {
+        const current = existing.get(row[key]);
+        return !current || (row.modified_at as number) > current.modifiedAt;
+      });
+      if (fresh.length === 0) return { written: 0 };
+      const superseded = new Set(fresh.map((row) => existing.get(row[key])?.file).filter((f): f is string => f !== undefined));
+      const freshKeys = new Set(fresh.map((row) => row[key]));
       const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
-      await writer.write(rows);
+      await writer.write(fresh);
+      for (const file of superseded) {
+        const kept = parquetToRows(await this.readFile(table, partition, file)).filter((row) => !freshKeys.has(row[key]));
+        await writer.write(kept);
+      }
+      const untouched = (base.manifest?.files ?? []).filter((f) => !superseded.has(f.name));
       try {
-        return { manifest: await writer.commit('replace', base), rows: rows.length };
+        await this.commit(table, partition, writer.unit, [...untouched, ...writer.writtenFiles], 'replace', base);
+        return { written: fresh.length };
       } catch (error) {
         await writer.discard();
         if (!(error instanceof CommitConflict) || attempt >= 20) throw error;

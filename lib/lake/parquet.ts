@@ -138,8 +138,8 @@ export function rowsToParquet(columns: readonly ColumnSpec[], rows: readonly Row
   return columnsToParquet(columns, data);
 }
 
-export function parquetToArrow(bytes: Uint8Array): arrow.Table {
-  const ipc = parquet.readParquet(bytes).intoIPCStream();
+export function parquetToArrow(bytes: Uint8Array, columns?: readonly string[]): arrow.Table {
+  const ipc = parquet.readParquet(bytes, columns ? { columns: [...columns] } : undefined).intoIPCStream();
   return arrow.tableFromIPC(ipc, { useDate: false, useBigInt: false });
 }
 
@@ -180,12 +180,12 @@ function columnValues(column: arrow.Column<unknown>): ArrayLike<unknown> {
 }
 
 /** Rows as plain objects, built column by column (faster than row-wise materialisation). */
-export function parquetToRows(bytes: Uint8Array): Row[] {
-  const table = parquetToArrow(bytes);
+export function parquetToRows(bytes: Uint8Array, only?: readonly string[]): Row[] {
+  const table = parquetToArrow(bytes, only);
   const names = table.names;
-  const columns = names.map((name) => columnValues(table.getChild(name)));
+  const values = names.map((name) => columnValues(table.getChild(name)));
   const build = builderFor(names);
   const rows = new Array<Row>(table.numRows);
-  for (let i = 0; i < table.numRows; i++) rows[i] = build(columns, i);
+  for (let i = 0; i < table.numRows; i++) rows[i] = build(values, i);
   return rows;
 }

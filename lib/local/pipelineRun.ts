@@ -21,6 +21,8 @@ export interface PipelineCounts {
   readonly dataQuality: DqReport;
   readonly gold: { days: number; deviceDays: number; qcGroups: number; seriesRows: number; featureUnits: number; featureRows: number };
   readonly parked: number;
+  /** Wall-clock seconds per stage. */
+  readonly seconds: { bronze: number; silver: number; gold: number };
 }
 
 /** Local retries come back within seconds; Azure's host uses its own schedule. */
@@ -75,11 +77,21 @@ export async function runPipeline(ctx: AppContext): Promise<PipelineCounts> {
     counts.quarantined += result.quarantined;
     reports.push(result.report);
   };
+  const seconds = { bronze: 0, silver: 0, gold: 0 };
+  const timed = async <T>(stage: keyof typeof seconds, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      seconds[stage] += (performance.now() - started) / 1000;
+    }
+  };
   // Devices first: silver needs them to map the other tables' rows to sites.
-  const bronze = await ingest(ctx, ['devices', 'maintenance_events']);
-  parked += await drainOnce(ctx, QUEUES.bronzeCommitted, 'silver (reference tables)', parseBronzeCommit, standardize);
-  bronze.push(...(await ingest(ctx, ['quality_control', 'device_logs', 'lab_results'])));
-  parked += await drainOnce(ctx, QUEUES.bronzeCommitted, 'silver', parseBronzeCommit, standardize);
+  const bronze = await timed('bronze', () => ingest(ctx, ['devices', 'maintenance_events']));
+  parked += await timed('silver', () => drainOnce(ctx, QUEUES.bronzeCommitted, 'silver (reference tables)', parseBronzeCommit, standardize));
+  bronze.push(...(await timed('bronze', () => ingest(ctx, ['quality_control', 'device_logs', 'lab_results']))));
+  parked += await timed('silver', () => drainOnce(ctx, QUEUES.bronzeCommitted, 'silver', parseBronzeCommit, standardize));
+  const goldStarted = performance.now();
   // In a bulk run every day fans out to the same feature days: collect them and send each once.
   const featureWork = new Map<string, FeatureWork>();
   const collectFeatures = async (work: readonly FeatureWork[]): Promise<void> => {
@@ -98,5 +110,6 @@ export async function runPipeline(ctx: AppContext): Promise<PipelineCounts> {
     gold.featureRows += rows;
     gold.featureUnits++;
   });
-  return { bronze, silver, dataQuality: mergeDqReports(...reports), gold, parked };
+  seconds.gold = (performance.now() - goldStarted) / 1000;
+  return { bronze, silver, dataQuality: mergeDqReports(...reports), gold, parked, seconds };
 }

@@ -113,7 +113,7 @@ async function standardizeUnit(deps: SilverDeps, commit: BronzeCommit): Promise<
   const dates: string[] = [];
   for (const [key, rows] of groupByPartition(table, passed)) {
     const partition = JSON.parse(key) as Record<string, string>;
-    await deps.lake.mergePartition(silver, partition, `silver-${commit.unit}`, (current) => latestVersions([...current, ...rows], silver.key));
+    await deps.lake.upsertPartition(silver, partition, `silver-${commit.unit}`, rows, silver.key);
     const date = partitionDate(partition);
     if (date) dates.push(date);
   }
