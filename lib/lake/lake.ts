@@ -173,18 +173,24 @@ export class Lake {
         if (isConflict(error) && attempt < 20) continue;
         throw error;
       }
-      await this.deleteUnreferenced(prefix, unit, manifest, current?.manifest);
+      await this.deleteUnreferenced(prefix, unit, manifest, current?.manifest, mode === 'append');
       return manifest;
     }
   }
 
-  /** Removes files the new manifest dropped, and leftovers of this unit's crashed attempts. */
-  private async deleteUnreferenced(prefix: string, unit: string, manifest: Manifest, previous: Manifest | undefined): Promise<void> {
+  /**
+   * Removes files the new manifest dropped. Append units (bronze pages) have a single writer,
+   * so their crashed attempts' leftovers are swept too; replace units may run twice at once
+   * (a redelivered message), and sweeping by unit name would delete the other run's files.
+   */
+  private async deleteUnreferenced(prefix: string, unit: string, manifest: Manifest, previous: Manifest | undefined, sweepUnit: boolean): Promise<void> {
     const live = new Set(manifest.files.map((f) => f.name));
     const doomed = new Set((previous?.files ?? []).filter((f) => !live.has(f.name)).map((f) => f.name));
-    for await (const blob of this.container.listBlobsFlat({ prefix: `${prefix}/${safeUnit(unit)}-` })) {
-      const name = blob.name.slice(prefix.length + 1);
-      if (!live.has(name)) doomed.add(name);
+    if (sweepUnit) {
+      for await (const blob of this.container.listBlobsFlat({ prefix: `${prefix}/${safeUnit(unit)}-` })) {
+        const name = blob.name.slice(prefix.length + 1);
+        if (!live.has(name)) doomed.add(name);
+      }
     }
     await Promise.all([...doomed].map((name) => this.container.getBlobClient(`${prefix}/${name}`).deleteIfExists()));
   }
@@ -276,6 +282,22 @@ export class Lake {
   async *readPartition(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): AsyncGenerator<Row[]> {
     for (const file of await this.partitionFiles(table, partition)) {
       yield parquetToRows(await this.readFile(table, partition, file.name));
+    }
+  }
+
+  /**
+   * All committed rows of a partition. A replace committed while reading deletes the files the
+   * old manifest listed: the read then starts over from the new manifest.
+   */
+  async readRows(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<Row[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rows: Row[] = [];
+        for await (const batch of this.readPartition(table, partition)) rows.push(...batch);
+        return rows;
+      } catch (error) {
+        if (!(error instanceof RestError && error.statusCode === 404) || attempt >= 5) throw error;
+      }
     }
   }
 

@@ -36,10 +36,16 @@ async function drainOnce<T>(ctx: AppContext, queueName: string, label: string, p
   const result = await drainQueue(
     queue,
     async (body) => {
+      // Claimed before handling, so a duplicate in the same batch is not run concurrently.
       const key = JSON.stringify(body);
       if (seen.has(key)) return;
-      await handle(parse(body));
       seen.add(key);
+      try {
+        await handle(parse(body));
+      } catch (error) {
+        seen.delete(key);
+        throw error;
+      }
       bar.update(++handled, 'units');
     },
     { maxAttempts: ctx.config.QUEUE_MAX_ATTEMPTS, waitForRetriesWithinSeconds: 30, visibilityTimeoutSeconds: 600 },

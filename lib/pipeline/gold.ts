@@ -40,10 +40,8 @@ export function dayMs(date: string): number {
   return ms;
 }
 
-async function readAll(lake: Lake, table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<Row[]> {
-  const rows: Row[] = [];
-  for await (const batch of lake.readPartition(table, partition)) rows.push(...batch);
-  return rows;
+function readAll(lake: Lake, table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<Row[]> {
+  return lake.readRows(table, partition);
 }
 
 /** Feature days whose inputs include `fromDay`..`toDay`, bounded by the data. */

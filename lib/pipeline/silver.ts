@@ -50,10 +50,8 @@ async function readBronzeUnit(lake: Lake, commit: BronzeCommit): Promise<Row[]> 
   return rows;
 }
 
-async function readSnapshot(lake: Lake, table: LimsTableName): Promise<Row[]> {
-  const rows: Row[] = [];
-  for await (const batch of lake.readPartition(SILVER_TABLES[table], SNAPSHOT)) rows.push(...batch);
-  return rows;
+function readSnapshot(lake: Lake, table: LimsTableName): Promise<Row[]> {
+  return lake.readRows(SILVER_TABLES[table], SNAPSHOT);
 }
 
 function groupByPartition(table: LimsTableName, rows: readonly Row[]): Map<string, Row[]> {

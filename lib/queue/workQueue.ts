@@ -52,7 +52,16 @@ export function backoffSeconds(backoff: Backoff, attempt: number): number {
 
 /** The reason recorded with a parked message: what failed, and after how many attempts. */
 export function parkReason(error: Error, attempt: number, maxAttempts: number): string {
-  return `Failed on attempt ${attempt} of ${maxAttempts}: ${error.message}`;
+  return `Failed on attempt ${attempt} of ${maxAttempts}: ${describeError(error)}`;
+}
+
+/** An error in one line a person can act on: SDK errors often have an empty message but a status and code. */
+export function describeError(error: Error): string {
+  const details = error as Error & { statusCode?: number; code?: string; details?: { errorCode?: string } };
+  const code = details.details?.errorCode ?? details.code;
+  const status = [details.statusCode ? `HTTP ${details.statusCode}` : '', code ?? ''].filter(Boolean).join(' ');
+  const message = error.message.trim().split('\n')[0] || error.name;
+  return status ? `${message} (${status})` : message;
 }
 
 export type WorkHandler<T> = (body: T, message: WorkMessage<T>) => Promise<void>;
