@@ -279,9 +279,9 @@ export class Lake {
   }
 
   /** Streams the committed rows of a partition, one file at a time (memory bounded by a file). */
-  async *readPartition(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): AsyncGenerator<Row[]> {
+  async *readPartition(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): AsyncGenerator<Row[]> {
     for (const file of await this.partitionFiles(table, partition)) {
-      yield parquetToRows(await this.readFile(table, partition, file.name));
+      yield parquetToRows(await this.readFile(table, partition, file.name), columns);
     }
   }
 
@@ -289,11 +289,11 @@ export class Lake {
    * All committed rows of a partition. A replace committed while reading deletes the files the
    * old manifest listed: the read then starts over from the new manifest.
    */
-  async readRows(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<Row[]> {
+  async readRows(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): Promise<Row[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         const rows: Row[] = [];
-        for await (const batch of this.readPartition(table, partition)) rows.push(...batch);
+        for await (const batch of this.readPartition(table, partition, columns)) rows.push(...batch);
         return rows;
       } catch (error) {
         if (!(error instanceof RestError && error.statusCode === 404) || attempt >= 5) throw error;

@@ -40,9 +40,14 @@ export function dayMs(date: string): number {
   return ms;
 }
 
-function readAll(lake: Lake, table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<Row[]> {
-  return lake.readRows(table, partition);
+function readAll(lake: Lake, table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): Promise<Row[]> {
+  return lake.readRows(table, partition, columns);
 }
+
+/** Only the silver columns the daily aggregates read: most of a day's bytes are never decoded. */
+const RESULT_COLUMNS = ['device_id', 'received_at', 'resulted_at', 'result_text', 'loinc_code', 'loinc_name', 'region'];
+const LOG_COLUMNS = ['device_id', 'level'];
+const QC_COLUMNS = ['device_id', 'test_code', 'loinc_code', 'control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'];
 
 /** Feature days whose inputs include `fromDay`..`toDay`, bounded by the data. */
 export function featureWorkFor(fromDay: number, toDay: number, latestDay: number, shards: number): FeatureWork[] {
@@ -63,9 +68,9 @@ export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ devic
     const day = dayMs(work.date);
     const qcDays = Array.from({ length: QC_LOOKBACK_DAYS + 1 }, (_, back) => isoDay(day - back * DAY_MS));
     const [results, logs, ...qcByDay] = await Promise.all([
-      readAll(deps.lake, SILVER_TABLES.lab_results, { result_date: work.date }),
-      readAll(deps.lake, SILVER_TABLES.device_logs, { log_date: work.date }),
-      ...qcDays.map((date) => readAll(deps.lake, SILVER_TABLES.quality_control, { run_date: date })),
+      readAll(deps.lake, SILVER_TABLES.lab_results, { result_date: work.date }, RESULT_COLUMNS),
+      readAll(deps.lake, SILVER_TABLES.device_logs, { log_date: work.date }, LOG_COLUMNS),
+      ...qcDays.map((date) => readAll(deps.lake, SILVER_TABLES.quality_control, { run_date: date }, QC_COLUMNS)),
     ]);
     const qcRuns = qcRunsOfDay(qcByDay.flat(), day);
     const unit = `gold-${work.date}`;

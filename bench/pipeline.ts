@@ -1,0 +1,52 @@
+/**
+ * Bronze to gold at scale: the simulated lab is written by another process, then this process
+ * runs the pipeline (bronze, silver, gold through the queues, as `lims-mlops run` does) on a
+ * disk-backed Azurite and prints throughput per stage and its own peak RSS.
+ * Usage: node dist/bench/pipeline.js [--devices 10000] [--days 30] [--results-per-device-day 33]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createAppContext } from '../lib/app/context.js';
+import { loadConfig } from '../lib/config/config.js';
+import { runPipeline } from '../lib/local/pipelineRun.js';
+import { startAzurite } from '../lib/platform/azurite.js';
+import { ensureStorageResources, storageFromConnectionString } from '../lib/platform/storage.js';
+import { peakRssMb, rate } from './figures.js';
+
+const { values } = parseArgs({ options: { devices: { type: 'string' }, days: { type: 'string' }, 'results-per-device-day': { type: 'string' } } });
+const devices = values.devices ?? '10000';
+const days = values.days ?? '30';
+const perDay = values['results-per-device-day'] ?? '33';
+const work = mkdtempSync(path.join(tmpdir(), 'lims-bench-pipeline-'));
+const cli = fileURLToPath(new URL('../lib/local/cli.js', import.meta.url));
+const simulated = spawnSync(process.execPath, [cli, 'simulate', '--json', '--out', path.join(work, 'lims'), '--devices', devices, '--days', days, '--results-per-device-day', perDay], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+if (simulated.status !== 0) throw new Error(`simulate failed with exit code ${simulated.status}`);
+const azurite = await startAzurite({ location: path.join(work, 'azurite') });
+try {
+  const storage = storageFromConnectionString(azurite.connectionString);
+  await ensureStorageResources(storage);
+  const ctx = createAppContext(loadConfig({ LOCAL_DATA_DIR: work }), storage, work);
+  const counts = await runPipeline(ctx);
+  const bronzeRows = counts.bronze.reduce((sum, r) => sum + r.rowsWritten, 0);
+  const labResults = counts.silver.lab_results?.rowsIn ?? 0;
+  const silverRows = Object.values(counts.silver).reduce((sum, c) => sum + (c?.rowsIn ?? 0), 0);
+  console.log(`scale: ${devices} devices x ${days} days; ${labResults.toLocaleString('en-US')} lab results, ${silverRows.toLocaleString('en-US')} rows in all`);
+  console.log(`bronze: ${rate(bronzeRows, counts.seconds.bronze * 1000)}`);
+  console.log(`silver: ${rate(silverRows, counts.seconds.silver * 1000)}`);
+  console.log(`gold: ${counts.gold.days} days, ${counts.gold.featureUnits} feature units, ${counts.gold.featureRows.toLocaleString('en-US')} device-days in ${counts.seconds.gold.toFixed(1)} s`);
+  const silverGold = counts.seconds.silver + counts.seconds.gold;
+  console.log(`silver + gold: ${Math.round(labResults / silverGold).toLocaleString('en-US')} lab results/s (target >= 100,000) over ${silverGold.toFixed(1)} s`);
+  console.log(`peak RSS of the process running the units of work (4 at a time): ${peakRssMb()} MB (target < 1024 per unit)`);
+  if (counts.parked > 0) console.log(`WARNING: ${counts.parked} messages parked`);
+  await ctx.close();
+} finally {
+  await azurite.stop();
+  rmSync(work, { recursive: true, force: true });
+}
