@@ -13,6 +13,8 @@ export const TABLES = {
   runs: 'runs',
   parked: 'parkedmessages',
   dqReports: 'dqreports',
+  modelAliases: 'modelaliases',
+  modelAudit: 'modelaudit',
 } as const;
 
 export const QUEUES = {
