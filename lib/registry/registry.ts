@@ -84,7 +84,7 @@ export class ModelRegistry {
     try {
       return JSON.parse((await this.container.getBlobClient(this.path(version, 'card.json')).downloadToBuffer()).toString('utf8')) as ModelCard;
     } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) throw new Error(`No model version ${version} in the registry`);
+      if (error instanceof RestError && error.statusCode === 404) throw new Error(`No model version ${version} in the registry`, { cause: error });
       throw error;
     }
   }
