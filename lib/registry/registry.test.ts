@@ -38,9 +38,10 @@ describe('model registry', () => {
   it('stores versions, moves aliases conditionally and audits every change', async () => {
     const first = newVersion();
     const second = newVersion();
-    await registry.register(card(first, 0.9), new Uint8Array([1, 2, 3]));
-    await registry.register(card(second, 0.92), new Uint8Array([4, 5]));
+    await registry.register(card(first, 0.9), new Uint8Array([1, 2, 3]), '{}');
+    await registry.register(card(second, 0.92), new Uint8Array([4, 5]), '{"trees":[]}');
     expect([...(await registry.onnx(second))]).toEqual([4, 5]);
+    expect(await registry.treesJson(second)).toBe('{"trees":[]}');
     expect((await registry.versions()).map((c) => c.version).sort()).toEqual([first, second].sort());
 
     const promoted = await registry.setAlias('production', first, { actor: 'test', reason: 'first model', expected: undefined });

@@ -70,9 +70,15 @@ export class ModelRegistry {
     return `${this.modelName}/${version}/${file}`;
   }
 
-  /** Stores a version: the ONNX file first, the card last (a version exists once its card does). */
-  async register(card: ModelCard, onnx: Uint8Array): Promise<void> {
+  /**
+   * Stores a version: the ONNX file (what serves), the trees as JSON (what explains, TreeSHAP),
+   * then the card last: a version exists once its card does.
+   */
+  async register(card: ModelCard, onnx: Uint8Array, treesJson: string): Promise<void> {
     await this.container.getBlockBlobClient(this.path(card.version, 'model.onnx')).uploadData(onnx, { blobHTTPHeaders: { blobContentType: 'application/octet-stream' } });
+    await this.container.getBlockBlobClient(this.path(card.version, 'model.json')).upload(treesJson, Buffer.byteLength(treesJson), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
     const body = JSON.stringify(card, null, 2);
     await this.container.getBlockBlobClient(this.path(card.version, 'card.json')).upload(body, Buffer.byteLength(body), {
       blobHTTPHeaders: { blobContentType: 'application/json' },
@@ -91,6 +97,11 @@ export class ModelRegistry {
 
   async onnx(version: string): Promise<Uint8Array> {
     return this.container.getBlobClient(this.path(version, 'model.onnx')).downloadToBuffer();
+  }
+
+  /** The trees of a version as JSON (lib/ml/model.ts serializeModel format). */
+  async treesJson(version: string): Promise<string> {
+    return (await this.container.getBlobClient(this.path(version, 'model.json')).downloadToBuffer()).toString('utf8');
   }
 
   /** Registered versions, newest first. */
