@@ -8,6 +8,7 @@ import type { StaticStandards } from '../pipeline/silver.js';
 import { loadLoincMap, loadRegionMap, patientIdHasher, resolvePiiKey } from '../standards/index.js';
 import { DqReportStore } from '../state/dqReports.js';
 import { DataHorizon } from '../state/horizon.js';
+import { ModelRegistry } from '../registry/registry.js';
 import { RunLedger } from '../state/runs.js';
 import { WatermarkStore } from '../state/watermarks.js';
 
@@ -20,6 +21,8 @@ export interface AppContext {
   readonly ledger: RunLedger;
   readonly dqReports: DqReportStore;
   readonly horizon: DataHorizon;
+  /** The model registry (versions in the models container, aliases and audit in tables). */
+  registry(): ModelRegistry;
   /** LOINC and region maps and the patient-id hasher, loaded on first use. */
   standards(): StaticStandards;
   /** The LIMS source, opened on first use and reused (one SQL pool per instance). */
@@ -30,6 +33,7 @@ export interface AppContext {
 export function createAppContext(config: Config, storage: Storage, localDataDir?: string): AppContext {
   let source: LimsSource | undefined;
   let standards: StaticStandards | undefined;
+  let registry: ModelRegistry | undefined;
   return {
     config,
     storage,
@@ -38,6 +42,7 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
     ledger: new RunLedger(storage.table(TABLES.runs)),
     dqReports: new DqReportStore(storage.table(TABLES.dqReports)),
     horizon: new DataHorizon(storage.table(TABLES.watermarks)),
+    registry: () => (registry ??= new ModelRegistry(storage.container(CONTAINERS.models), storage.table(TABLES.modelAliases), storage.table(TABLES.modelAudit))),
     standards: () =>
       (standards ??= {
         loinc: loadLoincMap(config),

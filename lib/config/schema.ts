@@ -47,6 +47,13 @@ export function integer(common: Common & { default: number; min: number; max: nu
   });
 }
 
+export function number(common: Common & { default: number; min: number; max: number }): SettingDefinition<number> {
+  return define(common, `a number from ${common.min} to ${common.max}`, common.default, (raw) => {
+    const value = Number(raw.trim());
+    return raw.trim() !== '' && Number.isFinite(value) && value >= common.min && value <= common.max ? value : undefined;
+  });
+}
+
 export function boolean(common: Common & { default: boolean }): SettingDefinition<boolean> {
   return define(common, 'true or false', common.default, (raw) => {
     const value = raw.trim().toLowerCase();

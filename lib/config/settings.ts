@@ -1,4 +1,4 @@
-import { boolean, integer, oneOf, schedule, text, type SettingDefinition } from './schema.js';
+import { boolean, integer, number, oneOf, schedule, text, type SettingDefinition } from './schema.js';
 
 /** Every setting of the product. Add a key here and it is validated, sampled and documented. */
 export const SETTINGS = {
@@ -54,6 +54,12 @@ export const SETTINGS = {
   INGEST_SCHEDULE: schedule({ description: 'Bronze ingestion timer (NCRONTAB, UTC).', default: '0 */15 * * * *' }),
   INGEST_PAGE_SIZE: integer({ description: 'Rows per source page and per bronze file; bounds ingestion memory.', default: 50_000, min: 100, max: 1_000_000 }),
   INGEST_OVERLAP_MINUTES: integer({ description: 'Re-read window behind the watermark for rows committed late.', default: 10, min: 0, max: 1440 }),
+  PROMOTION_AUC_TOLERANCE: number({
+    description: 'Promotion gate: a new model replaces production unless its holdout ROC-AUC is worse than production\'s on the same holdout by more than this.',
+    default: 0.01,
+    min: 0,
+    max: 1,
+  }),
   GOLD_SHARDS: integer({ description: 'Device shards of gold feature work: one queue message and one partition per feature day and shard.', default: 4, min: 1, max: 256 }),
   LOINC_MAPPING_FILE: text({
     description: 'Site LOINC mapping CSV (site_id,local_code,local_unit,loinc_code,loinc_long_common_name) that adds to or replaces rows of the shipped mapping (empty: shipped mapping only).',

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { calibrateModel } from '../ml/calibration.js';
+import { subsetDataset, type Dataset } from '../ml/dataset.js';
+import { DEFAULT_GBDT_PARAMS, trainGbdt, type GbdtParams } from '../ml/gbdt.js';
+import { HIGH_RISK_THRESHOLD, binaryMetrics, leadTimes, type BinaryMetrics, type LeadTimeReport } from '../ml/metrics.js';
+import { predictProbabilities, type GbdtModel } from '../ml/model.js';
+import { timeSplit, type TimeSplit, type TimeSplitOptions } from '../ml/split.js';
+
+/**
+ * Fitting a failure model on labelled device-days: time split (train, validate, hold out the
+ * newest, 7-day gaps), GBDT with early stopping and class weighting on validation, Platt
+ * calibration on validation, metrics and warning lead times on the holdout.
+ */
+export interface LabelledDays {
+  readonly data: Dataset;
+  /** Feature day (epoch ms) and device of each row. */
+  readonly featureDays: Float64Array;
+  readonly devices: readonly string[];
+  /** 1 when the row's label window is complete. */
+  readonly labelObserved: Uint8Array;
+}
+
+export interface FitResult {
+  readonly model: GbdtModel;
+  readonly params: GbdtParams;
+  readonly split: TimeSplit;
+  readonly holdout: Dataset;
+  readonly holdoutProbabilities: Float64Array;
+  readonly metrics: BinaryMetrics;
+  readonly leadTime: LeadTimeReport;
+  readonly treesKept: number;
+  readonly dataHash: string;
+  readonly featureRanges: { name: string; min: number; max: number }[];
+}
+
+export const MEDIUM_RISK_THRESHOLD = 0.5;
+
+export const DEFAULT_TRAINING_PARAMS: Partial<GbdtParams> = {
+  ...DEFAULT_GBDT_PARAMS,
+  learningRate: 0.08,
+  maxTrees: 400,
+  maxDepth: 5,
+  maxLeaves: 24,
+  minSamplesLeaf: 40,
+  lambda: 2,
+  earlyStoppingRounds: 30,
+  classWeight: 'balanced',
+};
+
+/** SHA-256 over the feature matrix and labels: the same training data, the same hash. */
+export function hashDataset(data: Dataset): string {
+  const hash = createHash('sha256');
+  hash.update(data.featureNames.join(','));
+  hash.update(new Uint8Array(Float64Array.from(data.x).buffer));
+  hash.update(data.y);
+  return hash.digest('hex');
+}
+
+function ranges(data: Dataset): { name: string; min: number; max: number }[] {
+  const n = data.featureNames.length;
+  return data.featureNames.map((name, f) => {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let r = 0; r < data.nRows; r++) {
+      const v = data.x[r * n + f]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    return { name, min: data.nRows ? min : 0, max: data.nRows ? max : 0 };
+  });
+}
+
+export function fitFailureModel(days: LabelledDays, params: Partial<GbdtParams> = DEFAULT_TRAINING_PARAMS, splitOptions: TimeSplitOptions = {}): FitResult {
+  const split = timeSplit(days.featureDays, days.labelObserved, splitOptions);
+  const train = subsetDataset(days.data, split.train);
+  const validation = subsetDataset(days.data, split.validation);
+  const holdout = subsetDataset(days.data, split.holdout);
+  for (const [name, set] of [['training', train], ['validation', validation]] as const) {
+    const positives = set.y.reduce((a, b) => a + b, 0);
+    if (positives === 0 || positives === set.nRows) {
+      throw new Error(`The ${name} split has ${positives} failures in ${set.nRows} device-days: both outcomes are needed; simulate or ingest more days`);
+    }
+  }
+  const trained = trainGbdt(train, { params, validation });
+  const model = calibrateModel(trained.model, validation);
+  const holdoutProbabilities = predictProbabilities(model, holdout.x, holdout.nRows);
+  const holdoutDays = Float64Array.from(split.holdout, (i) => days.featureDays[i]!);
+  const holdoutDevices = Array.from(split.holdout, (i) => days.devices[i]!);
+  return {
+    model,
+    params: trained.params,
+    split,
+    holdout,
+    holdoutProbabilities,
+    metrics: binaryMetrics(holdout.y, holdoutProbabilities, HIGH_RISK_THRESHOLD),
+    leadTime: leadTimes(holdoutDevices, holdoutDays, holdout.y, holdoutProbabilities, HIGH_RISK_THRESHOLD),
+    treesKept: trained.bestIteration,
+    dataHash: hashDataset(train),
+    featureRanges: ranges(train),
+  };
+}
