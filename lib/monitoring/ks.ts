@@ -164,8 +164,8 @@ const PI_SQUARED = Math.PI ** 2;
 const PI_FOUR = Math.PI ** 4;
 const PI_SIX = Math.PI ** 6;
 const STIRLING_COEFFS = [
-  -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3, 8.4175084175084175084e-4,
-  -5.952380952380952381e-4, 7.9365079365079365079e-4, -2.7777777777777777778e-3, 8.3333333333333333333e-2,
+  -0.029550653594771242, 0.00641025641025641, -0.0019175269175269176, 0.0008417508417508417,
+  -0.0005952380952380953, 0.0007936507936507937, -0.002777777777777778, 0.08333333333333333,
 ];
 
 function clip01(p: number): number {
@@ -202,7 +202,7 @@ function kolmognDMTW(n: number, d: number): number {
   const k = Math.ceil(nd);
   const h = k - nd;
   const m = 2 * k - 1;
-  let H = new Float64Array(m * m);
+  let H: Float64Array = new Float64Array(m * m);
   const v = new Float64Array(m);
   const w = new Float64Array(m);
   let fac = 1;
@@ -220,7 +220,7 @@ function kolmognDMTW(n: number, d: number): number {
   for (let r = 0; r < m; r++) H[r * m] = v[r]!;
   for (let c = 0; c < m; c++) H[(m - 1) * m + c] = v[m - 1 - c]!;
 
-  let Hpwr = new Float64Array(m * m);
+  let Hpwr: Float64Array = new Float64Array(m * m);
   for (let i = 0; i < m; i++) Hpwr[i * m + i] = 1;
   let nn = n;
   let expnt = 0;
@@ -304,7 +304,8 @@ function kolmognPomeranz(n: number, x: number): number {
   V1[0] = 1;
   let V0s = 0;
   let V1s = 0;
-  let [j1, j2] = pomeranzJ1J2(0, n, ll, ceilf, roundf);
+  let j1 = pomeranzJ1J2(0, n, ll, ceilf, roundf)[0];
+  let j2: number;
   for (let i = 1; i < 2 * n + 2; i++) {
     const k1 = j1;
     [V0, V1] = [V1, V0];
