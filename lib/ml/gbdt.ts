@@ -119,21 +119,27 @@ function cutBetween(a: number, b: number): number {
   return mid >= a && mid < b ? mid : a;
 }
 
+/** Rows sampled to place the bin cuts (as LightGBM's bin_construct_sample_cnt). */
+export const BIN_SAMPLE_ROWS = 200_000;
+
 /** Quantile cuts of each feature's float32 values (rows `x[r * nFeatures + f]`). */
-export function fitBins(x: ArrayLike<number>, nRows: number, nFeatures: number, maxBins: number): BinMapper {
+export function fitBins(x: ArrayLike<number>, nRows: number, nFeatures: number, maxBins: number, sampleRows = BIN_SAMPLE_ROWS): BinMapper {
   if (!(maxBins >= 2 && maxBins <= 256 && Number.isInteger(maxBins))) throw new Error(`maxBins must be an integer in 2..256, got ${maxBins}`);
   const cuts: Float64Array[] = [];
-  const column = new Float32Array(nRows);
+  // Quantiles from an evenly spaced sample of rows (deterministic) when there are many.
+  const stride = nRows > sampleRows ? nRows / sampleRows : 1;
+  const nSample = stride > 1 ? sampleRows : nRows;
+  const column = new Float32Array(nSample);
   for (let f = 0; f < nFeatures; f++) {
-    for (let r = 0; r < nRows; r++) column[r] = x[r * nFeatures + f] as number;
+    for (let s = 0; s < nSample; s++) column[s] = x[Math.floor(s * stride) * nFeatures + f] as number;
     column.sort();
     // Distinct values and their counts.
     const values: number[] = [];
     const counts: number[] = [];
-    for (let r = 0; r < nRows; ) {
+    for (let r = 0; r < nSample; ) {
       const v = column[r] as number;
       let end = r + 1;
-      while (end < nRows && column[end] === v) end++;
+      while (end < nSample && column[end] === v) end++;
       values.push(v);
       counts.push(end - r);
       r = end;
@@ -144,7 +150,7 @@ export function fitBins(x: ArrayLike<number>, nRows: number, nFeatures: number, 
     } else {
       // Greedy equal-frequency bins: close a bin once it holds its share of the remaining rows;
       // a value more frequent than a share gets a bin of its own.
-      let rowsLeft = nRows;
+      let rowsLeft = nSample;
       let binsLeft = maxBins;
       let inBin = 0;
       for (let i = 0; i + 1 < values.length && binsLeft > 1; i++) {
@@ -201,11 +207,8 @@ export function binRows(mapper: BinMapper, x: ArrayLike<number>, nRows: number):
 // Training
 // ---------------------------------------------------------------------------------------------
 
-interface Histogram {
-  readonly g: Float64Array;
-  readonly h: Float64Array;
-  readonly c: Float64Array;
-}
+/** Per global bin: [sum of gradients, sum of hessians, row count], interleaved (one cache line). */
+type Histogram = Float64Array;
 
 interface SplitCandidate {
   gain: number;
@@ -305,22 +308,57 @@ function buildHistogram(
   grad: Float64Array,
   hess: Float64Array,
 ): void {
-  const { g: hg, h: hh, c: hc } = hist;
-  hg.fill(0);
-  hh.fill(0);
-  hc.fill(0);
+  hist.fill(0);
   for (let i = start; i < end; i++) {
     const r = rows[i] as number;
     const gr = grad[r] as number;
     const hr = hess[r] as number;
     const base = r * nFeatures;
     for (let f = 0; f < nFeatures; f++) {
-      const b = bins[base + f] as number;
-      hg[b] = (hg[b] as number) + gr;
-      hh[b] = (hh[b] as number) + hr;
-      hc[b] = (hc[b] as number) + 1;
+      const b = (bins[base + f] as number) * 3;
+      hist[b] = (hist[b] as number) + gr;
+      hist[b + 1] = (hist[b + 1] as number) + hr;
+      hist[b + 2] = (hist[b + 2] as number) + 1;
     }
   }
+}
+
+/** Histogram of all rows 0..n-1 in order (the root: no row index indirection). */
+function buildRootHistogram(hist: Histogram, n: number, bins: Uint16Array, nFeatures: number, grad: Float64Array, hess: Float64Array): void {
+  hist.fill(0);
+  for (let r = 0, base = 0; r < n; r++, base += nFeatures) {
+    const gr = grad[r] as number;
+    const hr = hess[r] as number;
+    for (let f = 0; f < nFeatures; f++) {
+      const b = (bins[base + f] as number) * 3;
+      hist[b] = (hist[b] as number) + gr;
+      hist[b + 1] = (hist[b + 1] as number) + hr;
+      hist[b + 2] = (hist[b + 2] as number) + 1;
+    }
+  }
+}
+
+/**
+ * Stable partition of rows[start, end): rows whose bin in `column` (one feature's local bins,
+ * one byte per row: a sweep reads 1/20 of the memory of the row-major matrix) is <= threshold
+ * come first. Returns the end of the left part.
+ */
+function partitionRows(rows: Uint32Array, scratch: Uint32Array, start: number, end: number, column: Uint8Array, threshold: number): number {
+  let l = start;
+  let k = 0;
+  // Branch-free: every row is written to both sides and only one cursor advances (the split
+  // direction is random, so a branch would mispredict half the time). rows[l] is safe to
+  // overwrite because l <= i.
+  for (let i = start; i < end; i++) {
+    const r = rows[i] as number;
+    const goesLeft = (column[r] as number) <= threshold ? 1 : 0;
+    rows[l] = r;
+    scratch[k] = r;
+    l += goesLeft;
+    k += 1 - goesLeft;
+  }
+  rows.set(scratch.subarray(0, k), l);
+  return l;
 }
 
 /** Trains a binary GBDT on `train` (labels 0/1). */
@@ -353,6 +391,14 @@ export function trainGbdt(train: Dataset, options: TrainOptions = {}): TrainResu
 
   const bins = fitBins(train.x, n, nFeatures, params.maxBins);
   const binned = binRows(bins, train.x, n);
+  // Column-major local bins (one byte per row and feature) for partitioning.
+  const columns: Uint8Array[] = [];
+  for (let f = 0; f < nFeatures; f++) {
+    const column = new Uint8Array(n);
+    const offset = bins.offsets[f] as number;
+    for (let r = 0, i = f; r < n; r++, i += nFeatures) column[r] = (binned[i] as number) - offset;
+    columns.push(column);
+  }
   const totalBins = bins.totalBins;
   const { offsets, nBins, cuts } = bins;
 
@@ -374,12 +420,12 @@ export function trainGbdt(train: Dataset, options: TrainOptions = {}): TrainResu
   }
 
   const pool: Histogram[] = [];
-  const takeHistogram = (): Histogram => pool.pop() ?? { g: new Float64Array(totalBins), h: new Float64Array(totalBins), c: new Float64Array(totalBins) };
+  const takeHistogram = (): Histogram => pool.pop() ?? new Float64Array(totalBins * 3);
   const { lambda, minSamplesLeaf, minChildWeight, minSplitGain, maxDepth, maxLeaves, learningRate } = params;
 
   const findSplit = (leaf: GrowingLeaf): SplitCandidate | null => {
     if (leaf.depth >= maxDepth || leaf.c < 2 * minSamplesLeaf || leaf.hist === null) return null;
-    const { g: hg, h: hh, c: hc } = leaf.hist;
+    const hist = leaf.hist;
     const G = leaf.g;
     const H = leaf.h;
     const C = leaf.c;
@@ -394,10 +440,10 @@ export function trainGbdt(train: Dataset, options: TrainOptions = {}): TrainResu
       let hl = 0;
       let cl = 0;
       for (let b = 0; b < nb - 1; b++) {
-        const o = offset + b;
-        gl += hg[o] as number;
-        hl += hh[o] as number;
-        cl += hc[o] as number;
+        const o = (offset + b) * 3;
+        gl += hist[o] as number;
+        hl += hist[o + 1] as number;
+        cl += hist[o + 2] as number;
         if (cl < minSamplesLeaf || hl < minChildWeight) continue;
         const cr = C - cl;
         if (cr < minSamplesLeaf) break;
@@ -426,7 +472,7 @@ export function trainGbdt(train: Dataset, options: TrainOptions = {}): TrainResu
     const root: GrowingLeaf = { node: 0, start: 0, end: n, depth: 0, g: G, h: H, c: n, hist: null, split: null };
     if (maxDepth > 0 && n >= 2 * minSamplesLeaf) {
       root.hist = takeHistogram();
-      buildHistogram(root.hist, rows, 0, n, binned, nFeatures, grad, hess);
+      buildRootHistogram(root.hist, n, binned, nFeatures, grad, hess);
       root.split = findSplit(root);
     }
     const leaves: GrowingLeaf[] = [root];
@@ -449,16 +495,8 @@ export function trainGbdt(train: Dataset, options: TrainOptions = {}): TrainResu
       const parent = leaves[pick] as GrowingLeaf;
       const split = parent.split as SplitCandidate;
       const globalThreshold = (offsets[split.feature] as number) + split.bin;
-      // Stable partition of the parent's rows: left (bin <= threshold) first.
-      let l = parent.start;
-      let k = 0;
       const f = split.feature;
-      for (let i = parent.start; i < parent.end; i++) {
-        const r = rows[i] as number;
-        if ((binned[r * nFeatures + f] as number) <= globalThreshold) rows[l++] = r;
-        else scratch[k++] = r;
-      }
-      rows.set(scratch.subarray(0, k), l);
+      const l = partitionRows(rows, scratch, parent.start, parent.end, columns[f] as Uint8Array, split.bin);
       const leftNode = tree.feature.length;
       const rightNode = leftNode + 1;
       for (const node of [leftNode, rightNode]) {
@@ -498,15 +536,8 @@ export function trainGbdt(train: Dataset, options: TrainOptions = {}): TrainResu
         const [small, large] = leftLeaf.c <= rightLeaf.c ? [leftLeaf, rightLeaf] : [rightLeaf, leftLeaf];
         small.hist = takeHistogram();
         buildHistogram(small.hist, rows, small.start, small.end, binned, nFeatures, grad, hess);
-        const sg = small.hist.g;
-        const sh = small.hist.h;
-        const sc = small.hist.c;
-        const { g: pg, h: ph, c: pc } = parentHist;
-        for (let b = 0; b < totalBins; b++) {
-          pg[b] = (pg[b] as number) - (sg[b] as number);
-          ph[b] = (ph[b] as number) - (sh[b] as number);
-          pc[b] = (pc[b] as number) - (sc[b] as number);
-        }
+        const sh = small.hist;
+        for (let b = 0; b < parentHist.length; b++) parentHist[b] = (parentHist[b] as number) - (sh[b] as number);
         large.hist = parentHist;
         leftLeaf.split = findSplit(leftLeaf);
         rightLeaf.split = findSplit(rightLeaf);

@@ -239,8 +239,9 @@ export function leadTimes(
   if (featureDays.length !== n || labels.length !== n || probabilities.length !== n) {
     throw new Error(`leadTimes: devices, featureDays, labels and probabilities differ in length (${n}, ${featureDays.length}, ${labels.length}, ${probabilities.length})`);
   }
+  const keys = Array.from({ length: n }, (_, i) => String(devices[i]));
+  const key = (i: number): string => keys[i] as string;
   const order = Array.from({ length: n }, (_, i) => i);
-  const key = (i: number): string => String(devices[i]);
   order.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : (featureDays[a] as number) - (featureDays[b] as number)));
   const events: LeadTimeEvent[] = [];
   let k = 0;
