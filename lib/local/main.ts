@@ -4,12 +4,26 @@ import { UsageError, parseCommandArgs } from './args.js';
 import type { Command } from './command.js';
 import { exportCommand } from './commands/export.js';
 import { ingestCommand } from './commands/ingest.js';
+import { modelsCommand, promoteCommand, rollbackCommand } from './commands/models.js';
+import { predictCommand, trainCommand } from './commands/train.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
 
-const COMMANDS: readonly Command[] = [runCommand, simulateCommand, ingestCommand, serveCommand, statusCommand, exportCommand];
+const COMMANDS: readonly Command[] = [
+  runCommand,
+  simulateCommand,
+  ingestCommand,
+  serveCommand,
+  statusCommand,
+  exportCommand,
+  trainCommand,
+  predictCommand,
+  modelsCommand,
+  promoteCommand,
+  rollbackCommand,
+];
 
 function mainHelp(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

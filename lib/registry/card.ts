@@ -28,3 +28,11 @@ export type ModelAlias = (typeof MODEL_ALIASES)[number];
 export function isModelAlias(value: string): value is ModelAlias {
   return (MODEL_ALIASES as readonly string[]).includes(value);
 }
+
+export type RiskLevel = 'LOW' | 'MEDIUM' | 'HIGH';
+
+/** Probability to the 0-100 risk score and level the API and batch scoring report (HIGH above 80). */
+export function riskOf(probability: number, thresholds: ModelCard['thresholds']): { risk_score: number; risk_level: RiskLevel } {
+  const level: RiskLevel = probability > thresholds.high ? 'HIGH' : probability > thresholds.medium ? 'MEDIUM' : 'LOW';
+  return { risk_score: Math.round(probability * 100), risk_level: level };
+}
