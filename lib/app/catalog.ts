@@ -4,10 +4,15 @@ import { ingestAll } from '../pipeline/bronze.js';
 import { goldFeatures, goldForDay } from '../pipeline/gold.js';
 import { silverForBronzeUnit } from '../pipeline/silver.js';
 import { QUEUES } from '../platform/resources.js';
-import { parseBronzeCommit, parseDayWork, parseFeatureWork } from './messages.js';
-import { bronzeDeps, goldDeps, silverDeps } from './stages.js';
+import { scoreShard } from '../scoring/batch.js';
+import { parseBronzeCommit, parseDayWork, parseFeatureWork, parseScoreWork } from './messages.js';
+import { bronzeDeps, enqueueScoring, goldDeps, scoringDeps, silverDeps } from './stages.js';
 import type { AppContext } from './context.js';
 import type { ApiRequest, ApiResponse } from './http.js';
+import { deviceRiskRoute } from '../serving/deviceRisk.js';
+import { listModels, promoteModel, rollbackModel } from '../serving/modelRoutes.js';
+import { openApiRoute } from '../serving/openapi.js';
+import { predictDeviceFailure, predictDeviceFailureBatch } from '../serving/predictRoutes.js';
 
 /**
  * Every function of the product, declared once as data. `functions/index.ts` registers this
@@ -43,6 +48,13 @@ function queueFunction(name: string, queue: string, handler: QueueFunction['hand
 
 export const CATALOG: readonly FunctionDeclaration[] = [
   httpFunction('health', { methods: ['GET'], route: 'health', authLevel: 'anonymous' }, (_request, ctx) => health(ctx)),
+  httpFunction('predictDeviceFailure', { methods: ['POST'], route: 'predict/device-failure', authLevel: 'function' }, predictDeviceFailure),
+  httpFunction('predictDeviceFailureBatch', { methods: ['POST'], route: 'predict/device-failure/batch', authLevel: 'function' }, predictDeviceFailureBatch),
+  httpFunction('deviceRisk', { methods: ['GET'], route: 'devices/{id}/risk', authLevel: 'function' }, deviceRiskRoute),
+  httpFunction('listModels', { methods: ['GET'], route: 'models', authLevel: 'function' }, listModels),
+  httpFunction('promoteModel', { methods: ['POST'], route: 'models/{version}/promote', authLevel: 'admin' }, promoteModel),
+  httpFunction('rollbackModel', { methods: ['POST'], route: 'models/rollback', authLevel: 'admin' }, rollbackModel),
+  httpFunction('openApi', { methods: ['GET'], route: 'openapi.json', authLevel: 'anonymous' }, async () => openApiRoute(CATALOG.filter(isHttpFunction))),
   timerFunction('ingestBronze', 'INGEST_SCHEDULE', (ctx) =>
     ingestAll(bronzeDeps(ctx), { pageSize: ctx.config.INGEST_PAGE_SIZE, overlapMinutes: ctx.config.INGEST_OVERLAP_MINUTES }),
   ),
@@ -55,7 +67,15 @@ export const CATALOG: readonly FunctionDeclaration[] = [
   queueFunction('goldFeatures', QUEUES.goldFeatures, async (body, ctx) => {
     await goldFeatures(goldDeps(ctx), parseFeatureWork(body));
   }),
+  timerFunction('scoreDevicesDaily', 'SCORING_SCHEDULE', (ctx) => enqueueScoring(ctx)),
+  queueFunction('scoreDevices', QUEUES.scoreDevices, async (body, ctx) => {
+    await scoreShard(scoringDeps(ctx), parseScoreWork(body));
+  }),
 ];
+
+export function isHttpFunction(f: FunctionDeclaration): f is HttpFunction {
+  return f.trigger.kind === 'http';
+}
 
 export function findFunction(name: string): FunctionDeclaration | undefined {
   return CATALOG.find((f) => f.name === name);

@@ -2,6 +2,7 @@ import { loadConfig, type Config } from '../config/config.js';
 import { Lake } from '../lake/lake.js';
 import { CONTAINERS, TABLES } from '../platform/resources.js';
 import { configuredStorage, type Storage } from '../platform/storage.js';
+import { ModelCache } from '../serving/modelCache.js';
 import { openSource } from '../sources/index.js';
 import type { LimsSource } from '../sources/source.js';
 import type { StaticStandards } from '../pipeline/silver.js';
@@ -9,6 +10,7 @@ import { loadLoincMap, loadRegionMap, patientIdHasher, resolvePiiKey } from '../
 import { DqReportStore } from '../state/dqReports.js';
 import { DataHorizon } from '../state/horizon.js';
 import { ModelRegistry } from '../registry/registry.js';
+import { ProductionModel } from '../scoring/production.js';
 import { RunLedger } from '../state/runs.js';
 import { WatermarkStore } from '../state/watermarks.js';
 
@@ -23,17 +25,23 @@ export interface AppContext {
   readonly horizon: DataHorizon;
   /** The model registry (versions in the models container, aliases and audit in tables). */
   registry(): ModelRegistry;
+  /** The production model for batch scoring, loaded once per version. */
+  productionModel(): ProductionModel;
   /** LOINC and region maps and the patient-id hasher, loaded on first use. */
   standards(): StaticStandards;
   /** The LIMS source, opened on first use and reused (one SQL pool per instance). */
   source(): LimsSource;
+  /** The production model this instance serves: loaded on first use, swapped when the alias moves. */
+  models(): ModelCache;
   close(): Promise<void>;
 }
 
-export function createAppContext(config: Config, storage: Storage, localDataDir?: string): AppContext {
+export function createAppContext(config: Config, storage: Storage, localDataDir?: string, log?: (line: string) => void): AppContext {
   let source: LimsSource | undefined;
   let standards: StaticStandards | undefined;
+  let models: ModelCache | undefined;
   let registry: ModelRegistry | undefined;
+  let productionModel: ProductionModel | undefined;
   return {
     config,
     storage,
@@ -43,6 +51,9 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
     dqReports: new DqReportStore(storage.table(TABLES.dqReports)),
     horizon: new DataHorizon(storage.table(TABLES.watermarks)),
     registry: () => (registry ??= new ModelRegistry(storage.container(CONTAINERS.models), storage.table(TABLES.modelAliases), storage.table(TABLES.modelAudit))),
+    productionModel() {
+      return (productionModel ??= new ProductionModel(this.registry()));
+    },
     standards: () =>
       (standards ??= {
         loinc: loadLoincMap(config),
@@ -50,9 +61,14 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
         hashPatientId: patientIdHasher(resolvePiiKey(config, localDataDir)),
       }),
     source: () => (source ??= openSource(config, localDataDir)),
+    models() {
+      return (models ??= new ModelCache(this.registry(), { checkIntervalMs: config.MODEL_ALIAS_CHECK_SECONDS * 1000, ...(log ? { log } : {}) }));
+    },
     close: async () => {
       await source?.close();
       source = undefined;
+      await models?.close();
+      models = undefined;
     },
   };
 }

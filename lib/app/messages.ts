@@ -1,5 +1,6 @@
 import type { BronzeCommit } from '../pipeline/bronze.js';
 import type { DayWork, FeatureWork } from '../pipeline/gold.js';
+import type { ScoreWork } from '../scoring/batch.js';
 import { isLimsTableName } from '../sources/schema.js';
 
 /**
@@ -44,5 +45,13 @@ export function parseFeatureWork(body: unknown): FeatureWork {
   return {
     featureDate: field(message, 'gold-features', 'featureDate', isDate, 'a date YYYY-MM-DD'),
     shard: field(message, 'gold-features', 'shard', isCount, 'a shard number'),
+  };
+}
+
+export function parseScoreWork(body: unknown): ScoreWork {
+  const message = record(body, 'score-devices');
+  return {
+    scoreDate: field(message, 'score-devices', 'scoreDate', isDate, 'a date YYYY-MM-DD'),
+    shard: field(message, 'score-devices', 'shard', isCount, 'a shard number'),
   };
 }

@@ -1,7 +1,8 @@
 import type { BronzeCommit, BronzeDeps } from '../pipeline/bronze.js';
 import { dayMs, featureWorkForEvents, type DayWork, type FeatureWork, type GoldDeps } from '../pipeline/gold.js';
 import type { SilverChange, SilverDeps } from '../pipeline/silver.js';
-import { QUEUES } from '../platform/resources.js';
+import { QUEUES, TABLES } from '../platform/resources.js';
+import { scoreWorkFor, type ScoreWork, type ScoringDeps } from '../scoring/batch.js';
 import { openWorkQueue } from '../queue/index.js';
 import type { AppContext } from './context.js';
 
@@ -36,4 +37,17 @@ export function silverDeps(ctx: AppContext): SilverDeps {
 export function goldDeps(ctx: AppContext): GoldDeps {
   const featureQueue = openWorkQueue<FeatureWork>(QUEUES.goldFeatures, ctx.config, ctx.storage);
   return { lake: ctx.lake, ledger: ctx.ledger, horizon: ctx.horizon, shards: ctx.config.GOLD_SHARDS, enqueueFeatures: (work) => featureQueue.sendMany(work) };
+}
+
+export function scoringDeps(ctx: AppContext): ScoringDeps {
+  return { lake: ctx.lake, ledger: ctx.ledger, alerts: ctx.storage.table(TABLES.alerts), production: () => ctx.productionModel().current() };
+}
+
+/** The daily scoring timer: one message per device shard for the latest day with data. */
+export async function enqueueScoring(ctx: AppContext): Promise<ScoreWork[]> {
+  const latest = await ctx.horizon.latestDay();
+  if (!latest) return [];
+  const work = scoreWorkFor(latest, ctx.config.GOLD_SHARDS);
+  await openWorkQueue<ScoreWork>(QUEUES.scoreDevices, ctx.config, ctx.storage).sendMany(work);
+  return work;
 }

@@ -60,6 +60,7 @@ export const SETTINGS = {
     min: 0,
     max: 1,
   }),
+  SCORING_SCHEDULE: schedule({ description: 'Daily batch scoring of every device (NCRONTAB, UTC), before the 06:00 report.', default: '0 30 5 * * *' }),
   GOLD_SHARDS: integer({ description: 'Device shards of gold feature work: one queue message and one partition per feature day and shard.', default: 4, min: 1, max: 256 }),
   LOINC_MAPPING_FILE: text({
     description: 'Site LOINC mapping CSV (site_id,local_code,local_unit,loinc_code,loinc_long_common_name) that adds to or replaces rows of the shipped mapping (empty: shipped mapping only).',
@@ -83,6 +84,20 @@ export const SETTINGS = {
     expected: 'a regular expression',
     parse: (raw: string) => (isRegularExpression(raw.trim()) ? raw.trim() : undefined),
   },
+  ADMIN_API_KEY: {
+    ...text({
+      description: 'Key that the admin HTTP routes (promote, rollback) require in the x-admin-key header. Empty: those routes answer 503 (disabled).',
+      secret: true,
+    }),
+    expected: 'at least 16 characters',
+    parse: (raw: string) => (raw.trim().length >= 16 ? raw.trim() : undefined),
+  },
+  MODEL_ALIAS_CHECK_SECONDS: integer({
+    description: 'How often a serving instance reads the production alias (one Table read) to pick up a newly promoted model.',
+    default: 10,
+    min: 1,
+    max: 3600,
+  }),
   LOG_LEVEL: oneOf({ description: 'Log verbosity.', values: ['debug', 'info', 'warn', 'error'] as const, default: 'info' }),
 } satisfies Record<string, SettingDefinition<unknown>>;
 

@@ -1,6 +1,10 @@
 import type { AppContext } from '../app/context.js';
-import { parseBronzeCommit, parseDayWork, parseFeatureWork } from '../app/messages.js';
-import { bronzeDeps, goldDeps, silverDeps } from '../app/stages.js';
+import { parseBronzeCommit, parseDayWork, parseFeatureWork, parseScoreWork } from '../app/messages.js';
+import { bronzeDeps, enqueueScoring, goldDeps, scoringDeps, silverDeps } from '../app/stages.js';
+import type { ModelCard } from '../registry/card.js';
+import { scoreShard } from '../scoring/batch.js';
+import { NotEnoughData } from '../training/fit.js';
+import { trainAndRegister } from '../training/job.js';
 import { ingestAll, type TableIngestResult } from '../pipeline/bronze.js';
 import { goldFeatures, goldForDay, type FeatureWork } from '../pipeline/gold.js';
 import { silverForBronzeUnit, type SilverResult } from '../pipeline/silver.js';
@@ -118,4 +122,35 @@ export async function runPipeline(ctx: AppContext): Promise<PipelineCounts> {
   });
   seconds.gold = (performance.now() - goldStarted) / 1000;
   return { bronze, silver, dataQuality: mergeDqReports(...reports), gold, parked, seconds };
+}
+
+export interface ModelCounts {
+  /** Why no model was trained (too few labelled days), when none was. */
+  readonly skipped?: string;
+  readonly version: string;
+  readonly metrics: ModelCard['metrics'];
+  readonly promotion: string;
+  readonly scored: { readonly day: string | null; readonly devices: number; readonly high: number };
+  readonly seconds: number;
+}
+
+/** Trains and registers a model (promoted through the gate), then batch-scores the latest day. */
+export async function trainAndScore(ctx: AppContext): Promise<ModelCounts> {
+  const started = performance.now();
+  let outcome;
+  try {
+    outcome = await trainAndRegister(ctx, (line) => console.error(line));
+  } catch (error) {
+    if (!(error instanceof NotEnoughData)) throw error;
+    const none = { day: null, devices: 0, high: 0 };
+    return { skipped: error.message, version: '-', metrics: {}, promotion: 'none', scored: none, seconds: (performance.now() - started) / 1000 };
+  }
+  const work = await enqueueScoring(ctx);
+  const scored = { day: work[0]?.scoreDate ?? null, devices: 0, high: 0 };
+  await drainOnce(ctx, QUEUES.scoreDevices, 'batch scoring', parseScoreWork, async (item) => {
+    const result = await scoreShard(scoringDeps(ctx), item);
+    scored.devices += result.devices;
+    scored.high += result.high;
+  });
+  return { version: outcome.card.version, metrics: outcome.card.metrics, promotion: outcome.decision.reason, scored, seconds: (performance.now() - started) / 1000 };
 }

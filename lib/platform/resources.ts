@@ -15,12 +15,14 @@ export const TABLES = {
   dqReports: 'dqreports',
   modelAliases: 'modelaliases',
   modelAudit: 'modelaudit',
+  alerts: 'alerts',
 } as const;
 
 export const QUEUES = {
   bronzeCommitted: 'bronze-committed',
   goldDay: 'gold-day',
   goldFeatures: 'gold-features',
+  scoreDevices: 'score-devices',
 } as const;
 
 /** Storage-queue poison queues follow the Functions host convention: `<queue>-poison`. */

@@ -35,6 +35,14 @@ export interface FitResult {
 
 export const MEDIUM_RISK_THRESHOLD = 0.5;
 
+/** The lake does not yet hold enough labelled days (or failures) to train and evaluate a model. */
+export class NotEnoughData extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotEnoughData';
+  }
+}
+
 export const DEFAULT_TRAINING_PARAMS: Partial<GbdtParams> = {
   ...DEFAULT_GBDT_PARAMS,
   learningRate: 0.08,
@@ -71,14 +79,19 @@ function ranges(data: Dataset): { name: string; min: number; max: number }[] {
 }
 
 export function fitFailureModel(days: LabelledDays, params: Partial<GbdtParams> = DEFAULT_TRAINING_PARAMS, splitOptions: TimeSplitOptions = {}): FitResult {
-  const split = timeSplit(days.featureDays, days.labelObserved, splitOptions);
+  let split: TimeSplit;
+  try {
+    split = timeSplit(days.featureDays, days.labelObserved, splitOptions);
+  } catch (error) {
+    throw new NotEnoughData(`${(error as Error).message} (a time split needs about 7 weeks of labelled days)`);
+  }
   const train = subsetDataset(days.data, split.train);
   const validation = subsetDataset(days.data, split.validation);
   const holdout = subsetDataset(days.data, split.holdout);
   for (const [name, set] of [['training', train], ['validation', validation]] as const) {
     const positives = set.y.reduce((a, b) => a + b, 0);
     if (positives === 0 || positives === set.nRows) {
-      throw new Error(`The ${name} split has ${positives} failures in ${set.nRows} device-days: both outcomes are needed; simulate or ingest more days`);
+      throw new NotEnoughData(`The ${name} split has ${positives} failures in ${set.nRows} device-days: both outcomes are needed; simulate or ingest more days`);
     }
   }
   const trained = trainGbdt(train, { params, validation });

@@ -7,7 +7,7 @@ import type { Config } from '../../config/config.js';
 import type { Command } from '../command.js';
 import { progress } from '../progress.js';
 import { formatTable, withPlatform } from '../session.js';
-import { runPipeline, type PipelineCounts } from '../pipelineRun.js';
+import { runPipeline, trainAndScore, type ModelCounts, type PipelineCounts } from '../pipelineRun.js';
 import { SIMULATION_FLAGS, SIMULATION_USAGE, simulationOptions } from './simulationFlags.js';
 
 export interface RunSummary {
@@ -17,6 +17,7 @@ export interface RunSummary {
   readonly silver: PipelineCounts['silver'];
   readonly dataQuality: PipelineCounts['dataQuality'];
   readonly gold: PipelineCounts['gold'];
+  readonly model: ModelCounts;
   readonly parkedMessages: number;
   readonly seconds: number;
 }
@@ -40,7 +41,8 @@ export const runCommand: Command = {
   usage: `lims-mlops run [options]
 
 Simulates a lab (when LIMS_SOURCE=simulator), ingests it to bronze, standardizes it to
-silver, builds the gold tables and prints a summary.
+silver, builds the gold tables, trains and registers the device-failure model (promoted
+through the gate), batch-scores the latest day and prints a summary.
 Running it again ingests only what changed (nothing, for an unchanged simulated lab).
 
 ${SIMULATION_USAGE}
@@ -62,6 +64,7 @@ ${SIMULATION_USAGE}
       }
       const summary = await withPlatform(config, { out: console.log, err: console.error }, async ({ ctx }) => {
         const counts = await runPipeline(ctx);
+        const model = await trainAndScore(ctx);
         const tables = {} as RunSummary['tables'];
         for (const table of LIMS_TABLE_NAMES) {
           const inBronze = (await ctx.lake.countRows(bronzeTable(table))).rows;
@@ -74,6 +77,7 @@ ${SIMULATION_USAGE}
           silver: counts.silver,
           dataQuality: counts.dataQuality,
           gold: counts.gold,
+          model,
           parkedMessages: counts.parked,
           seconds: (Date.now() - started) / 1000,
         } satisfies RunSummary;
@@ -118,6 +122,13 @@ function printSummary(summary: RunSummary): void {
       ],
     ),
   );
+  const m = summary.model.metrics;
+  const f = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
+  console.log('\nDevice-failure model (holdout: the newest days)');
+  if (summary.model.skipped) console.log(`not trained: ${summary.model.skipped}`);
+  else console.log(`version ${summary.model.version}: ROC-AUC ${f(m.roc_auc)}, PR-AUC ${f(m.pr_auc)}, Brier ${f(m.brier, 4)}, accuracy ${f(m.accuracy)}, recall at HIGH ${f(m.recall)}`);
+  console.log(`promotion: ${summary.model.promotion}`);
+  console.log(`batch scoring of ${summary.model.scored.day ?? '-'}: ${summary.model.scored.devices} devices, ${summary.model.scored.high} HIGH risk`);
   if (summary.parkedMessages > 0) console.log(`\n${summary.parkedMessages} messages parked: see \`lims-mlops status\`.`);
   console.log(`\nDone in ${summary.seconds.toFixed(1)} s. Next: \`lims-mlops status\`, or \`lims-mlops serve\` and open /api/health.`);
 }
