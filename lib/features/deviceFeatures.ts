@@ -137,11 +137,23 @@ export function computeDeviceFeatures(history: DeviceHistory, featureDay: number
   };
 }
 
-/** Label: an unscheduled failure or repair starts within the 7 days after the feature day. */
+/**
+ * Label: an unscheduled failure or repair starts within the 7 days after the feature day. The
+ * repair of a failure that had already started is not a new failure (a failure late on the
+ * feature day, repaired the next morning, must not label that day positive): a repair counts
+ * on its own only when no failure is open before it, as when a LIMS records repairs alone.
+ */
 export function failureWithin7Days(history: DeviceHistory, featureDay: number): 0 | 1 {
   const from = featureDay + DAY_MS;
   const to = from + 7 * DAY_MS;
-  return history.events.some((e) => FAILURE_EVENT_TYPES.has(e.event_type) && e.started_at >= from && e.started_at < to) ? 1 : 0;
+  const unscheduled = history.events.filter((e) => FAILURE_EVENT_TYPES.has(e.event_type)).sort((a, b) => a.started_at - b.started_at);
+  let failureOpen = false;
+  for (const event of unscheduled) {
+    const isFailure = event.event_type !== 'repair';
+    if ((isFailure || !failureOpen) && event.started_at >= from && event.started_at < to) return 1;
+    failureOpen = isFailure;
+  }
+  return 0;
 }
 
 /** Days of device_daily a feature day needs: 13 before it through the day itself. */
