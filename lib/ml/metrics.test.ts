@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DAY_MS } from '../features/deviceFeatures.js';
-import { averagePrecision, binaryMetrics, brierScore, confusionMatrix, leadTimes, logLoss, rocAuc, thresholdMetrics } from './metrics.js';
+import { averagePrecision, bestF1Threshold, binaryMetrics, brierScore, confusionMatrix, leadTimes, logLoss, rocAuc, thresholdMetrics } from './metrics.js';
 
 // Hand-computed example with ties across classes.
 const labels = [1, 0, 1, 0, 1, 0];
@@ -90,5 +90,16 @@ describe('leadTimes', () => {
   test('no failures: empty report', () => {
     const r = leadTimes(['A'], [day(0)], [0], [0.99]);
     expect(r).toMatchObject({ failures: 0, detected: 0, medianDays: null, meanDays: null, detectionRate: 0 });
+  });
+});
+
+describe('bestF1Threshold', () => {
+  test('picks the cut with the best F1 under p > t', () => {
+    // Cuts: {0.9} F1 = 2/5; {0.9, 0.7} F1 = 4/6; {.., 0.4} F1 = 6/8; everything has no threshold.
+    const best = bestF1Threshold(labels, scores);
+    expect(best?.threshold).toBe(0.1);
+    expect(best?.f1).toBeCloseTo(6 / 8, 15);
+    expect(best?.confusion).toEqual({ tp: 3, fp: 2, tn: 1, fn: 0 });
+    expect(bestF1Threshold([0, 0], [0.1, 0.2])).toBeNull();
   });
 });

@@ -187,6 +187,41 @@ export function binaryMetrics(labels: ArrayLike<number>, probabilities: ArrayLik
   };
 }
 
+/**
+ * The threshold with the best F1 on a labelled set (e.g. validation), under the same "p > t"
+ * rule: t is the next lower distinct score below the chosen cut, so the scores at and above the
+ * cut are the positive predictions. Returns null without positives.
+ */
+export function bestF1Threshold(labels: ArrayLike<number>, scores: ArrayLike<number>): ThresholdMetrics | null {
+  checkLengths(labels, scores, 'bestF1Threshold');
+  const order = orderByScoreDesc(scores);
+  let totalPositives = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === 1) totalPositives++;
+  if (totalPositives === 0) return null;
+  let tp = 0;
+  let predicted = 0;
+  let bestF1 = -1;
+  let bestThreshold = 0;
+  let i = 0;
+  while (i < order.length) {
+    const score = scores[order[i] as number] as number;
+    let j = i;
+    while (j < order.length && scores[order[j] as number] === score) {
+      if (labels[order[j] as number] === 1) tp++;
+      j++;
+    }
+    predicted += j - i;
+    if (j >= order.length) break; // "everything positive" has no threshold below it
+    const f1 = (2 * tp) / (predicted + totalPositives);
+    if (f1 > bestF1) {
+      bestF1 = f1;
+      bestThreshold = scores[order[j] as number] as number;
+    }
+    i = j;
+  }
+  return bestF1 < 0 ? null : thresholdMetrics(labels, scores, bestThreshold);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lead time
 // ---------------------------------------------------------------------------------------------

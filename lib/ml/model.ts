@@ -155,6 +155,28 @@ export function treeExpectedValue(tree: Tree): number {
   return sum;
 }
 
+/** Per-model TreeSHAP setup, computed once: depth bound, expected value, working memory. */
+interface ShapPlan {
+  readonly rawExpected: number;
+  readonly work: ShapWork;
+}
+const shapPlans = new WeakMap<GbdtModel, ShapPlan>();
+
+function shapPlan(model: GbdtModel): ShapPlan {
+  let plan = shapPlans.get(model);
+  if (!plan) {
+    let maxDepth = 0;
+    let expected = model.baseScore;
+    for (const tree of model.trees) {
+      maxDepth = Math.max(maxDepth, treeDepth(tree));
+      expected += treeExpectedValue(tree);
+    }
+    plan = { rawExpected: expected, work: new ShapWork(maxDepth) };
+    shapPlans.set(model, plan);
+  }
+  return plan;
+}
+
 /**
  * Exact path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent individualized feature
  * attribution for tree ensembles", Algorithm 2): the Shapley values of the features for the
@@ -162,32 +184,41 @@ export function treeExpectedValue(tree: Tree): number {
  * by their training cover. Contributions are on the calibrated log-odds scale (the raw values
  * multiplied by Platt's a), so expectedValue + sum(contributions) equals predictMargin.
  *
- * Cost per tree O(leaves * depth^2); the working memory is allocated once per call.
+ * Cost per tree O(leaves * depth^2). The per-model setup (depth bound, expected value, working
+ * memory) is cached by model object, so treat a model as immutable once explained.
  */
 export function treeShap(model: GbdtModel, row: ArrayLike<number>, offset = 0): ShapExplanation {
   const nFeatures = model.featureNames.length;
   const phi = new Float64Array(nFeatures);
-  let maxDepth = 0;
-  for (const tree of model.trees) maxDepth = Math.max(maxDepth, treeDepth(tree));
-  const work = new ShapWork(maxDepth);
-  let expected = 0;
+  const plan = shapPlan(model);
   for (const tree of model.trees) {
-    expected += treeExpectedValue(tree);
-    if ((tree.feature[0] as number) >= 0) work.run(tree, row, offset, phi);
+    if ((tree.feature[0] as number) >= 0) plan.work.run(tree, row, offset, phi);
   }
-  expected += model.baseScore;
   const a = model.calibration ? model.calibration.a : 1;
   const b = model.calibration ? model.calibration.b : 0;
   if (a !== 1) for (let f = 0; f < nFeatures; f++) phi[f] = (phi[f] as number) * a;
-  return { expectedValue: a * expected + b, contributions: phi, margin: predictMargin(model, row, offset) };
+  return { expectedValue: a * plan.rawExpected + b, contributions: phi, margin: predictMargin(model, row, offset) };
 }
 
-/** The "unique path" of Algorithm 2, one slice per recursion level, in flat typed arrays. */
+/**
+ * The "unique path" of Algorithm 2 (feature, zero fraction, one fraction, permutation weight),
+ * one slice per recursion level, in flat typed arrays. The ratios (i+1)/(d+1), (d-i)/(d+1) and
+ * their inverses that EXTEND / UNWIND / UNWOUND-SUM use are tabulated once per depth.
+ */
 class ShapWork {
   private readonly feature: Int32Array;
   private readonly zero: Float64Array;
   private readonly one: Float64Array;
   private readonly weight: Float64Array;
+  private readonly stride: number;
+  /** (i+1)/(d+1) */
+  private readonly up: Float64Array;
+  /** (d-i)/(d+1) */
+  private readonly down: Float64Array;
+  /** (d+1)/(i+1) */
+  private readonly upInv: Float64Array;
+  /** (d+1)/(d-i) */
+  private readonly downInv: Float64Array;
   private tree!: Tree;
   private row!: ArrayLike<number>;
   private offset = 0;
@@ -200,6 +231,20 @@ class ShapWork {
     this.zero = new Float64Array(size);
     this.one = new Float64Array(size);
     this.weight = new Float64Array(size);
+    const stride = maxDepth + 2;
+    this.stride = stride;
+    this.up = new Float64Array(stride * stride);
+    this.down = new Float64Array(stride * stride);
+    this.upInv = new Float64Array(stride * stride);
+    this.downInv = new Float64Array(stride * stride);
+    for (let d = 0; d < stride; d++) {
+      for (let i = 0; i < d; i++) {
+        this.up[d * stride + i] = (i + 1) / (d + 1);
+        this.down[d * stride + i] = (d - i) / (d + 1);
+        this.upInv[d * stride + i] = (d + 1) / (i + 1);
+        this.downInv[d * stride + i] = (d + 1) / (d - i);
+      }
+    }
   }
 
   run(tree: Tree, row: ArrayLike<number>, offset: number, phi: Float64Array): void {
@@ -231,10 +276,11 @@ class ShapWork {
     const split = tree.feature[node] as number;
     if (split < 0) {
       const value = tree.value[node] as number;
+      const phi = this.phi;
       for (let i = 1; i <= depth; i++) {
         const w = this.unwoundSum(start, depth, i);
         const f = feature[start + i] as number;
-        this.phi[f] = (this.phi[f] as number) + w * ((one[start + i] as number) - (zero[start + i] as number)) * value;
+        phi[f] = (phi[f] as number) + w * ((one[start + i] as number) - (zero[start + i] as number)) * value;
       }
       return;
     }
@@ -263,31 +309,37 @@ class ShapWork {
 
   /** EXTEND: add (zeroFraction, oneFraction, featureIndex) as element `depth` of the path at `start`. */
   private extend(start: number, depth: number, zeroFraction: number, oneFraction: number, featureIndex: number): void {
-    const { feature, zero, one, weight } = this;
+    const { feature, zero, one, weight, up, down } = this;
+    const t = depth * this.stride;
     feature[start + depth] = featureIndex;
     zero[start + depth] = zeroFraction;
     one[start + depth] = oneFraction;
     weight[start + depth] = depth === 0 ? 1 : 0;
     for (let i = depth - 1; i >= 0; i--) {
-      weight[start + i + 1] = (weight[start + i + 1] as number) + (oneFraction * (weight[start + i] as number) * (i + 1)) / (depth + 1);
-      weight[start + i] = (zeroFraction * (weight[start + i] as number) * (depth - i)) / (depth + 1);
+      const w = weight[start + i] as number;
+      weight[start + i + 1] = (weight[start + i + 1] as number) + oneFraction * w * (up[t + i] as number);
+      weight[start + i] = zeroFraction * w * (down[t + i] as number);
     }
   }
 
   /** UNWIND: remove element `index` from the path of length depth + 1 at `start`. */
   private unwind(start: number, depth: number, index: number): void {
-    const { feature, zero, one, weight } = this;
+    const { feature, zero, one, weight, down, upInv, downInv } = this;
+    const t = depth * this.stride;
     const oneFraction = one[start + index] as number;
     const zeroFraction = zero[start + index] as number;
     let next = weight[start + depth] as number;
-    for (let i = depth - 1; i >= 0; i--) {
-      if (oneFraction !== 0) {
+    if (oneFraction !== 0) {
+      const invOne = 1 / oneFraction;
+      for (let i = depth - 1; i >= 0; i--) {
         const tmp = weight[start + i] as number;
-        weight[start + i] = (next * (depth + 1)) / ((i + 1) * oneFraction);
-        next = tmp - ((weight[start + i] as number) * zeroFraction * (depth - i)) / (depth + 1);
-      } else {
-        weight[start + i] = ((weight[start + i] as number) * (depth + 1)) / (zeroFraction * (depth - i));
+        const w = next * (upInv[t + i] as number) * invOne;
+        weight[start + i] = w;
+        next = tmp - w * zeroFraction * (down[t + i] as number);
       }
+    } else {
+      const invZero = 1 / zeroFraction;
+      for (let i = depth - 1; i >= 0; i--) weight[start + i] = (weight[start + i] as number) * (downInv[t + i] as number) * invZero;
     }
     for (let i = index; i < depth; i++) {
       feature[start + i] = feature[start + i + 1] as number;
@@ -298,19 +350,23 @@ class ShapWork {
 
   /** Sum of the path weights after unwinding element `index`, without modifying the path. */
   private unwoundSum(start: number, depth: number, index: number): number {
-    const { zero, one, weight } = this;
+    const { zero, one, weight, down, upInv, downInv } = this;
+    const t = depth * this.stride;
     const oneFraction = one[start + index] as number;
     const zeroFraction = zero[start + index] as number;
-    let next = weight[start + depth] as number;
     let total = 0;
-    for (let i = depth - 1; i >= 0; i--) {
-      if (oneFraction !== 0) {
-        const tmp = (next * (depth + 1)) / ((i + 1) * oneFraction);
+    if (oneFraction !== 0) {
+      const invOne = 1 / oneFraction;
+      let next = weight[start + depth] as number;
+      for (let i = depth - 1; i >= 0; i--) {
+        const tmp = next * (upInv[t + i] as number) * invOne;
         total += tmp;
-        next = (weight[start + i] as number) - (tmp * zeroFraction * (depth - i)) / (depth + 1);
-      } else {
-        total += (weight[start + i] as number) / zeroFraction / ((depth - i) / (depth + 1));
+        next = (weight[start + i] as number) - tmp * zeroFraction * (down[t + i] as number);
       }
+    } else {
+      const invZero = 1 / zeroFraction;
+      for (let i = depth - 1; i >= 0; i--) total += (weight[start + i] as number) * (downInv[t + i] as number);
+      total *= invZero;
     }
     return total;
   }
