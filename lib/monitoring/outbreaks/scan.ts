@@ -1,0 +1,243 @@
+/**
+ * Space-time permutation scan statistic (Kulldorff, Heffernan, Hartman, Assuncao & Mostashari 2005,
+ * "A space-time permutation scan statistic for disease outbreak detection", PLoS Med 2(3):e59).
+ *
+ * Input: case counts c[z][d] per region z and day d (a single test). With C_z and C_d the region
+ * and day totals and C the grand total, the expected count of region z on day d, conditioning on
+ * both margins, is mu[z][d] = C_z * C_d / C. A cylinder A is a zone (a set of regions; by default
+ * each region on its own - no adjacency is used, so clusters are one region) times a window of
+ * consecutive days of at most `maxWindow` days (default 7). Prospective mode (default) only scans
+ * windows ending on the last day, as in daily surveillance; retrospective mode scans every window.
+ * For observed c_A > mu_A, the generalized likelihood ratio (Poisson approximation to the
+ * hypergeometric) is
+ *   LLR_A = c_A ln(c_A / mu_A) + (C - c_A) ln((C - c_A) / (C - mu_A)),
+ * and 0 otherwise. The most likely cluster maximises LLR_A.
+ * Inference: Monte Carlo. Each replica permutes the days of the cases (randomly re-pairing the C
+ * case regions with the C case days), which keeps both margins; the p-value of a cluster is
+ * (1 + #{replicas whose maximum LLR >= its LLR}) / (replicas + 1), replicas = 999 by default, with a
+ * seeded PRNG (sfc32; same seed, same p-values). Secondary clusters are further cylinders, in
+ * decreasing LLR, sharing no region with a cluster already reported, each compared with the same
+ * distribution of the maximum (conservative, as SaTScan does).
+ */
+
+export interface ScanOptions {
+  /** Longest window in days. Default 7. */
+  readonly maxWindow?: number;
+  /** Monte Carlo replicas. Default 999. */
+  readonly replicas?: number;
+  /** PRNG seed. Default 1. */
+  readonly seed?: number;
+  /** Only windows ending on the last day. Default true. */
+  readonly prospective?: boolean;
+  /** Candidate zones as lists of region indices. Default: every region alone. */
+  readonly zones?: ReadonlyArray<readonly number[]>;
+  /** Most clusters reported (the most likely one and secondary ones). Default 5. */
+  readonly maxClusters?: number;
+}
+
+export interface ScanCluster {
+  /** Region indices of the zone. */
+  readonly regions: readonly number[];
+  /** First and last day (0-based, inclusive). */
+  readonly start: number;
+  readonly end: number;
+  readonly observed: number;
+  readonly expected: number;
+  /** (c / mu) / ((C - c) / (C - mu)). */
+  readonly relativeRisk: number;
+  readonly llr: number;
+  readonly pvalue: number;
+}
+
+export interface ScanResult {
+  readonly totalCases: number;
+  readonly replicas: number;
+  /** Most likely cluster first; empty when no cylinder has more cases than expected. */
+  readonly clusters: ScanCluster[];
+  /** 95th percentile of the maximum LLR under the null (the LLR a cluster needs for p < 0.05 roughly). */
+  readonly criticalLlr05: number | null;
+}
+
+/** sfc32 seeded through splitmix32; doubles with 53 random bits. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  const mix = () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = mix();
+  let b = mix();
+  let c = mix();
+  let d = mix() | 1;
+  const next = () => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return t >>> 0;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return () => (next() * 2097152 + (next() >>> 11)) / 9007199254740992;
+}
+
+function llr(c: number, mu: number, total: number): number {
+  if (!(c > mu)) return 0;
+  const rest = total - c;
+  return c * Math.log(c / mu) + (rest > 0 ? rest * Math.log(rest / (total - mu)) : 0);
+}
+
+interface Cylinder {
+  zone: number;
+  start: number;
+  end: number;
+}
+
+export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>>, options: ScanOptions = {}): ScanResult {
+  const maxWindow = options.maxWindow ?? 7;
+  const replicas = options.replicas ?? 999;
+  const prospective = options.prospective ?? true;
+  const maxClusters = options.maxClusters ?? 5;
+  const Z = counts.length;
+  const D = Z > 0 ? counts[0]!.length : 0;
+  for (let z = 0; z < Z; z++) {
+    const row = counts[z]!;
+    if (row.length !== D) throw new RangeError(`scan: region ${z} has ${row.length} days, expected ${D}`);
+    for (let d = 0; d < D; d++) {
+      const v = row[d]!;
+      if (!(Number.isInteger(v) && v >= 0)) throw new RangeError(`scan: count of region ${z} day ${d} must be a non-negative integer`);
+    }
+  }
+  const zones = options.zones ?? Array.from({ length: Z }, (_, z) => [z]);
+  for (const zone of zones) for (const z of zone) if (!(Number.isInteger(z) && z >= 0 && z < Z)) throw new RangeError(`scan: zone region ${z} out of range`);
+  const regionTotal = new Float64Array(Z);
+  const dayTotal = new Float64Array(D);
+  let total = 0;
+  for (let z = 0; z < Z; z++) {
+    for (let d = 0; d < D; d++) {
+      const v = counts[z]![d]!;
+      regionTotal[z]! += v;
+      dayTotal[d]! += v;
+      total += v;
+    }
+  }
+  if (total === 0 || D === 0) return { totalCases: total, replicas, clusters: [], criticalLlr05: null };
+
+  // Days that cylinders can cover.
+  const firstDay = prospective ? Math.max(0, D - maxWindow) : 0;
+  const R = D - firstDay;
+  const cylinders: Cylinder[] = [];
+  for (let zone = 0; zone < zones.length; zone++) {
+    if (prospective) {
+      for (let w = 1; w <= Math.min(maxWindow, D); w++) cylinders.push({ zone, start: D - w, end: D - 1 });
+    } else {
+      for (let s = 0; s < D; s++) for (let e = s; e < Math.min(D, s + maxWindow); e++) cylinders.push({ zone, start: s, end: e });
+    }
+  }
+  const zoneTotal = zones.map((zone) => zone.reduce((a, z) => a + regionTotal[z]!, 0));
+  const dayPrefix = new Float64Array(D + 1);
+  for (let d = 0; d < D; d++) dayPrefix[d + 1] = dayPrefix[d]! + dayTotal[d]!;
+  const expected = cylinders.map((c) => (zoneTotal[c.zone]! * (dayPrefix[c.end + 1]! - dayPrefix[c.start]!)) / total);
+
+  /** Max LLR and per-cylinder observed counts of a region x relevant-day table. */
+  const zonePrefix = new Float64Array(zones.length * (R + 1));
+  const scanTable = (table: Float64Array, keep: Float64Array | null): number => {
+    for (let k = 0; k < zones.length; k++) {
+      const zone = zones[k]!;
+      const base = k * (R + 1);
+      zonePrefix[base] = 0;
+      for (let d = 0; d < R; d++) {
+        let s = 0;
+        for (const z of zone) s += table[z * R + d]!;
+        zonePrefix[base + d + 1] = zonePrefix[base + d]! + s;
+      }
+    }
+    let best = 0;
+    for (let i = 0; i < cylinders.length; i++) {
+      const c = cylinders[i]!;
+      const base = c.zone * (R + 1);
+      const obs = zonePrefix[base + c.end - firstDay + 1]! - zonePrefix[base + c.start - firstDay]!;
+      if (keep) keep[i] = obs;
+      const v = llr(obs, expected[i]!, total);
+      if (v > best) best = v;
+    }
+    return best;
+  };
+
+  const observedTable = new Float64Array(Z * R);
+  for (let z = 0; z < Z; z++) for (let d = 0; d < R; d++) observedTable[z * R + d] = counts[z]![firstDay + d]!;
+  const observedCounts = new Float64Array(cylinders.length);
+  scanTable(observedTable, observedCounts);
+
+  // Monte Carlo: each case keeps its region; the C day labels are shuffled. Only labels of the
+  // relevant days matter: take a uniformly random ordered sample of C_rel cases (partial
+  // Fisher-Yates) and give them the relevant days' labels in order.
+  const caseRegion = new Int32Array(total);
+  {
+    let i = 0;
+    for (let z = 0; z < Z; z++) for (let k = 0; k < regionTotal[z]!; k++) caseRegion[i++] = z;
+  }
+  const relevantLabels: number[] = [];
+  for (let d = 0; d < R; d++) relevantLabels.push(dayTotal[firstDay + d]!);
+  const random = seededRandom(options.seed ?? 1);
+  const nullMax = new Float64Array(replicas);
+  const table = new Float64Array(Z * R);
+  for (let r = 0; r < replicas; r++) {
+    table.fill(0);
+    let i = 0;
+    for (let d = 0; d < R; d++) {
+      for (let k = 0; k < relevantLabels[d]!; k++, i++) {
+        const j = i + Math.floor(random() * (total - i));
+        const zj = caseRegion[j]!;
+        caseRegion[j] = caseRegion[i]!;
+        caseRegion[i] = zj;
+        table[zj * R + d]!++;
+      }
+    }
+    nullMax[r] = scanTable(table, null);
+  }
+  const sortedNull = Float64Array.from(nullMax).sort();
+  const pvalueOf = (v: number) => {
+    // Count of null maxima >= v, by binary search in the sorted array.
+    let lo = 0;
+    let hi = sortedNull.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sortedNull[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return (1 + (sortedNull.length - lo)) / (replicas + 1);
+  };
+
+  const order = cylinders.map((_, i) => i).filter((i) => observedCounts[i]! > expected[i]!);
+  const llrs = new Float64Array(cylinders.length);
+  for (const i of order) llrs[i] = llr(observedCounts[i]!, expected[i]!, total);
+  order.sort((a, b) => llrs[b]! - llrs[a]! || a - b);
+  const used = new Set<number>();
+  const clusters: ScanCluster[] = [];
+  for (const i of order) {
+    if (clusters.length >= maxClusters) break;
+    const c = cylinders[i]!;
+    const regions = zones[c.zone]!;
+    if (regions.some((z) => used.has(z))) continue;
+    for (const z of regions) used.add(z);
+    const obs = observedCounts[i]!;
+    const mu = expected[i]!;
+    clusters.push({
+      regions: [...regions],
+      start: c.start,
+      end: c.end,
+      observed: obs,
+      expected: mu,
+      relativeRisk: total - mu > 0 && total - obs > 0 ? obs / mu / ((total - obs) / (total - mu)) : Infinity,
+      llr: llrs[i]!,
+      pvalue: pvalueOf(llrs[i]!),
+    });
+  }
+  const criticalLlr05 = replicas > 0 ? sortedNull[Math.min(replicas - 1, Math.ceil(0.95 * (replicas + 1)) - 1)]! : null;
+  return { totalCases: total, replicas, clusters, criticalLlr05 };
+}
