@@ -116,8 +116,11 @@ async function standardizeUnit(deps: SilverDeps, commit: BronzeCommit): Promise<
     if (date) dates.push(date);
   }
   if ((table === 'lab_results' || table === 'device_logs') && dates.length > 0) await deps.horizon.advanceTo(dates.reduce((a, b) => (a > b ? a : b)));
-  if (evaluation.quarantined.length > 0) {
-    await deps.lake.writePartition(quarantineTable(table), commit.partition, commit.unit, quarantineRows(evaluation.quarantined), 'append');
+  // A rerun that now quarantines nothing must still drop the unit's earlier quarantine files.
+  const quarantine = quarantineTable(table);
+  const earlier = (await deps.lake.partitionFiles(quarantine, commit.partition)).some((f) => f.unit === commit.unit);
+  if (evaluation.quarantined.length > 0 || earlier) {
+    await deps.lake.writePartition(quarantine, commit.partition, commit.unit, quarantineRows(evaluation.quarantined), 'append');
   }
   const report = reportOf(table, evaluation);
   await deps.dqReports.record(`${table}-${commit.unit}`, report);

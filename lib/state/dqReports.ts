@@ -8,29 +8,24 @@ interface DqEntity {
   recordedAt: string;
 }
 
-/** Newest first in Table storage's ascending RowKey order. */
-function invertedTime(ms: number): string {
-  return String(8_640_000_000_000_000 - ms).padStart(16, '0');
-}
-
-/** The data-quality report of every silver unit of work, kept in Table storage for `status`. */
+/**
+ * The data-quality report of every silver unit of work, kept in Table storage for `status`.
+ * One entity per unit: a rerun or redelivery replaces its report instead of adding one.
+ */
 export class DqReportStore {
   constructor(private readonly table: TableClient) {}
 
   async record(unit: string, report: DqReport): Promise<void> {
-    const now = Date.now();
-    await this.table.upsertEntity<DqEntity>({
-      partitionKey: 'silver',
-      rowKey: `${invertedTime(now)}-${unit.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
-      report: JSON.stringify(report),
-      recordedAt: new Date(now).toISOString(),
-    });
+    await this.table.upsertEntity<DqEntity>(
+      { partitionKey: 'silver', rowKey: unit.replace(/[^A-Za-z0-9_.-]/g, '_'), report: JSON.stringify(report), recordedAt: new Date().toISOString() },
+      'Replace',
+    );
   }
 
   /** Every unit's report since `since`, summed per table and rule. */
   async since(since: Date): Promise<DqReport> {
     const reports: DqReport[] = [];
-    const filter = `PartitionKey eq 'silver' and RowKey lt '${invertedTime(since.getTime())}'`;
+    const filter = `PartitionKey eq 'silver' and recordedAt ge '${since.toISOString()}'`;
     for await (const entity of this.table.listEntities<DqEntity>({ queryOptions: { filter } })) reports.push(JSON.parse(entity.report) as DqReport);
     return mergeDqReports(...reports);
   }
