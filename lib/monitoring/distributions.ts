@@ -241,3 +241,97 @@ export function studentTTwoSided(t: number, df: number): number {
   if (!Number.isFinite(t)) return 0;
   return Math.min(1, pbeta(df / (df + t * t), df / 2, 0.5));
 }
+
+/** Regularized lower incomplete gamma P(a, x) (series for x < a + 1, continued fraction otherwise). */
+export function pgammaLower(a: number, x: number): number {
+  if (Number.isNaN(a) || Number.isNaN(x)) return NaN;
+  if (x <= 0) return 0;
+  if (!Number.isFinite(x)) return 1;
+  const lg = a * Math.log(x) - x - lgamma(a);
+  if (x < a + 1) {
+    let ap = a;
+    let del = 1 / a;
+    let sum = del;
+    for (let n = 1; n <= 100000; n++) {
+      ap += 1;
+      del *= x / ap;
+      sum += del;
+      if (Math.abs(del) < Math.abs(sum) * 1e-17) break;
+    }
+    return sum * Math.exp(lg);
+  }
+  const TINY = 1e-300;
+  let b = x + 1 - a;
+  let c = 1 / TINY;
+  let d = 1 / b;
+  let h = d;
+  for (let i = 1; i <= 100000; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < TINY) d = TINY;
+    c = b + an / c;
+    if (Math.abs(c) < TINY) c = TINY;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-16) break;
+  }
+  return 1 - Math.exp(lg) * h;
+}
+
+/** Poisson distribution function P(Y <= q) (R's ppois). */
+export function ppois(q: number, lambda: number, lowerTail = true): number {
+  const k = Math.floor(q + 1e-7);
+  if (k < 0) return lowerTail ? 0 : 1;
+  if (lambda === 0) return lowerTail ? 1 : 0;
+  const upper = pgammaLower(k + 1, lambda); // P(Y > k) = P(k + 1, lambda)
+  return lowerTail ? 1 - upper : upper;
+}
+
+/** Negative binomial distribution function P(Y <= q) with size and prob (R's pnbinom). */
+export function pnbinom(q: number, size: number, prob: number, lowerTail = true): number {
+  const k = Math.floor(q + 1e-7);
+  if (k < 0) return lowerTail ? 0 : 1;
+  if (size === 0) return lowerTail ? 1 : 0;
+  const lower = pbeta(prob, size, k + 1);
+  return lowerTail ? lower : 1 - lower;
+}
+
+/**
+ * Smallest integer y with cdf(y) >= p (1 - 64 DBL_EPSILON): R's discrete quantile with its fuzz,
+ * searched from the Cornish-Fisher start as R does.
+ */
+function discreteQuantile(p: number, mean: number, sigma: number, gamma: number, cdf: (y: number) => number): number {
+  if (p + 1.01 * Number.EPSILON >= 1) return Infinity;
+  const z = qnorm(p);
+  let y = Math.max(0, Math.round(mean + sigma * (z + (gamma * (z * z - 1)) / 6)));
+  const target = p * (1 - 64 * Number.EPSILON);
+  if (cdf(y) >= target) {
+    while (y > 0 && cdf(y - 1) >= target) y--;
+    return y;
+  }
+  do y++;
+  while (cdf(y) < target);
+  return y;
+}
+
+/** R's qpois(p, lambda). */
+export function qpois(p: number, lambda: number): number {
+  if (Number.isNaN(p) || Number.isNaN(lambda) || lambda < 0 || p < 0 || p > 1) return NaN;
+  if (lambda === 0 || p === 0) return 0;
+  if (p === 1) return Infinity;
+  const sigma = Math.sqrt(lambda);
+  return discreteQuantile(p, lambda, sigma, 1 / sigma, (y) => ppois(y, lambda));
+}
+
+/** R's qnbinom(p, size, prob). */
+export function qnbinom(p: number, size: number, prob: number): number {
+  if (Number.isNaN(p) || Number.isNaN(size) || Number.isNaN(prob) || !(prob > 0 && prob <= 1) || size < 0 || p < 0 || p > 1) return NaN;
+  if (prob === 1 || size === 0 || p === 0) return 0;
+  if (p === 1) return Infinity;
+  const Q = 1 / prob;
+  const P = (1 - prob) * Q;
+  const sigma = Math.sqrt(size * P * Q);
+  return discreteQuantile(p, size * P, sigma, (Q + P) / sigma, (y) => pnbinom(y, size, prob));
+}

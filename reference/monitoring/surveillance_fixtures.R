@@ -116,13 +116,21 @@ farr_series <- list(
   list(name = "salmNewport (Germany, total)", observed = as.vector(rowSums(observed(salmNewport))),
        dates = as.character(epoch(salmNewport)))
 )
+farr_series[[length(farr_series) + 1]] <- list(name = "weekly all zeros then a few cases", observed = c(rep(0, 300), 0, 2, 1, 3, 0, 4, 6, 2))
 farr_configs <- list(
   list(label = "defaults", control = list()),
   list(label = "noufaily-style blocks", control = list(noPeriods = 10, pastWeeksNotIncluded = 26)),
-  list(label = "no reweight, no trend, alpha 0.01, powertrans 1/2", control = list(reweight = FALSE, trend = FALSE, alpha = 0.01, powertrans = "1/2"))
+  list(label = "no reweight, no trend, alpha 0.01, powertrans 1/2", control = list(reweight = FALSE, trend = FALSE, alpha = 0.01, powertrans = "1/2")),
+  list(label = "Noufaily 2013: blocks and nbPlugin", control = list(noPeriods = 10, pastWeeksNotIncluded = 26, thresholdMethod = "nbPlugin")),
+  list(label = "muan threshold", control = list(thresholdMethod = "muan"))
 )
+# Series are stored once (series), cases refer to them by name.
+series_out <- list()
 farr_cases <- list()
-add_farr <- function(name, observed, control, dates = NULL, population = NULL, freq = 52) {
+add_farr <- function(name, observed, control, label, dates = NULL, population = NULL, freq = 52) {
+  if (is.null(series_out[[name]])) {
+    series_out[[name]] <<- list(freq = freq, observed = observed, dates = dates, population = population)
+  }
   if (is.null(dates)) {
     sts_obj <- sts(observed = matrix(observed, ncol = 1), start = c(2015, 1), frequency = freq,
                    population = if (is.null(population)) NULL else matrix(population, ncol = 1))
@@ -136,11 +144,8 @@ add_farr <- function(name, observed, control, dates = NULL, population = NULL, f
   w <- if (is.null(control$w)) 3 else control$w
   rng <- if (is.null(control$range)) (freq * b + w + 1):length(observed) else control$range
   farr_cases[[length(farr_cases) + 1]] <<- list(
-    name = name,
-    freq = freq,
-    observed = observed,
-    dates = dates,
-    population = population,
+    name = paste(name, "/", label),
+    series = name,
     control = control,
     range = rng,
     upperbound = na_to_null(upperbound(res)),
@@ -154,24 +159,26 @@ add_farr <- function(name, observed, control, dates = NULL, population = NULL, f
 }
 for (s in farr_series) {
   for (cfg in farr_configs) {
-    add_farr(paste(s$name, "/", cfg$label), s$observed, cfg$control, dates = s$dates)
+    add_farr(s$name, s$observed, cfg$control, cfg$label, dates = s$dates)
   }
 }
 # Dates (epochAsDate = TRUE) on a simulated weekly series: reference weeks one calendar year back,
 # moved to the same weekday.
 wk <- weekly_series(372, 15, 0.5, outbreaks = list(list(at = 340, extra = c(5, 10, 15))))
-add_farr("weekly with dates / defaults", wk, list(), dates = as.character(seq(as.Date("2017-01-02"), by = "week", length.out = 372)))
+wk_dates <- as.character(seq(as.Date("2017-01-02"), by = "week", length.out = 372))
+add_farr("weekly with dates", wk, list(), "defaults", dates = wk_dates)
+add_farr("weekly with dates", wk, list(noPeriods = 10, pastWeeksNotIncluded = 26, thresholdMethod = "nbPlugin"), "Noufaily 2013", dates = wk_dates)
 # Population offset.
 pop <- round(100000 * exp(0.001 * (1:364)))
-add_farr("weekly population offset", weekly_series(364, 20, 0.5), list(populationOffset = TRUE), population = pop)
+add_farr("weekly population offset", weekly_series(364, 20, 0.5), list(populationOffset = TRUE), "defaults", population = pop)
 # Daily data (freq 365) with dates: evaluate the last 60 days only.
 dd <- rpois(365 * 5 + 70, exp(log(8) + 0.3 * cos(2 * pi * (1:(365 * 5 + 70)) / 365)))
 dd[(length(dd) - 10):(length(dd) - 6)] <- dd[(length(dd) - 10):(length(dd) - 6)] + c(5, 10, 15, 10, 5)
 ddates <- as.character(seq(as.Date("2019-01-01"), by = "day", length.out = length(dd)))
-add_farr("daily with dates / last 60 days", dd, list(range = (length(dd) - 59):length(dd)), dates = ddates, freq = 365)
+add_farr("daily with dates", dd, list(range = (length(dd) - 59):length(dd)), "last 60 days", dates = ddates, freq = 365)
 write_fixture(list(generator = "reference/monitoring/surveillance_fixtures.R",
                    surveillance = as.character(packageVersion("surveillance")),
-                   R = R.version.string, cases = farr_cases), "farrington.json")
+                   R = R.version.string, series = series_out, cases = farr_cases), "farrington.json")
 
 # --------------------------------------------------------------------------------------------
 # Benjamini-Hochberg (p.adjust method "BH").

@@ -26,7 +26,7 @@
  * step; only floating-point rounding in the least-squares solve differs), alarms identical.
  */
 import { fitQuasiPoissonLog } from '../glm.js';
-import { pnorm, qnorm, studentTTwoSided } from '../distributions.js';
+import { pnbinom, pnorm, ppois, qnbinom, qnorm, qpois, studentTTwoSided } from '../distributions.js';
 
 export interface FarringtonOptions {
   /** Periods per year: 52 (weekly), 365 (daily) or 12 (monthly). Default 52. */
@@ -48,6 +48,14 @@ export interface FarringtonOptions {
   readonly noPeriods?: number;
   /** Recent periods left out of the baseline besides the current one. Default w. */
   readonly pastWeeksNotIncluded?: number;
+  /**
+   * 'delta' (default): normal approximation on the power-transformed scale (Farrington 1996).
+   * 'nbPlugin': (1 - alpha) quantile of a negative binomial with mean exp(eta0) and dispersion phi
+   * (Poisson when phi = 1); 'muan': the same with the mean exp(qnorm(1 - alpha, eta0, se(eta0)))
+   * (Noufaily et al. 2013). As surveillance, the score of these two is (y - eta0) / (upper - eta0)
+   * with eta0 on the log scale.
+   */
+  readonly thresholdMethod?: 'delta' | 'nbPlugin' | 'muan';
   /** 0-based first and last index to evaluate (inclusive). Default [freq*b + w, n - 1]. */
   readonly range?: readonly [number, number];
 }
@@ -222,6 +230,7 @@ export function farringtonFlexible(input: FarringtonInput, options: FarringtonOp
   const populationOffset = options.populationOffset ?? false;
   const noPeriods = options.noPeriods ?? 1;
   const pastWeeksNotIncluded = options.pastWeeksNotIncluded ?? w;
+  const thresholdMethod = options.thresholdMethod ?? 'delta';
   const [from, to] = options.range ?? [freq * b + w, n - 1];
   if (!(limit54[0] >= 0 && limit54[1] > 0)) throw new RangeError('farrington: limit54 out of bounds (cases >= 0 and period > 0)');
   if (populationOffset && !input.population) throw new RangeError('farrington: populationOffset needs a population');
@@ -311,28 +320,49 @@ export function farringtonFlexible(input: FarringtonInput, options: FarringtonOp
     }
     const { model } = fitted;
     const pred = predictLink(model, buildRow(wNow, noPeriods, fitted.withTrend), offsetNow);
-    const mu0 = Math.max(Math.exp(pred.eta), Number.EPSILON);
-    const seMu0 = pred.se * mu0;
     const phi = model.phi;
-    const tau = phi + seMu0 ** 2 / mu0;
-    let se: number;
-    let exponent: number;
-    if (powertrans === 'none') {
-      se = Math.sqrt(mu0 * tau);
-      exponent = 1;
-    } else if (powertrans === '1/2') {
-      se = Math.sqrt(0.25 * tau);
-      exponent = 0.5;
-    } else {
-      se = Math.sqrt((4 / 9) * mu0 ** (1 / 3) * tau);
-      exponent = 2 / 3;
-    }
     const yk = y[k]!;
-    const upper = (mu0 ** exponent + zAlpha * se) ** (1 / exponent);
-    const pvalue = pnorm(yk ** exponent, mu0 ** exponent, se, false);
-    const score = (yk - mu0) / (upper - mu0);
+    let upper: number;
+    let pvalue: number;
+    let score: number;
+    let mu0: number;
+    if (thresholdMethod === 'delta') {
+      mu0 = Math.max(Math.exp(pred.eta), Number.EPSILON);
+      const seMu0 = pred.se * mu0;
+      const tau = phi + seMu0 ** 2 / mu0;
+      let se: number;
+      let exponent: number;
+      if (powertrans === 'none') {
+        se = Math.sqrt(mu0 * tau);
+        exponent = 1;
+      } else if (powertrans === '1/2') {
+        se = Math.sqrt(0.25 * tau);
+        exponent = 0.5;
+      } else {
+        se = Math.sqrt((4 / 9) * mu0 ** (1 / 3) * tau);
+        exponent = 2 / 3;
+      }
+      upper = (mu0 ** exponent + zAlpha * se) ** (1 / exponent);
+      pvalue = pnorm(yk ** exponent, mu0 ** exponent, se, false);
+      score = (yk - mu0) / (upper - mu0);
+    } else {
+      // algo.farrington.threshold.noufaily, on the link-scale prediction.
+      mu0 = Math.exp(pred.eta);
+      const mu0Quantile = thresholdMethod === 'nbPlugin' ? Math.exp(pred.eta) : Math.exp(qnorm(1 - alpha, pred.eta, pred.se));
+      if (mu0Quantile === Infinity) {
+        upper = NaN;
+        pvalue = NaN;
+      } else if (phi > 1) {
+        upper = qnbinom(1 - alpha, mu0Quantile / (phi - 1), 1 / phi);
+        pvalue = pnbinom(yk - 1, mu0Quantile / (phi - 1), 1 / phi, false);
+      } else {
+        upper = qpois(1 - alpha, mu0Quantile);
+        pvalue = ppois(yk - 1, mu0Quantile, false);
+      }
+      score = Number.isNaN(upper) ? NaN : (yk - pred.eta) / (upper - pred.eta);
+    }
     let recent = 0;
-    for (let i = k - limit54[1] + 1; i <= k; i++) recent += y[i]!;
+    for (let i = Math.max(0, k - limit54[1] + 1); i <= k; i++) recent += y[i]!;
     const enoughCases = recent >= limit54[0];
     out.push({
       index: k,
@@ -340,8 +370,8 @@ export function farringtonFlexible(input: FarringtonInput, options: FarringtonOp
       threshold: enoughCases && !Number.isNaN(upper) ? upper : null,
       alarm: enoughCases && score > 1 && yk !== 0,
       expected: enoughCases && !Number.isNaN(upper) ? mu0 : null,
-      score,
-      pvalue,
+      score: Number.isNaN(score) ? null : score,
+      pvalue: Number.isNaN(pvalue) ? null : pvalue,
       phi,
       trend: doTrend,
     });
