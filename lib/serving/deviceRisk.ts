@@ -5,15 +5,14 @@
  */
 import type { AppContext } from '../app/context.js';
 import { HttpError, json, type ApiRequest, type ApiResponse } from '../app/http.js';
-import { tablePath, type LakeTable } from '../lake/lake.js';
+import { tablePath } from '../lake/lake.js';
 import { shardLabel, shardOf } from '../pipeline/goldTables.js';
+import { DEVICE_RISK } from '../scoring/batch.js';
 import type { Row } from '../sources/schema.js';
 import { DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS, deviceId, type Factor, type deviceRisk } from './contract.js';
 import { number, validate, type Infer } from './schema.js';
 
-/** The batch predictions table (written by lib/scoring); only zone and name are needed to read it. */
-export const DEVICE_RISK_TABLE: Pick<LakeTable, 'zone' | 'name'> = { zone: 'predictions', name: 'device_risk' };
-const COLUMNS = ['device_id', 'probability', 'risk_score', 'risk_level', 'model_version', 'top_factors'] as const;
+const COLUMNS = DEVICE_RISK.columns.map((c) => c.name);
 
 const daysParam = number({ minimum: 1, maximum: MAX_HISTORY_DAYS, integer: true });
 
@@ -30,11 +29,11 @@ async function childValues(ctx: AppContext, prefix: string, key: string): Promis
 
 /** The device's row on one score date: its own shard first, then the others (shard counts can change). */
 async function rowOn(ctx: AppContext, scoreDate: string, device: string): Promise<Row | undefined> {
-  const shards = await childValues(ctx, `${tablePath(DEVICE_RISK_TABLE)}/score_date=${scoreDate}/`, 'shard');
+  const shards = await childValues(ctx, `${tablePath(DEVICE_RISK)}/score_date=${scoreDate}/`, 'shard');
   const own = shardLabel(shardOf(device, ctx.config.GOLD_SHARDS));
   const ordered = shards.includes(own) ? [own, ...shards.filter((s) => s !== own)] : shards;
   for (const shard of ordered) {
-    const rows = await ctx.lake.readRows(DEVICE_RISK_TABLE, { score_date: scoreDate, shard }, COLUMNS);
+    const rows = await ctx.lake.readRows(DEVICE_RISK, { score_date: scoreDate, shard }, COLUMNS);
     const row = rows.find((r) => r.device_id === device);
     if (row) return row;
   }
@@ -64,7 +63,7 @@ export async function deviceRiskRoute(request: ApiRequest, ctx: AppContext): Pro
     days = parsed.value;
   }
   const device = id.value;
-  const dates = (await childValues(ctx, `${tablePath(DEVICE_RISK_TABLE)}/`, 'score_date')).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)).sort().reverse();
+  const dates = (await childValues(ctx, `${tablePath(DEVICE_RISK)}/`, 'score_date')).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)).sort().reverse();
   if (dates.length === 0) {
     throw new HttpError(404, 'No batch predictions yet: daily batch scoring (the scoring timer, or `lims-mlops run`) writes predictions/device_risk once a model is promoted.');
   }
