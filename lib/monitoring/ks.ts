@@ -26,14 +26,32 @@ export interface KsResult {
   /** D: the largest absolute difference between the two empirical CDFs. */
   readonly statistic: number;
   readonly pvalue: number;
-  /** Which distribution gave the p-value ('exact' for max(n1, n2) <= 10000). */
-  readonly method: 'exact' | 'asymp';
+  /**
+   * Which distribution gave the p-value: 'exact' (max(n1, n2) <= 10000), 'asymp', or 'exact-tail'
+   * when the exact p-value is provably below KS_TAIL_P (1e-10) and its asymptotic value is
+   * reported instead (unequal sizes only, unless `exactTail`).
+   */
+  readonly method: 'exact' | 'asymp' | 'exact-tail';
   readonly n1: number;
   readonly n2: number;
 }
 
 /** scipy's MAX_AUTO_N: 'auto' is exact when both samples are at most this large. */
 export const KS_MAX_AUTO_N = 10000;
+
+/** Below this the exact p-value of unequal samples may be replaced by its asymptotic value. */
+export const KS_TAIL_P = 1e-10;
+
+/**
+ * Upper bound on the exact two-sample p-value Pr(D_{n1,n2} >= d) under H0: D >= d needs one of
+ * the two ECDFs at distance >= d/2 from the common F, and by the Dvoretzky-Kiefer-Wolfowitz
+ * inequality with Massart's constant, Pr(sup|F_n - F| > e) <= 2 exp(-2 n e^2)
+ * (e slightly reduced for '>=').
+ */
+export function ksTailBound(n1: number, n2: number, d: number): number {
+  const e = (d / 2) * (1 - 1e-9);
+  return 2 * Math.exp(-2 * n1 * e * e) + 2 * Math.exp(-2 * n2 * e * e);
+}
 
 /** numpy's round: half to even. */
 export function roundHalfEven(x: number): number {
@@ -56,8 +74,20 @@ function sortedCopy(values: ArrayLike<number>): Float64Array {
 /**
  * Two-sample two-sided KS test as scipy.stats.ks_2samp(a, b) (method 'auto').
  * Throws on an empty sample; any NaN gives NaN statistic and p-value (scipy's nan_policy 'propagate').
+ * For unequal sizes the exact p-value costs O(n1 n2 D); when it is provably below 1e-10
+ * (`ksTailBound`) the asymptotic value (capped at 1e-10) is returned instead, which stays within
+ * 1e-10 of scipy's; pass `exactTail: true` to always count lattice paths as scipy does.
  */
-export function ks2samp(sample1: ArrayLike<number>, sample2: ArrayLike<number>, method: 'auto' | 'exact' | 'asymp' = 'auto'): KsResult {
+export interface KsOptions {
+  /** scipy's method: 'auto' (default), 'exact' or 'asymp'. */
+  readonly method?: 'auto' | 'exact' | 'asymp';
+  /** Count lattice paths even far in the tail (scipy's value to the last digit; slow for large samples). */
+  readonly exactTail?: boolean;
+}
+
+export function ks2samp(sample1: ArrayLike<number>, sample2: ArrayLike<number>, options: KsOptions = {}): KsResult {
+  const method = options.method ?? 'auto';
+  const exactTail = options.exactTail ?? false;
   const n1 = sample1.length;
   const n2 = sample2.length;
   if (n1 === 0 || n2 === 0) throw new RangeError('ks2samp: both samples must be non-empty');
@@ -93,7 +123,14 @@ export function ks2samp(sample1: ArrayLike<number>, sample2: ArrayLike<number>, 
     d = h / lcm;
     if (h === 0) prob = 1;
     else if (n1 === n2) prob = probOutsideSquare(n1, h);
-    else prob = outerProbInsideMethod(n1, n2, g, h);
+    else if (exactTail || ksTailBound(n1, n2, d) >= KS_TAIL_P) prob = outerProbInsideMethod(n1, n2, g, h);
+    else {
+      // The lattice-path count costs O(n1 * n2 * D); far in the tail the answer is known to be
+      // below KS_TAIL_P, and the asymptotic value is used (see ksTailBound).
+      prob = kstwoSf(d, roundHalfEven((n1 * n2) / (n1 + n2)));
+      if (prob >= KS_TAIL_P) prob = KS_TAIL_P;
+      return { statistic: d, pvalue: Math.min(Math.max(prob, 0), 1), method: 'exact-tail', n1, n2 };
+    }
     if (!(prob >= 0 && prob <= 1)) mode = 'asymp';
   }
   if (mode === 'asymp') {

@@ -63,6 +63,7 @@ def main():
     cases.append(ks_case('fully separated 5 vs 7', list(range(5)), list(range(10, 17)), True))
     cases.append(ks_case('identical samples', [0.3, 0.1, 0.2, 0.5], [0.5, 0.2, 0.1, 0.3], True))
     cases.append(ks_case('single values', [1.0], [2.0], True))
+    cases.append(ks_case('separated 300 vs 200 (tail)', list(np.arange(300.0)), list(np.arange(1000.0, 1200.0)), True))
     for n1, n2, shift in [(8, 8, 0.0), (10, 15, 0.5), (20, 30, 0.0), (37, 23, 1.0), (50, 50, 0.3), (100, 61, 0.2),
                           (250, 400, 0.1), (1000, 999, 0.05), (30, 3000, 0.4)]:
         a = np.round(rng.normal(0, 1, n1), 6)
@@ -76,6 +77,8 @@ def main():
     recipes = [
         ('exact 10000 vs 9000', dict(seed=1, n=10000, offset=0, scale=1, levels=0), dict(seed=2, n=9000, offset=0.01, scale=1, levels=0)),
         ('exact 10000 vs 10000 tied', dict(seed=3, n=10000, offset=0, scale=1, levels=50), dict(seed=4, n=10000, offset=0.02, scale=1, levels=50)),
+        ('exact 10000 vs 9000 big shift (tail)', dict(seed=21, n=10000, offset=0, scale=1, levels=0), dict(seed=22, n=9000, offset=0.3, scale=1, levels=0)),
+        ('exact 3000 vs 2000 shift 0.08', dict(seed=23, n=3000, offset=0, scale=1, levels=0), dict(seed=24, n=2000, offset=0.08, scale=1, levels=0)),
         ('asymp 20000 vs 15000 no shift', dict(seed=5, n=20000, offset=0, scale=1, levels=0), dict(seed=6, n=15000, offset=0, scale=1, levels=0)),
         ('asymp 20000 vs 15000 small shift', dict(seed=7, n=20000, offset=0, scale=1, levels=0), dict(seed=8, n=15000, offset=0.01, scale=1, levels=0)),
         ('asymp 12000 vs 12000 shift', dict(seed=9, n=12000, offset=0, scale=1, levels=0), dict(seed=10, n=12000, offset=0.03, scale=1, levels=0)),
