@@ -58,7 +58,8 @@ async function drainOnce<T>(ctx: AppContext, queueName: string, label: string, p
   return result.parked;
 }
 
-async function ingest(ctx: AppContext, tables: readonly LimsTableName[]): Promise<TableIngestResult[]> {
+/** Incremental ingestion, table by table, with a progress line each; commits are queued for silver. */
+export async function ingestWithProgress(ctx: AppContext, tables: readonly LimsTableName[]): Promise<TableIngestResult[]> {
   const results: TableIngestResult[] = [];
   for (const table of tables) {
     const bar = progress(`bronze ${table}`, undefined);
@@ -97,9 +98,9 @@ export async function runPipeline(ctx: AppContext): Promise<PipelineCounts> {
     }
   };
   // Devices first: silver needs them to map the other tables' rows to sites.
-  const bronze = await timed('bronze', () => ingest(ctx, ['devices', 'maintenance_events']));
+  const bronze = await timed('bronze', () => ingestWithProgress(ctx, ['devices', 'maintenance_events']));
   parked += await timed('silver', () => drainOnce(ctx, QUEUES.bronzeCommitted, 'silver (reference tables)', parseBronzeCommit, standardize));
-  bronze.push(...(await timed('bronze', () => ingest(ctx, ['quality_control', 'device_logs', 'lab_results']))));
+  bronze.push(...(await timed('bronze', () => ingestWithProgress(ctx, ['quality_control', 'device_logs', 'lab_results']))));
   parked += await timed('silver', () => drainOnce(ctx, QUEUES.bronzeCommitted, 'silver', parseBronzeCommit, standardize));
   const goldStarted = performance.now();
   // In a bulk run every day fans out to the same feature days: collect them and send each once.

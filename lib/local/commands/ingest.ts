@@ -1,38 +1,20 @@
-import { backfillTable, ingestAll, type BronzeDeps, type TableIngestResult } from '../../pipeline/bronze.js';
+import { bronzeDeps } from '../../app/stages.js';
+import { INGESTION_ORDER, backfillTable, type TableIngestResult } from '../../pipeline/bronze.js';
 import { LIMS_TABLE_NAMES, isLimsTableName, type LimsTableName } from '../../sources/schema.js';
-import type { AppContext } from '../../app/context.js';
 import { UsageError, dateOption } from '../args.js';
 import type { Command } from '../command.js';
 import { progress } from '../progress.js';
+import { ingestWithProgress } from '../pipelineRun.js';
 import { formatTable, withPlatform } from '../session.js';
 
-export function bronzeDeps(ctx: AppContext): BronzeDeps {
-  return { source: ctx.source(), lake: ctx.lake, watermarks: ctx.watermarks, ledger: ctx.ledger };
-}
-
-/** Incremental ingestion of every table with a progress line per table. */
-export async function ingestWithProgress(ctx: AppContext, tables: readonly LimsTableName[]): Promise<TableIngestResult[]> {
-  const results: TableIngestResult[] = [];
-  for (const table of tables) {
-    const bar = progress(`ingest ${table}`, undefined);
-    const [result] = await ingestAll(bronzeDeps(ctx), {
-      pageSize: ctx.config.INGEST_PAGE_SIZE,
-      overlapMinutes: ctx.config.INGEST_OVERLAP_MINUTES,
-      tables: [table],
-      onProgress: (_t, rows) => bar.update(rows, 'rows'),
-    });
-    bar.finish(`${result!.rowsWritten.toLocaleString('en-US')} new rows`);
-    results.push(result!);
-  }
-  return results;
-}
-
+/** The requested tables in ingestion order (reference tables first). */
 function parseTables(raw: string | boolean | undefined): LimsTableName[] {
-  if (typeof raw !== 'string') return [...LIMS_TABLE_NAMES];
-  return raw.split(',').map((name) => {
+  if (typeof raw !== 'string') return [...INGESTION_ORDER];
+  const requested = raw.split(',').map((name) => {
     if (!isLimsTableName(name)) throw new UsageError(`ingest: unknown table "${name}"; tables: ${LIMS_TABLE_NAMES.join(', ')}`);
     return name;
   });
+  return INGESTION_ORDER.filter((table) => requested.includes(table));
 }
 
 export const ingestCommand: Command = {
@@ -40,7 +22,8 @@ export const ingestCommand: Command = {
   summary: 'Pull new and changed LIMS rows into bronze (or backfill a date range)',
   usage: `lims-mlops ingest [--from YYYY-MM-DD --to YYYY-MM-DD] [--tables a,b]
 
-Without dates: incremental pull from each table's watermark (what the timer does).
+Without dates: incremental pull from each table's watermark (what the timer does); each
+committed page is queued for silver, which \`lims-mlops serve\` or \`run\` processes.
 With --from/--to: re-pull rows modified in [from, to) whatever the watermark (a backfill).
   --tables LIST   only these tables (default: all five)`,
   options: { from: { type: 'string' }, to: { type: 'string' }, tables: { type: 'string' } },
