@@ -80,11 +80,6 @@ param trainingMemory string = '4Gi'
 @description('Training image (<registry>/<repository>:<tag>). Empty: a public placeholder until the pipeline pushes the first image; infra/scripts/deploy-infra.sh passes the image the job already runs.')
 param trainingImage string = ''
 
-@description('Subscriptions of the alerts topic (one per consumer of alert events).')
-param alertSubscriptions array = [
-  'dispatcher'
-]
-
 @description('E-mail address that receives Azure Monitor alerts (API latency, function failures). Empty: alerts are recorded but nobody is mailed.')
 param alertEmail string = ''
 
@@ -152,6 +147,8 @@ var lakeTables = [
   'modelaliases'
   'modelaudit'
   'alerts'
+  'alertstate'
+  'alertdeliveries'
 ]
 
 // lib/platform/resources.ts QUEUES: the queue triggers of lib/app/catalog.ts
@@ -160,6 +157,8 @@ var workQueues = [
   'gold-day'
   'gold-features'
   'score-devices'
+  'alert-dispatch'
+  'alert-deliveries'
 ]
 
 // lib/platform/resources.ts poisonQueueName(): where the Functions host parks a storage-queue message
@@ -169,10 +168,20 @@ var storageQueues = flatten(map(workQueues, q => [
   '${q}${poisonQueueSuffix}'
 ]))
 
-// Service Bus topics: alert events are published to `alerts` (DESIGN.md, issue 6)
+// lib/platform/resources.ts TOPICS: alert events are published to the `alerts` topic
 var serviceBusTopics = [
   'alerts'
 ]
+
+// Subscriptions of every topic; `forwardTo` names the Service Bus queue a subscription
+// auto-forwards to (created on Service Bus whatever QUEUE_PROVIDER is), '' for none.
+var topicSubscriptions = [
+  {
+    name: 'dispatcher'
+    forwardTo: 'alert-dispatch'
+  }
+]
+var forwardQueues = filter(map(topicSubscriptions, s => s.forwardTo), q => !empty(q))
 
 // ---------------------------------------------------------------------------------------------
 // Names
@@ -316,8 +325,8 @@ module serviceBus 'modules/serviceBus.bicep' = {
     location: location
     tags: allTags
     topics: serviceBusTopics
-    topicSubscriptions: alertSubscriptions
-    queues: queueProvider == 'servicebus' ? workQueues : []
+    topicSubscriptions: topicSubscriptions
+    queues: union(queueProvider == 'servicebus' ? workQueues : [], forwardQueues)
     maxDeliveryCount: queueMaxAttempts
     principalId: identity.outputs.principalId
     roleDefinitionIds: [

@@ -27,6 +27,8 @@ param secretValues = {
   PII_HASH_KEY: readEnvironmentVariable('PII_HASH_KEY', '')
   LIMS_SQL_PASSWORD: readEnvironmentVariable('LIMS_SQL_PASSWORD', '')
   ADMIN_API_KEY: readEnvironmentVariable('ADMIN_API_KEY', '')
+  SLACK_WEBHOOK_URL: readEnvironmentVariable('SLACK_WEBHOOK_URL', '')
+  PAGERDUTY_ROUTING_KEY: readEnvironmentVariable('PAGERDUTY_ROUTING_KEY', '')
 }
 param externallyManagedSecrets = []
 

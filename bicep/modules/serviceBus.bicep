@@ -4,7 +4,7 @@ param name string
 param location string
 param tags object
 param topics array
-@description('Subscriptions created on every topic.')
+@description('Subscriptions created on every topic: { name, forwardTo } (forwardTo: a queue of this namespace, or empty).')
 param topicSubscriptions array
 param queues array
 param maxDeliveryCount int
@@ -39,19 +39,23 @@ resource serviceBusTopics 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-pre
 
 var subscriptions = flatten(map(topics, t => map(topicSubscriptions, s => {
   topic: t
-  name: s
+  name: s.name
+  forwardTo: s.forwardTo
 })))
 
-resource serviceBusSubscriptions 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = [for subscription in subscriptions: {
-  name: '${namespace.name}/${subscription.topic}/${subscription.name}'
+resource serviceBusSubscriptions 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = [for sub in subscriptions: {
+  name: '${namespace.name}/${sub.topic}/${sub.name}'
   properties: {
     lockDuration: 'PT1M'
     maxDeliveryCount: maxDeliveryCount
     deadLetteringOnMessageExpiration: true
     defaultMessageTimeToLive: 'P14D'
+    // Auto-forwarding moves each event to the consumer's queue (dead-lettered after maxDeliveryCount).
+    forwardTo: empty(sub.forwardTo) ? null : sub.forwardTo
   }
   dependsOn: [
     serviceBusTopics
+    serviceBusQueues
   ]
 }]
 
