@@ -192,6 +192,27 @@ export function lgamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (xm + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
+/** Stirling-series remainder lgamma(x) - ((x - 0.5) log x - x + log sqrt(2 pi)), for x >= 10. */
+function lgammaCorrection(x: number): number {
+  const x2 = 1 / (x * x);
+  return (1 / 12 - x2 * (1 / 360 - x2 * (1 / 1260 - x2 * (1 / 1680 - x2 * (1 / 1188))))) / x;
+}
+
+/** log Beta(a, b), with Stirling corrections for large arguments to avoid cancellation (as R's lbeta). */
+export function lbeta(a: number, b: number): number {
+  const p = Math.min(a, b);
+  const q = Math.max(a, b);
+  if (p >= 10) {
+    const corr = lgammaCorrection(p) + lgammaCorrection(q) - lgammaCorrection(p + q);
+    return Math.log(q) * -0.5 + 0.5 * Math.log(2 * Math.PI) + corr + (p - 0.5) * Math.log(p / (p + q)) + q * Math.log1p(-p / (p + q));
+  }
+  if (q >= 10) {
+    const corr = lgammaCorrection(q) - lgammaCorrection(p + q);
+    return lgamma(p) + corr + p - p * Math.log(p + q) + (q - 0.5) * Math.log1p(-p / (p + q));
+  }
+  return lgamma(p) + lgamma(q) - lgamma(p + q);
+}
+
 function betaContinuedFraction(x: number, a: number, b: number): number {
   const TINY = 1e-300;
   const qab = a + b;
@@ -224,15 +245,20 @@ function betaContinuedFraction(x: number, a: number, b: number): number {
   return h;
 }
 
-/** Regularized incomplete beta function I_x(a, b). */
-export function pbeta(x: number, a: number, b: number): number {
+/** Regularized incomplete beta function I_x(a, b), or its complement 1 - I_x(a, b) when !lowerTail. */
+export function pbeta(x: number, a: number, b: number, lowerTail = true): number {
   if (Number.isNaN(x) || Number.isNaN(a) || Number.isNaN(b)) return NaN;
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * Math.log(x) + b * Math.log1p(-x);
+  if (x <= 0) return lowerTail ? 0 : 1;
+  if (x >= 1) return lowerTail ? 1 : 0;
+  const lbt = a * Math.log(x) + b * Math.log1p(-x) - lbeta(a, b);
   const bt = Math.exp(lbt);
-  if (x < (a + 1) / (a + b + 2)) return (bt * betaContinuedFraction(x, a, b)) / a;
-  return 1 - (bt * betaContinuedFraction(1 - x, b, a)) / b;
+  // The continued fraction gives the smaller tail accurately; the other is its complement.
+  if (x < (a + 1) / (a + b + 2)) {
+    const lower = (bt * betaContinuedFraction(x, a, b)) / a;
+    return lowerTail ? lower : 1 - lower;
+  }
+  const upper = (bt * betaContinuedFraction(1 - x, b, a)) / b;
+  return lowerTail ? 1 - upper : upper;
 }
 
 /** Two-sided Student t p-value, R's 2 * pt(-|t|, df). */
@@ -242,11 +268,14 @@ export function studentTTwoSided(t: number, df: number): number {
   return Math.min(1, pbeta(df / (df + t * t), df / 2, 0.5));
 }
 
-/** Regularized lower incomplete gamma P(a, x) (series for x < a + 1, continued fraction otherwise). */
-export function pgammaLower(a: number, x: number): number {
+/**
+ * Regularized lower incomplete gamma P(a, x) (series for x < a + 1, continued fraction otherwise),
+ * or the upper Q(a, x) = 1 - P(a, x) when !lowerTail.
+ */
+export function pgammaLower(a: number, x: number, lowerTail = true): number {
   if (Number.isNaN(a) || Number.isNaN(x)) return NaN;
-  if (x <= 0) return 0;
-  if (!Number.isFinite(x)) return 1;
+  if (x <= 0) return lowerTail ? 0 : 1;
+  if (!Number.isFinite(x)) return lowerTail ? 1 : 0;
   const lg = a * Math.log(x) - x - lgamma(a);
   if (x < a + 1) {
     let ap = a;
@@ -258,7 +287,8 @@ export function pgammaLower(a: number, x: number): number {
       sum += del;
       if (Math.abs(del) < Math.abs(sum) * 1e-17) break;
     }
-    return sum * Math.exp(lg);
+    const lower = sum * Math.exp(lg);
+    return lowerTail ? lower : 1 - lower;
   }
   const TINY = 1e-300;
   let b = x + 1 - a;
@@ -277,7 +307,8 @@ export function pgammaLower(a: number, x: number): number {
     h *= del;
     if (Math.abs(del - 1) < 1e-16) break;
   }
-  return 1 - Math.exp(lg) * h;
+  const upper = Math.exp(lg) * h;
+  return lowerTail ? 1 - upper : upper;
 }
 
 /** Poisson distribution function P(Y <= q) (R's ppois). */
@@ -285,8 +316,8 @@ export function ppois(q: number, lambda: number, lowerTail = true): number {
   const k = Math.floor(q + 1e-7);
   if (k < 0) return lowerTail ? 0 : 1;
   if (lambda === 0) return lowerTail ? 1 : 0;
-  const upper = pgammaLower(k + 1, lambda); // P(Y > k) = P(k + 1, lambda)
-  return lowerTail ? 1 - upper : upper;
+  // P(Y > k) = P(k + 1, lambda), P(Y <= k) = Q(k + 1, lambda), each from its accurate side.
+  return lowerTail ? pgammaLower(k + 1, lambda, false) : pgammaLower(k + 1, lambda);
 }
 
 /** Negative binomial distribution function P(Y <= q) with size and prob (R's pnbinom). */
@@ -294,8 +325,7 @@ export function pnbinom(q: number, size: number, prob: number, lowerTail = true)
   const k = Math.floor(q + 1e-7);
   if (k < 0) return lowerTail ? 0 : 1;
   if (size === 0) return lowerTail ? 1 : 0;
-  const lower = pbeta(prob, size, k + 1);
-  return lowerTail ? lower : 1 - lower;
+  return pbeta(prob, size, k + 1, lowerTail);
 }
 
 /**

@@ -194,13 +194,21 @@ for (i in seq_along(bh_cases)) bh_cases[[i]]$p <- na_to_null(bh_cases[[i]]$p)
 write_fixture(list(generator = "reference/monitoring/surveillance_fixtures.R", R = R.version.string, cases = bh_cases), "bh.json")
 
 # --------------------------------------------------------------------------------------------
-# Normal and t distribution values used by the algorithms (R's pnorm, qnorm, pt).
+# Distribution values used by the algorithms (R's pnorm, qnorm, pt, qpois, ppois, qnbinom, pnbinom).
 x <- c(-40, -8, -5.9, -3, -1.5, -0.6, 0, 0.3, 0.66, 1, 2.5, 5.5, 6, 10)
 p <- c(1e-12, 1e-8, 0.001, 0.01, 0.025, 0.05, 0.1, 0.3, 0.5, 0.8, 0.95, 0.975, 0.999, 1 - 1e-9)
 tt <- expand.grid(t = c(0.1, 1, 1.96, 2.5, 4, 10), df = c(1, 3, 10, 33, 200))
+qp <- expand.grid(p = c(0.01, 0.05, 0.5, 0.95, 0.99, 0.999), lambda = c(0.001, 0.3, 2.5, 17, 140, 3000))
+# (p = 0.5 with prob = 0.5 is an exact tie cdf(y) = p that double-precision pbeta cannot decide.)
+qn <- expand.grid(p = c(0.05, 0.4, 0.95, 0.99), size = c(0.05, 0.8, 6, 75, 2000), prob = c(0.2, 0.5, 0.9, 0.999))
 write_fixture(list(generator = "reference/monitoring/surveillance_fixtures.R", R = R.version.string,
                    pnorm = lapply(x, function(v) list(x = v, lower = pnorm(v), upper = pnorm(v, lower.tail = FALSE))),
                    qnorm = lapply(p, function(v) list(p = v, q = qnorm(v))),
-                   pt = lapply(seq_len(nrow(tt)), function(i) list(t = tt$t[i], df = tt$df[i], p = 2 * pt(-abs(tt$t[i]), tt$df[i])))),
+                   pt = lapply(seq_len(nrow(tt)), function(i) list(t = tt$t[i], df = tt$df[i], p = 2 * pt(-abs(tt$t[i]), tt$df[i]))),
+                   qpois = lapply(seq_len(nrow(qp)), function(i) list(p = qp$p[i], lambda = qp$lambda[i], q = qpois(qp$p[i], qp$lambda[i]),
+                                                                        upper = ppois(qp$lambda[i] * 1.5, qp$lambda[i], lower.tail = FALSE))),
+                   qnbinom = lapply(seq_len(nrow(qn)), function(i) list(p = qn$p[i], size = qn$size[i], prob = qn$prob[i],
+                                                                          q = qnbinom(qn$p[i], qn$size[i], qn$prob[i]),
+                                                                          upper = pnbinom(3 * qn$size[i], qn$size[i], qn$prob[i], lower.tail = FALSE)))),
               "normal.json")
 cat("fixtures written to", out_dir, "\n")
