@@ -10,10 +10,11 @@
  */
 import * as ort from 'onnxruntime-node';
 import { FEATURE_NAMES, type FeatureName } from '../features/deviceFeatures.js';
-import { parseModel, type GbdtModel } from '../ml/model.js';
+import { parseModel, treeShap, type GbdtModel, type ShapExplanation } from '../ml/model.js';
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../ml/onnx.js';
 import type { ModelAlias, ModelCard } from '../registry/card.js';
 import type { AliasRecord } from '../registry/registry.js';
+import { compileShap } from './shap.js';
 
 /** What the cache reads from the registry (ModelRegistry has these methods). */
 export interface ModelSource {
@@ -29,6 +30,8 @@ export interface ServingModel {
   /** The trees (for TreeSHAP); the probability comes from the ONNX session. */
   readonly trees: GbdtModel;
   readonly session: ort.InferenceSession;
+  /** Exact TreeSHAP of a row (float32 values) on the calibrated log-odds scale; see shap.ts. */
+  readonly explain: (row: ArrayLike<number>, offset: number) => ShapExplanation;
   /** The request field that feeds each model input column, in model order. */
   readonly inputs: readonly FeatureName[];
   readonly thresholds: { readonly high: number; readonly medium: number };
@@ -59,6 +62,7 @@ export async function loadServingModel(source: ModelSource, version: string): Pr
   const started = performance.now();
   const [card, onnx, treesJson] = await Promise.all([source.card(version), source.onnx(version), source.treesJson(version)]);
   const trees = parseModel(treesJson);
+  const compiled = compileShap(trees);
   const unknown = trees.featureNames.filter((name) => !(FEATURE_NAMES as readonly string[]).includes(name));
   if (unknown.length > 0) {
     throw new Error(`Model ${version} uses inputs the API does not accept (${unknown.join(', ')}); its features must be among ${FEATURE_NAMES.join(', ')}.`);
@@ -81,6 +85,7 @@ export async function loadServingModel(source: ModelSource, version: string): Pr
     card,
     trees,
     session,
+    explain: compiled ? (row, offset) => compiled.explain(row, offset) : (row, offset) => treeShap(trees, row, offset),
     inputs: trees.featureNames as FeatureName[],
     thresholds: { high, medium },
     loadedAt: new Date().toISOString(),

@@ -1,12 +1,11 @@
 /**
  * Scoring validated requests with a serving model: the probability from the ONNX session (one
  * run for any number of rows), the explanation from the trees with exact TreeSHAP on the
- * calibrated log-odds scale. The risk score and level come from the registry's `riskOf`, as in
+ * calibrated log-odds scale (per-leaf tables precomputed at load, shap.ts). The risk score and level come from the registry's `riskOf`, as in
  * batch scoring.
  */
 import * as ort from 'onnxruntime-node';
 import type { FeatureName } from '../features/deviceFeatures.js';
-import { treeShap } from '../ml/model.js';
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../ml/onnx.js';
 import { riskOf } from '../registry/card.js';
 import { TOP_FACTORS, type DeviceFeaturesRequest, type Factor, type Prediction } from './contract.js';
@@ -50,7 +49,7 @@ export async function predict(model: ServingModel, requests: readonly DeviceFeat
   for (let r = 0; r < requests.length; r++) {
     const request = requests[r] as DeviceFeaturesRequest;
     // The SHAP row is the float32 input the ONNX model saw, so both take the same branches.
-    const shap = treeShap(model.trees, x, r * width);
+    const shap = model.explain(x, r * width);
     const values = model.inputs.map((name) => request[name]);
     const probability = probabilities[r] as number;
     const contributions: Record<string, number> = {};
