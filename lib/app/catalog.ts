@@ -1,4 +1,8 @@
 import type { SettingKey } from '../config/settings.js';
+import { deliverAlert, deliverDeps, dispatchAlert, dispatchDeps } from '../alerts/dispatch.js';
+import { evaluateAlerts } from '../alerts/evaluate.js';
+import { writeDailyReport } from '../reporting/daily.js';
+import { dashboardRoute, reportRoute } from '../reporting/routes.js';
 import { health } from '../api/health.js';
 import { ingestAll } from '../pipeline/bronze.js';
 import { goldFeatures, goldForDay } from '../pipeline/gold.js';
@@ -71,6 +75,19 @@ export const CATALOG: readonly FunctionDeclaration[] = [
   queueFunction('scoreDevices', QUEUES.scoreDevices, async (body, ctx) => {
     await scoreShard(scoringDeps(ctx), parseScoreWork(body));
   }),
+  timerFunction('evaluateAlerts', 'ALERT_EVALUATION_SCHEDULE', (ctx) => evaluateAlerts(ctx)),
+  queueFunction('dispatchAlerts', QUEUES.alertDispatch, async (body, ctx) => {
+    await dispatchAlert(dispatchDeps(ctx), body);
+  }),
+  queueFunction('deliverAlerts', QUEUES.alertDeliveries, async (body, ctx) => {
+    await deliverAlert(deliverDeps(ctx), body);
+  }),
+  timerFunction('dailyReport', 'REPORT_SCHEDULE', async (ctx) => {
+    const { date, blob, bytes, email } = await writeDailyReport(ctx);
+    return { date, blob, bytes, email };
+  }),
+  httpFunction('dashboard', { methods: ['GET'], route: 'dashboard', authLevel: 'function' }, dashboardRoute),
+  httpFunction('dailyReportByDate', { methods: ['GET'], route: 'reports/{date}', authLevel: 'function' }, reportRoute),
 ];
 
 export function isHttpFunction(f: FunctionDeclaration): f is HttpFunction {

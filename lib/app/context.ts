@@ -23,6 +23,8 @@ export interface AppContext {
   readonly ledger: RunLedger;
   readonly dqReports: DqReportStore;
   readonly horizon: DataHorizon;
+  /** Project-local folder (embedded default): the simulated LIMS, the e-mail outbox, report copies. */
+  readonly localDataDir: string;
   /** The model registry (versions in the models container, aliases and audit in tables). */
   registry(): ModelRegistry;
   /** The production model for batch scoring, loaded once per version. */
@@ -50,6 +52,7 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
     ledger: new RunLedger(storage.table(TABLES.runs)),
     dqReports: new DqReportStore(storage.table(TABLES.dqReports)),
     horizon: new DataHorizon(storage.table(TABLES.watermarks)),
+    localDataDir: localDataDir ?? config.LOCAL_DATA_DIR,
     registry: () => (registry ??= new ModelRegistry(storage.container(CONTAINERS.models), storage.table(TABLES.modelAliases), storage.table(TABLES.modelAudit))),
     productionModel() {
       return (productionModel ??= new ProductionModel(this.registry()));

@@ -1,3 +1,4 @@
+import { DEFAULT_ALERT_RECIPIENTS, parseRecipientRoutes } from '../alerts/recipients.js';
 import { boolean, integer, number, oneOf, schedule, text, type SettingDefinition } from './schema.js';
 
 /** Every setting of the product. Add a key here and it is validated, sampled and documented. */
@@ -98,8 +99,86 @@ export const SETTINGS = {
     min: 1,
     max: 3600,
   }),
+  ALERT_EVALUATION_SCHEDULE: schedule({
+    description: 'Alert rule evaluation (NCRONTAB, UTC): high-risk devices of the latest score day, failed pipeline stages, data freshness.',
+    default: '0 */15 * * * *',
+  }),
+  ALERT_CALIBRATION_Z: number({ description: 'Alert rule: device calibration drift is CRITICAL when |z| of a device/analyte exceeds this.', default: 3, min: 0.5, max: 20 }),
+  ALERT_RISK_SCORE: integer({ description: 'Alert rule: a device is a HIGH alert when its batch risk score (0-100) exceeds this.', default: 80, min: 0, max: 100 }),
+  ALERT_DRIFT_P_VALUE: number({ description: 'Alert rule: a data-drift test counts when its (corrected) KS p-value is below this.', default: 0.05, min: 0, max: 1 }),
+  ALERT_DRIFT_MIN_TESTS: integer({ description: 'Alert rule: data drift is a MEDIUM alert when at least this many tests drift on one day.', default: 3, min: 1, max: 10_000 }),
+  ALERT_FRESHNESS_MINUTES: integer({
+    description: 'Alert rule: pipeline failure (HIGH) when the newest ingested change is older than this against the clock (the simulated clock for the simulator).',
+    default: 60,
+    min: 1,
+    max: 10_080,
+  }),
+  ALERT_PERFORMANCE_MARGIN: number({
+    description: 'Alert rule: realised model performance is a MEDIUM alert when a metric falls below the model card\'s holdout figure by more than this.',
+    default: 0.05,
+    min: 0,
+    max: 1,
+  }),
+  ALERT_DEDUP_WINDOW_MINUTES: integer({
+    description: 'An open alert (same kind and subject) is not re-sent inside this window; an escalation to a higher severity is.',
+    default: 1440,
+    min: 1,
+    max: 43_200,
+  }),
+  ALERT_RECIPIENTS: {
+    ...text({
+      description: 'Which recipient groups get the e-mail of each alert kind: kind=group,group;... with groups lab_managers, ops_team, public_health.',
+      default: DEFAULT_ALERT_RECIPIENTS,
+    }),
+    expected: 'kind=group[,group];... with kinds calibration_drift, high_risk_device, data_drift, pipeline_failure, outbreak_signal, model_performance and groups lab_managers, ops_team, public_health',
+    parse: (raw: string) => (parseRecipientRoutes(raw) ? raw.trim() : undefined),
+  },
+  ALERT_EMAIL_LAB_MANAGERS: emailList('E-mail addresses of the lab managers (comma-separated); they also get the daily report.'),
+  ALERT_EMAIL_OPS_TEAM: emailList('E-mail addresses of the operations team (comma-separated).'),
+  ALERT_EMAIL_PUBLIC_HEALTH: emailList('E-mail addresses of the public-health contacts who get outbreak signals (comma-separated).'),
+  ALERT_SLACK_MIN_SEVERITY: oneOf({
+    description: 'Lowest alert severity posted to Slack (when SLACK_WEBHOOK_URL is set).',
+    values: ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const,
+    default: 'HIGH',
+  }),
+  SLACK_WEBHOOK_URL: {
+    ...text({ description: 'Slack incoming-webhook URL for alerts. Empty: no Slack.', secret: true }),
+    expected: 'an http(s) URL',
+    parse: (raw: string) => (/^https?:\/\/\S+$/.test(raw.trim()) ? raw.trim() : undefined),
+  },
+  PAGERDUTY_ROUTING_KEY: text({ description: 'PagerDuty Events API v2 routing (integration) key; CRITICAL alerts page. Empty: no PagerDuty.', secret: true }),
+  PAGERDUTY_EVENTS_URL: {
+    ...text({ description: 'PagerDuty Events API v2 endpoint.', default: 'https://events.pagerduty.com/v2/enqueue' }),
+    expected: 'an http(s) URL',
+    parse: (raw: string) => (/^https?:\/\/\S+$/.test(raw.trim()) ? raw.trim() : undefined),
+  },
+  EMAIL_ACS_ENDPOINT: {
+    ...text({
+      description: 'Azure Communication Services endpoint (https://<resource>.communication.azure.com), reached with the managed identity. Empty: e-mails are written to <LOCAL_DATA_DIR>/outbox as .html files.',
+    }),
+    expected: 'an https URL',
+    parse: (raw: string) => (/^https:\/\/\S+$/.test(raw.trim()) ? raw.trim() : undefined),
+  },
+  EMAIL_SENDER: text({
+    description: 'Sender address of alert and report e-mails (a MailFrom address of the ACS e-mail domain in Azure).',
+    default: 'DoNotReply@lims-mlops.local',
+  }),
+  REPORT_SCHEDULE: schedule({ description: 'Daily executive report (NCRONTAB, UTC): stored in reports/daily, e-mailed, served at /api/dashboard.', default: '0 0 6 * * *' }),
+  REPORT_EMAIL_TO: emailList('Recipients of the daily report (comma-separated). Empty: the lab managers (ALERT_EMAIL_LAB_MANAGERS).'),
   LOG_LEVEL: oneOf({ description: 'Log verbosity.', values: ['debug', 'info', 'warn', 'error'] as const, default: 'info' }),
 } satisfies Record<string, SettingDefinition<unknown>>;
+
+/** A comma-separated list of e-mail addresses (empty allowed). */
+function emailList(description: string): SettingDefinition<string> {
+  return {
+    ...text({ description }),
+    expected: 'comma-separated e-mail addresses',
+    parse: (raw: string) => {
+      const addresses = raw.split(',').map((a) => a.trim()).filter(Boolean);
+      return addresses.every((a) => /^[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/.test(a)) ? addresses.join(',') : undefined;
+    },
+  };
+}
 
 function isRegularExpression(text: string): boolean {
   try {

@@ -16,6 +16,10 @@ export const TABLES = {
   modelAliases: 'modelaliases',
   modelAudit: 'modelaudit',
   alerts: 'alerts',
+  /** Open/resolved state of each alert (kind, subject): the de-duplication record. */
+  alertState: 'alertstate',
+  /** Every delivery of an alert or report (channel, recipients) and each attempt at it. */
+  alertDeliveries: 'alertdeliveries',
 } as const;
 
 export const QUEUES = {
@@ -23,6 +27,22 @@ export const QUEUES = {
   goldDay: 'gold-day',
   goldFeatures: 'gold-features',
   scoreDevices: 'score-devices',
+  /**
+   * Alert events for the dispatcher. On Service Bus the `alerts` topic's `dispatcher`
+   * subscription forwards here; on the embedded default events are sent here directly.
+   */
+  alertDispatch: 'alert-dispatch',
+  /** One message per (alert or report, channel): retried with backoff, then parked. */
+  alertDeliveries: 'alert-deliveries',
+} as const;
+
+/**
+ * Service Bus topics (Azure only): alert events are published to `alerts`, whose `dispatcher`
+ * subscription auto-forwards to the dispatcher's queue; other subscriptions (an archive, a
+ * Logic App) can be added without touching the code.
+ */
+export const TOPICS = {
+  alerts: { name: 'alerts', subscriptions: { dispatcher: { forwardTo: QUEUES.alertDispatch } } },
 } as const;
 
 /** Storage-queue poison queues follow the Functions host convention: `<queue>-poison`. */
