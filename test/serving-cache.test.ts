@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { ONNX_INPUT_NAME } from '../lib/ml/onnx.js';
 import type { ModelCard } from '../lib/registry/card.js';
 import type { AliasRecord } from '../lib/registry/registry.js';
-import { ModelCache, NoProductionModel, type ModelSource, type ServingModel } from '../lib/serving/modelCache.js';
+import { ModelCache, ModelUnavailable, NoProductionModel, type ModelSource, type ServingModel } from '../lib/serving/modelCache.js';
 import { trainSyntheticModel, type SyntheticModel } from '../lib/serving/syntheticModel.js';
 
 class MemorySource implements ModelSource {
@@ -149,6 +149,23 @@ describe('model cache', () => {
     await until(() => log.some((l) => l.includes('alias check failed')));
     expect(log.find((l) => l.includes('alias check failed'))).toContain(`still serving ${a.card.version}`);
     expect(await cache.use(async (m) => m.version)).toBe(a.card.version);
+    await cache.close();
+  });
+
+  it('answers a production model that cannot be loaded with ModelUnavailable, retried after a pause, not per request', async () => {
+    const source = new MemorySource();
+    const broken = { ...a, card: { ...a.card, version: 'v-broken' } };
+    source.add(broken, new Uint8Array([9, 9, 9]));
+    source.add(b);
+    source.production = 'v-broken';
+    let now = 0;
+    const cache = new ModelCache(source, { checkIntervalMs: 10_000, now: () => now });
+    await expect(cache.use(async () => undefined)).rejects.toBeInstanceOf(ModelUnavailable);
+    await expect(cache.use(async () => undefined)).rejects.toThrow('could not be loaded');
+    expect(source.aliasReads).toBe(1);
+    source.production = b.card.version;
+    now += 2_000;
+    expect(await cache.use(async (m) => m.version)).toBe(b.card.version);
     await cache.close();
   });
 

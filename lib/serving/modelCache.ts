@@ -48,6 +48,17 @@ export class NoProductionModel extends Error {
   }
 }
 
+/** The production model exists but could not be loaded (storage unreachable, broken files). */
+export class ModelUnavailable extends Error {
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`The production model could not be loaded (${reason}); retry shortly, and check the registry with GET /api/models.`, options);
+    this.name = 'ModelUnavailable';
+  }
+}
+
+/** A failed first load is answered from memory for this long, so traffic does not retry it per request. */
+const FAILED_LOAD_RETRY_MS = 2_000;
+
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   // A tree ensemble over a handful of rows: threads cost more than they bring, and an
   // instance serves many requests concurrently anyway.
@@ -119,6 +130,7 @@ export class ModelCache {
   private checking: Promise<void> | undefined;
   private lastCheck = 0;
   private closed = false;
+  private failedLoad: { readonly error: ModelUnavailable; readonly until: number } | undefined;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
 
@@ -179,10 +191,22 @@ export class ModelCache {
   }
 
   private firstLoad(): Promise<void> {
+    if (this.failedLoad && this.now() < this.failedLoad.until) return Promise.reject(this.failedLoad.error);
     this.loading ??= (async () => {
-      const alias = await this.source.alias('production');
-      if (!alias) throw new NoProductionModel();
-      const model = await loadServingModel(this.source, alias.version);
+      let model: ServingModel;
+      try {
+        const alias = await this.source.alias('production');
+        if (!alias) throw new NoProductionModel();
+        model = await loadServingModel(this.source, alias.version);
+      } catch (error) {
+        if (error instanceof NoProductionModel) throw error;
+        const reason = error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
+        const unavailable = new ModelUnavailable(reason, { cause: error });
+        this.failedLoad = { error: unavailable, until: this.now() + FAILED_LOAD_RETRY_MS };
+        this.log(unavailable.message);
+        throw unavailable;
+      }
+      this.failedLoad = undefined;
       if (this.closed) {
         await model.session.release();
         throw new Error('The model cache is closed.');

@@ -10,7 +10,7 @@ import {
   deviceFeaturesRequest,
   type DeviceFeaturesRequest,
 } from './contract.js';
-import { NoProductionModel, type ServingModel } from './modelCache.js';
+import { ModelUnavailable, NoProductionModel, type ServingModel } from './modelCache.js';
 import { predict } from './predict.js';
 import { validate, type Infer, type Issue } from './schema.js';
 import type { batchResponse } from './contract.js';
@@ -18,12 +18,12 @@ import type { batchResponse } from './contract.js';
 const SINGLE_EXPECTED = 'a JSON object with device_id and the ten device features (see GET /api/openapi.json)';
 const BATCH_EXPECTED = `a JSON object {"devices": [...]} with 1 to ${MAX_BATCH_DEVICES} device objects`;
 
-/** Runs `work` with the production model; no model promoted yet is a 503 that says what to do. */
+/** Runs `work` with the production model; no model promoted yet, or none loadable, is a 503 that says what to do. */
 export async function withProductionModel<T>(ctx: AppContext, work: (model: ServingModel) => Promise<T>): Promise<T> {
   try {
     return await ctx.models().use(work);
   } catch (error) {
-    if (error instanceof NoProductionModel) throw new HttpError(503, error.message);
+    if (error instanceof NoProductionModel || error instanceof ModelUnavailable) throw new HttpError(503, error.message);
     throw error;
   }
 }
