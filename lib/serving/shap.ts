@@ -18,7 +18,7 @@
  * Contributions are on the calibrated log-odds scale, as `treeShap`'s: raw contributions times
  * Platt's a; the expected value is a * (base score + sum of the trees' expected values) + b.
  */
-import { predictMargin, treeExpectedValue, type GbdtModel, type ShapExplanation, type Tree } from '../ml/model.js';
+import { treeExpectedValue, type GbdtModel, type ShapExplanation, type Tree } from '../ml/model.js';
 
 /** Table entries (doubles) above which `compileShap` declines: 4M entries are 32 MB. */
 export const MAX_TABLE_ENTRIES = 4_000_000;
@@ -79,6 +79,7 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
   const right: number[] = [];
   const bit: number[] = [];
   const leafOf: number[] = [];
+  const value: number[] = [];
   const roots: number[] = [];
   const leaves: { features: number[]; zero: number[]; value: number }[] = [];
   let tableEntries = 0;
@@ -95,6 +96,7 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
       right.push(-1);
       bit.push(0);
       leafOf.push(-1);
+      value.push(f < 0 ? (tree.value[node] as number) : 0);
       if (f < 0) {
         leafOf[id] = leaves.length;
         leaves.push({ features: [...pathFeatures], zero: [...pathZero], value: tree.value[node] as number });
@@ -158,6 +160,7 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
   const nodeRight = Int32Array.from(right);
   const nodeBit = Int32Array.from(bit);
   const nodeLeaf = Int32Array.from(leafOf);
+  const nodeValue = Float64Array.from(value);
   const rootIds = Int32Array.from(roots);
   const nNodes = nodeFeature.length;
   // Scratch for one row; explain() is synchronous, so one buffer per model is enough.
@@ -173,6 +176,7 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
     tableEntries,
     explain(row: ArrayLike<number>, offset = 0): ShapExplanation {
       const phi = new Float64Array(nFeatures);
+      let raw = 0;
       for (let r = 0; r < rootIds.length; r++) pattern[rootIds[r] as number] = -1;
       for (let n = 0; n < nNodes; n++) {
         const f = nodeFeature[n] as number;
@@ -191,14 +195,19 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
         const l = nodeLeaf[n] as number;
         const firstSlot = slotStart[l] as number;
         const d = (slotStart[l + 1] as number) - firstSlot;
-        const base = (tableStart[l] as number) + (p & ((1 << d) - 1)) * d;
+        const mask = (1 << d) - 1;
+        // Every bit set: the row satisfies every split on the way, so this is the leaf it reaches.
+        if ((p & mask) === mask) raw += nodeValue[n] as number;
+        const base = (tableStart[l] as number) + (p & mask) * d;
         for (let k = 0; k < d; k++) {
           const feat = slotFeature[firstSlot + k] as number;
           phi[feat] = (phi[feat] as number) + (table[base + k] as number);
         }
       }
       if (a !== 1) for (let f = 0; f < nFeatures; f++) phi[f] = (phi[f] as number) * a;
-      return { expectedValue, contributions: phi, margin: predictMargin(model, row, offset) };
+      // As predictMargin: leaf values summed in tree order, then the base score, then Platt.
+      raw += model.baseScore;
+      return { expectedValue, contributions: phi, margin: model.calibration ? a * raw + b : raw };
     },
   };
 }
