@@ -61,3 +61,13 @@ describe('farringtonFlexible equals surveillance::farringtonFlexible', () => {
     });
   }
 });
+
+describe('farringtonFlexible input', () => {
+  it('needs b years of history, rejects negative counts, and reads dates', () => {
+    const short = farringtonFlexible({ observed: Array.from({ length: 200 }, () => 3) });
+    expect(short.every((p) => p.threshold === null && p.alarm === null)).toBe(true);
+    expect(() => farringtonFlexible({ observed: [1, -1, 2] })).toThrow(/negative/);
+    expect(() => farringtonFlexible({ observed: [1, 2], dates: ['2024-01-01', 'x'] })).toThrow(/ISO date/);
+    expect(() => farringtonFlexible({ observed: [1, 2] }, { populationOffset: true })).toThrow(/population/);
+  });
+});

@@ -234,6 +234,7 @@ export function farringtonFlexible(input: FarringtonInput, options: FarringtonOp
   const [from, to] = options.range ?? [freq * b + w, n - 1];
   if (!(limit54[0] >= 0 && limit54[1] > 0)) throw new RangeError('farrington: limit54 out of bounds (cases >= 0 and period > 0)');
   if (populationOffset && !input.population) throw new RangeError('farrington: populationOffset needs a population');
+  for (let i = 0; i < n; i++) if (y[i]! < 0) throw new RangeError(`farrington: observed count ${i} is negative`);
   let days: number[] | null = null;
   let dayIndex: Map<number, number> | null = null;
   if (input.dates) {
