@@ -14,7 +14,8 @@ export function progress(label: string, total: number | undefined, stream: NodeJ
   let lastLine = 0;
   const format = (done: number, detail = ''): string => {
     const seconds = (Date.now() - started) / 1000;
-    const rate = seconds > 0 ? ` ${Math.round(done / seconds).toLocaleString('en-US')}/s` : '';
+    const perSecond = seconds > 0 ? done / seconds : 0;
+    const rate = seconds > 0 ? ` ${perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString('en-US')}/s` : '';
     if (total && total > 0) {
       const share = Math.min(1, done / total);
       const filled = Math.round(share * WIDTH);

@@ -24,7 +24,7 @@ export const DEVICE_RISK: LakeTable = {
     col('risk_score', 'int32'),
     col('risk_level', 'string'),
     col('model_version', 'string'),
-    /** JSON array of {feature, value, contribution}, largest |contribution| first. */
+    /** JSON array of {feature, value, contribution}, largest |contribution| first; empty for LOW risk. */
     col('top_factors', 'string'),
   ],
 };
@@ -60,8 +60,10 @@ export async function scoreShard(deps: ScoringDeps, work: ScoreWork): Promise<Sc
     const probabilities = await scoreRows(model, x, features.length);
     const predictions: Row[] = features.map((row, r) => {
       const probability = probabilities[r]!;
-      const factors = topFactors(model, x.subarray(r * width, (r + 1) * width));
-      return { device_id: String(row.device_id), probability, ...riskOf(probability, model.card.thresholds), model_version: model.version, top_factors: JSON.stringify(factors) };
+      const risk = riskOf(probability, model.card.thresholds);
+      // Explanations (TreeSHAP, about a millisecond a device) for the devices anyone will look at.
+      const factors = risk.risk_level === 'LOW' ? [] : topFactors(model, x.subarray(r * width, (r + 1) * width));
+      return { device_id: String(row.device_id), probability, ...risk, model_version: model.version, top_factors: JSON.stringify(factors) };
     });
     await deps.lake.writePartition(DEVICE_RISK, { score_date: work.scoreDate, shard: shardLabel(work.shard) }, `score-${work.scoreDate}`, predictions);
     const high = predictions.filter((p) => p.risk_level === 'HIGH');
