@@ -26,12 +26,13 @@ export interface KsResult {
   /** D: the largest absolute difference between the two empirical CDFs. */
   readonly statistic: number;
   readonly pvalue: number;
+  /** scipy's mode: 'exact' (max(n1, n2) <= 10000) or 'asymp'. */
+  readonly method: 'exact' | 'asymp';
   /**
-   * Which distribution gave the p-value: 'exact' (max(n1, n2) <= 10000), 'asymp', or 'exact-tail'
-   * when the exact p-value is provably below KS_TAIL_P (1e-10) and its asymptotic value is
-   * reported instead (unequal sizes only, unless `exactTail`).
+   * True when, in exact mode, the exact p-value is provably below KS_TAIL_P (1e-10) and its
+   * asymptotic value (capped at 1e-10) is reported instead (unequal sizes only, unless `exactTail`).
    */
-  readonly method: 'exact' | 'asymp' | 'exact-tail';
+  readonly tail: boolean;
   readonly n1: number;
   readonly n2: number;
 }
@@ -95,7 +96,7 @@ export function ks2samp(sample1: ArrayLike<number>, sample2: ArrayLike<number>, 
   const b = sortedCopy(sample2);
   // Float64Array.sort puts NaN last.
   if (Number.isNaN(a[n1 - 1]!) || Number.isNaN(b[n2 - 1]!)) {
-    return { statistic: NaN, pvalue: NaN, method: method === 'asymp' ? 'asymp' : 'exact', n1, n2 };
+    return { statistic: NaN, pvalue: NaN, method: method === 'asymp' ? 'asymp' : 'exact', tail: false, n1, n2 };
   }
   let maxS = -Infinity;
   let minS = Infinity;
@@ -129,7 +130,7 @@ export function ks2samp(sample1: ArrayLike<number>, sample2: ArrayLike<number>, 
       // below KS_TAIL_P, and the asymptotic value is used (see ksTailBound).
       prob = kstwoSf(d, roundHalfEven((n1 * n2) / (n1 + n2)));
       if (prob >= KS_TAIL_P) prob = KS_TAIL_P;
-      return { statistic: d, pvalue: Math.min(Math.max(prob, 0), 1), method: 'exact-tail', n1, n2 };
+      return { statistic: d, pvalue: Math.min(Math.max(prob, 0), 1), method: 'exact', tail: true, n1, n2 };
     }
     if (!(prob >= 0 && prob <= 1)) mode = 'asymp';
   }
@@ -139,7 +140,7 @@ export function ks2samp(sample1: ArrayLike<number>, sample2: ArrayLike<number>, 
     const en = (m * n) / (m + n);
     prob = kstwoSf(d, roundHalfEven(en));
   }
-  return { statistic: d, pvalue: Math.min(Math.max(prob, 0), 1), method: mode, n1, n2 };
+  return { statistic: d, pvalue: Math.min(Math.max(prob, 0), 1), method: mode, tail: false, n1, n2 };
 }
 
 /** scipy `_compute_prob_outside_square(n, h)`: Pr(D_{n,n} >= h/n). */
