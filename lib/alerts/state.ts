@@ -18,7 +18,6 @@ export interface AlertState {
   readonly lastSeenAt: string;
   readonly lastSentAt: string | null;
   readonly lastSentSeverity: Severity | null;
-  readonly occurrences: number;
   /** Incremented on every send (new, escalation, reminder, reopening, resolution). */
   readonly notifications: number;
   /** Id of the alert message whose decision sent last: its redelivery re-queues, never re-decides. */
@@ -77,16 +76,13 @@ function nextState(previous: AlertState | undefined, event: AlertEvent, decision
     lastSeenAt: at,
     lastSentAt: null,
     lastSentSeverity: null,
-    occurrences: 0,
     notifications: 0,
     notifiedBy: null,
     notifiedFor: null,
     resolvedAt: null,
   };
-  const seen = { ...base, lastSeenAt: at, occurrences: base.occurrences + 1 };
-  if (decision.action === 'suppress') {
-    return event.status === 'resolved' ? base : { ...seen, severity: event.severity, title: event.title, day: event.day };
-  }
+  const seen = { ...base, lastSeenAt: at };
+  if (decision.action === 'suppress') return seen;
   if (decision.action === 'resolve') {
     return { ...base, status: 'resolved', resolvedAt: at, notifications: decision.notification, notifiedBy: messageId, notifiedFor: 'resolved', lastSentAt: at };
   }
@@ -122,6 +118,12 @@ export class AlertStateStore {
       const decision = decide(previous, event, messageId, now, windowMs);
       // Nothing to record: a resolution of an alert that is not open changes nothing.
       if (decision.action === 'suppress' && decision.reason === 'not open') return { decision, state: previous };
+      if (decision.action === 'suppress') {
+        // A duplicate changes nothing a decision reads: a plain merge of when it was last seen,
+        // so a burst of duplicates does not queue up behind one ETag.
+        await this.table.updateEntity({ partitionKey, rowKey, lastSeenAt: now.toISOString() }, 'Merge');
+        return { decision, state: previous };
+      }
       if (previous?.notifiedBy === messageId) return { decision, state: previous };
       const state = nextState(previous, event, decision, messageId, now);
       try {
@@ -131,7 +133,8 @@ export class AlertStateStore {
         return { decision, state };
       } catch (error) {
         if (!(error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412))) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * Math.min(attempt + 1, 10)));
+        // Lost a race: re-read at once, with a small jitter only after repeated losses.
+        if (attempt >= 3) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * Math.min(attempt, 10)));
       }
     }
     throw new Error(`Could not record the alert ${event.kind}/${event.subject}: too many concurrent updates`);
@@ -192,7 +195,6 @@ function fromEntity(entity: StateEntity): AlertState {
     lastSeenAt: entity.lastSeenAt,
     lastSentAt: entity.lastSentAt ?? null,
     lastSentSeverity: entity.lastSentSeverity ?? null,
-    occurrences: entity.occurrences,
     notifications: entity.notifications,
     notifiedBy: entity.notifiedBy ?? null,
     notifiedFor: entity.notifiedFor ?? null,

@@ -2,10 +2,14 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { VERSION } from '../app/version.js';
 import { UsageError, parseCommandArgs } from './args.js';
 import type { Command } from './command.js';
+import { detectCommand } from './commands/detect.js';
+import { driftCommand, driftTestCommand } from './commands/drift.js';
+import { evaluateCommand } from './commands/evaluate.js';
 import { exportCommand } from './commands/export.js';
 import { ingestCommand } from './commands/ingest.js';
 import { modelsCommand, promoteCommand, rollbackCommand } from './commands/models.js';
 import { predictCommand, trainCommand } from './commands/train.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -23,6 +27,7 @@ const COMMANDS: readonly Command[] = [
   modelsCommand,
   promoteCommand,
   rollbackCommand,
+  reportCommand,
 ];
 
 function mainHelp(): string {

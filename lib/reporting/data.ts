@@ -182,13 +182,23 @@ function parseFactors(text: unknown): RiskFactor[] {
   }
 }
 
+/**
+ * A table monitoring owns: its name from resources.ts once it is declared there, else the name
+ * it is expected to have (Table names are letters and digits only: `outbreak_signals` is
+ * stored as `outbreaksignals`).
+ */
+function otherTable(key: string, fallback: string): string {
+  return (TABLES as Readonly<Record<string, string>>)[key] ?? fallback;
+}
+
 async function listSafe<T extends object>(table: TableClient, filter?: string): Promise<T[]> {
   const out: T[] = [];
   try {
     for await (const e of table.listEntities<T>(filter ? { queryOptions: { filter } } : {})) out.push(e as T);
   } catch (error) {
-    // A table another stage has not created yet reads as empty.
-    if ((error as { statusCode?: number }).statusCode === 404) return [];
+    // A table another stage has not created yet (or cannot exist under that name) reads as empty.
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === 404 || status === 400) return [];
     throw error;
   }
   return out;
@@ -271,7 +281,7 @@ const countAlarms = (panels: readonly OutbreakPanel[]): number => panels.reduce(
  * region (or "all"), a day, and a value; threshold and alarm are used when present.
  */
 async function outbreakSignals(ctx: AppContext, days: readonly string[]): Promise<OutbreakPanel[]> {
-  const rows = await recentRows(ctx.storage.table('outbreak_signals'), days[0]!, days[days.length - 1]!);
+  const rows = await recentRows(ctx.storage.table(otherTable('outbreakSignals', 'outbreaksignals')), days[0]!, days[days.length - 1]!);
   const panels = new Map<string, { test: string; region: string; points: Map<string, OutbreakPanel['points'][number]> }>();
   for (const e of rows) {
     const day = String(pick(e, 'day', 'date', 'series_date', 'signal_date') ?? '').slice(0, 10);
@@ -343,7 +353,7 @@ async function performanceSection(ctx: AppContext, dataDay: string): Promise<Per
     card = undefined;
   }
   const from = addDays(dataDay, -89);
-  const rows = await recentRows(ctx.storage.table('model_performance'), from, dataDay);
+  const rows = await recentRows(ctx.storage.table(otherTable('modelPerformance', 'modelperformance')), from, dataDay);
   const points = new Map<string, { day: string; value: number }[]>();
   for (const e of rows) {
     const day = String(pick(e, 'day', 'date', 'score_date', 'evaluated_date') ?? '').slice(0, 10);

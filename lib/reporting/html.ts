@@ -104,7 +104,7 @@ function outbreakSection(d: ReportData): string {
       lineChart(
         'outbreak-signals',
         `${p.test} in ${p.region}`,
-        `${p.test} · ${p.region}`,
+        `${p.region} · ${p.test}`,
         [{ name: p.test, color: '#2563eb', points: p.points.map((x) => ({ x: x.day, y: x.value, alarm: x.alarm })), threshold: p.points.map((x) => x.threshold) }],
         pct ? (v) => `${(v * 100).toFixed(0)}%` : (v) => v.toFixed(1),
       ),

@@ -10,8 +10,14 @@ export function esc(text: string | number): string {
 const FONT = `font-family="system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"`;
 const n = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 
-function svg(name: string, label: string, width: number, height: number, body: string): string {
-  return `<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(label)}" xmlns="http://www.w3.org/2000/svg" ${FONT} font-size="12">${body}</svg>`;
+/** Scaled to the card's width, but never past `maxScale` times its own size (text stays readable on a desktop). */
+function svg(name: string, label: string, width: number, height: number, body: string, maxScale = 1.25): string {
+  return `<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${width} ${height}" style="max-width:${Math.round(width * maxScale)}px" role="img" aria-label="${esc(label)}" xmlns="http://www.w3.org/2000/svg" ${FONT} font-size="12">${body}</svg>`;
+}
+
+/** Text cut to `max` characters with an ellipsis (the full text goes in a <title>). */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}\u2026`;
 }
 
 /** Risk 0-100 as a colour from green (0) through amber to red (100). */
@@ -31,7 +37,7 @@ export interface HeatmapRow {
 
 export function heatmap(name: string, label: string, columns: readonly string[], rows: readonly HeatmapRow[]): string {
   const left = 96;
-  const top = 40;
+  const top = 48;
   const cell = Math.max(18, Math.min(40, Math.floor(640 / Math.max(1, columns.length))));
   const rowH = 18;
   const width = left + columns.length * cell + 8;
@@ -169,7 +175,7 @@ export function lineChart(name: string, label: string, title: string, series: re
   const span = maxV - minV || 1;
   const X = (x: string): number => left + (xs.length <= 1 ? plotW / 2 : (plotW * xs.indexOf(x)) / (xs.length - 1));
   const Y = (v: number): number => top + plotH - (plotH * (v - minV)) / span;
-  const parts: string[] = [`<text x="4" y="14" font-size="12" font-weight="600" fill="#111827">${esc(title)}</text>`];
+  const parts: string[] = [`<text x="4" y="14" font-size="12" font-weight="600" fill="#111827">${esc(clip(title, 46))}<title>${esc(title)}</title></text>`];
   for (const t of [minV, (minV + maxV) / 2, maxV]) {
     parts.push(`<line x1="${left}" x2="${width - 8}" y1="${n(Y(t))}" y2="${n(Y(t))}" stroke="#e5e7eb"/><text x="${left - 4}" y="${n(Y(t) + 4)}" text-anchor="end" font-size="9" fill="#6b7280">${esc(yFormat(t))}</text>`);
   }

@@ -9,6 +9,8 @@ import { progress } from '../progress.js';
 import { formatTable, withPlatform } from '../session.js';
 import { runPipeline, trainAndScore, type ModelCounts, type PipelineCounts } from '../pipelineRun.js';
 import { SIMULATION_FLAGS, SIMULATION_USAGE, simulationOptions } from './simulationFlags.js';
+import { runMonitoring, printMonitoring, type MonitoringSummary } from './monitoringRun.js';
+import { alertAndReport, printReportOutcome, type AlertsAndReport } from './report.js';
 
 export interface RunSummary {
   readonly source: string;
@@ -18,7 +20,10 @@ export interface RunSummary {
   readonly dataQuality: PipelineCounts['dataQuality'];
   readonly gold: PipelineCounts['gold'];
   readonly model: ModelCounts;
+  readonly monitoring: MonitoringSummary;
   readonly parkedMessages: number;
+  /** Alert rules evaluated and delivered, then the daily report written (where to open it). */
+  readonly alertsAndReport: AlertsAndReport;
   readonly seconds: number;
 }
 
@@ -42,7 +47,9 @@ export const runCommand: Command = {
 
 Simulates a lab (when LIMS_SOURCE=simulator), ingests it to bronze, standardizes it to
 silver, builds the gold tables, trains and registers the device-failure model (promoted
-through the gate), batch-scores the latest day and prints a summary.
+through the gate), batch-scores the latest day, evaluates the alert rules and delivers what
+fires (e-mail to <LOCAL_DATA_DIR>/outbox on the embedded default), writes the daily report and
+prints a summary with where to open the report.
 Running it again ingests only what changed (nothing, for an unchanged simulated lab).
 
 ${SIMULATION_USAGE}
@@ -65,6 +72,7 @@ ${SIMULATION_USAGE}
       const summary = await withPlatform(config, { out: console.log, err: console.error }, async ({ ctx }) => {
         const counts = await runPipeline(ctx);
         const model = await trainAndScore(ctx);
+        const monitoring = await runMonitoring(ctx);
         const tables = {} as RunSummary['tables'];
         for (const table of LIMS_TABLE_NAMES) {
           const inBronze = (await ctx.lake.countRows(bronzeTable(table))).rows;
@@ -78,7 +86,9 @@ ${SIMULATION_USAGE}
           dataQuality: counts.dataQuality,
           gold: counts.gold,
           model,
+          monitoring,
           parkedMessages: counts.parked,
+          alertsAndReport: await alertAndReport(ctx, model.scored.day),
           seconds: (Date.now() - started) / 1000,
         } satisfies RunSummary;
       });
@@ -129,6 +139,16 @@ function printSummary(summary: RunSummary): void {
   else console.log(`version ${summary.model.version}: ROC-AUC ${f(m.roc_auc)}, PR-AUC ${f(m.pr_auc)}, Brier ${f(m.brier, 4)}, accuracy ${f(m.accuracy)}, recall at HIGH ${f(m.recall)}`);
   console.log(`promotion: ${summary.model.promotion}`);
   console.log(`batch scoring of ${summary.model.scored.day ?? '-'}: ${summary.model.scored.devices} devices, ${summary.model.scored.high} HIGH risk`);
+  printMonitoring(summary.monitoring);
   if (summary.parkedMessages > 0) console.log(`\n${summary.parkedMessages} messages parked: see \`lims-mlops status\`.`);
-  console.log(`\nDone in ${summary.seconds.toFixed(1)} s. Next: \`lims-mlops status\`, or \`lims-mlops serve\` and open /api/health.`);
+  const { alerts, report } = summary.alertsAndReport;
+  console.log('\nAlerts');
+  console.log(
+    `high-risk devices: ${alerts.highRisk.firing} firing, ${alerts.highRisk.resolved} resolved; pipeline: ${alerts.pipeline.firing} firing, ${alerts.pipeline.resolved} resolved ` +
+      `(freshness against the ${alerts.clockKind} clock ${alerts.clock.slice(0, 16)}); ${alerts.deliveries.delivered + report.deliveries.delivered} deliveries` +
+      `${alerts.deliveries.parked + report.deliveries.parked ? `, ${alerts.deliveries.parked + report.deliveries.parked} parked` : ''}`,
+  );
+  console.log('');
+  printReportOutcome(report);
+  console.log(`\nDone in ${summary.seconds.toFixed(1)} s. Next: open the report above, \`lims-mlops status\`, or \`lims-mlops serve\` and open /api/dashboard.`);
 }
