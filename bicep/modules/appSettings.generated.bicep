@@ -44,6 +44,24 @@ var defaults = {
   REGION_MAPPING_FILE: ''
   POSTAL_CODE_PATTERN: '^[0-9]{5}$'
   MODEL_ALIAS_CHECK_SECONDS: '10'
+  ALERT_EVALUATION_SCHEDULE: '0 */15 * * * *'
+  ALERT_CALIBRATION_Z: '3'
+  ALERT_RISK_SCORE: '80'
+  ALERT_DRIFT_P_VALUE: '0.05'
+  ALERT_DRIFT_MIN_TESTS: '3'
+  ALERT_FRESHNESS_MINUTES: '60'
+  ALERT_PERFORMANCE_MARGIN: '0.05'
+  ALERT_DEDUP_WINDOW_MINUTES: '1440'
+  ALERT_RECIPIENTS: 'calibration_drift=lab_managers,ops_team;high_risk_device=lab_managers,ops_team;data_drift=ops_team;pipeline_failure=ops_team;outbreak_signal=public_health,lab_managers;model_performance=ops_team'
+  ALERT_EMAIL_LAB_MANAGERS: ''
+  ALERT_EMAIL_OPS_TEAM: ''
+  ALERT_EMAIL_PUBLIC_HEALTH: ''
+  ALERT_SLACK_MIN_SEVERITY: 'HIGH'
+  PAGERDUTY_EVENTS_URL: 'https://events.pagerduty.com/v2/enqueue'
+  EMAIL_ACS_ENDPOINT: string(deployment.communicationEndpoint)
+  EMAIL_SENDER: string(deployment.emailSenderAddress)
+  REPORT_SCHEDULE: '0 0 6 * * *'
+  REPORT_EMAIL_TO: ''
   LOG_LEVEL: 'info'
 }
 
@@ -51,6 +69,8 @@ var secrets = {
   LIMS_SQL_PASSWORD: contains(secretsInVault, 'LIMS_SQL_PASSWORD') ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/LIMS-SQL-PASSWORD/)' : ''
   PII_HASH_KEY: contains(secretsInVault, 'PII_HASH_KEY') ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/PII-HASH-KEY/)' : ''
   ADMIN_API_KEY: contains(secretsInVault, 'ADMIN_API_KEY') ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/ADMIN-API-KEY/)' : ''
+  SLACK_WEBHOOK_URL: contains(secretsInVault, 'SLACK_WEBHOOK_URL') ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/SLACK-WEBHOOK-URL/)' : ''
+  PAGERDUTY_ROUTING_KEY: contains(secretsInVault, 'PAGERDUTY_ROUTING_KEY') ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/PAGERDUTY-ROUTING-KEY/)' : ''
 }
 
 @description('Every schema setting by name; secrets come last so that no override replaces a Key Vault reference.')
@@ -61,6 +81,8 @@ output keyVaultSecretNames object = {
   LIMS_SQL_PASSWORD: 'LIMS-SQL-PASSWORD'
   PII_HASH_KEY: 'PII-HASH-KEY'
   ADMIN_API_KEY: 'ADMIN-API-KEY'
+  SLACK_WEBHOOK_URL: 'SLACK-WEBHOOK-URL'
+  PAGERDUTY_ROUTING_KEY: 'PAGERDUTY-ROUTING-KEY'
 }
 
 @description('Settings that are never set in Azure (local runs only).')
