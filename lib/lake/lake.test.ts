@@ -58,10 +58,28 @@ describe('lake partitions', () => {
     expect(rows.map((r) => [r.id, r.n]).sort()).toEqual([['x', 2], ['y', 1]]);
   });
 
+  it('marks superseded rows deleted in the manifest, and rewrites a file once a quarter of it is superseded', async () => {
+    const p = { date: '2026-06-01' };
+    const first = Array.from({ length: 8 }, (_, i) => ({ id: `k${i}`, n: 0, modified_at: 1 }));
+    await lake.upsertPartition(table, p, 'first', first, 'id');
+    await lake.upsertPartition(table, p, 'fix1', [{ id: 'k0', n: 1, modified_at: 2 }], 'id');
+    let manifest = await lake.readManifest(table, p);
+    expect(manifest?.files).toHaveLength(2);
+    expect(manifest?.files.find((f) => f.rows === 8)?.deleted).toEqual(['k0']);
+    expect((await lake.countRows(table)).rows).toBeGreaterThan(0);
+    await lake.upsertPartition(table, p, 'fix2', [{ id: 'k1', n: 1, modified_at: 2 }, { id: 'k2', n: 1, modified_at: 2 }], 'id');
+    manifest = await lake.readManifest(table, p);
+    expect(manifest?.files.some((f) => f.deleted?.length)).toBe(false);
+    const rows: Record<string, unknown>[] = [];
+    for await (const batch of lake.readPartition(table, p)) rows.push(...batch);
+    expect(rows).toHaveLength(8);
+    expect(rows.filter((r) => r.n === 1).map((r) => r.id).sort()).toEqual(['k0', 'k1', 'k2']);
+  });
+
   it('lists committed partitions from manifests only', async () => {
     const writer = lake.writer(table, { date: '2026-04-01' }, 'uncommitted');
     await writer.write([{ id: 'x', n: 0, modified_at: 1 }]);
     const partitions = (await lake.listPartitions(table)).map((p) => p.date).sort();
-    expect(partitions).toEqual(['2026-02-01', '2026-03-01', '2026-05-01']);
+    expect(partitions).toEqual(['2026-02-01', '2026-03-01', '2026-05-01', '2026-06-01']);
   });
 });

@@ -29,6 +29,8 @@ export interface ManifestFile {
   readonly bytes: number;
   /** The unit of work that wrote the file; a rerun of the unit replaces its files. */
   readonly unit: string;
+  /** Keys whose rows in this file a newer version elsewhere supersedes (merge on read). */
+  readonly deleted?: readonly string[];
 }
 
 export interface Manifest {
@@ -36,6 +38,8 @@ export interface Manifest {
   readonly partition: PartitionValues;
   readonly committedAt: string;
   readonly files: readonly ManifestFile[];
+  /** The key column `deleted` entries refer to. */
+  readonly key?: string;
 }
 
 export type CommitMode = 'replace' | 'append';
@@ -124,7 +128,7 @@ export class PartitionWriter {
   }
 
   commit(mode: CommitMode, base?: PartitionVersion): Promise<Manifest> {
-    return this.lake.commit(this.table, this.partition, this.unit, this.files, mode, base);
+    return this.lake.commit(this.table, this.partition, this.unit, this.files, mode, { base });
   }
 
   /** Removes the files written so far (after a lost commit race). */
@@ -154,14 +158,21 @@ export class Lake {
    * are serialised by the manifest's ETag. With `base`, the commit is refused (CommitConflict)
    * if the partition changed since that version was read: for read-merge-write units.
    */
-  async commit(table: LakeTable, partition: PartitionValues, unit: string, files: readonly ManifestFile[], mode: CommitMode, base?: PartitionVersion): Promise<Manifest> {
+  async commit(
+    table: LakeTable,
+    partition: PartitionValues,
+    unit: string,
+    files: readonly ManifestFile[],
+    mode: CommitMode,
+    { base, key }: { base?: PartitionVersion | undefined; key?: string } = {},
+  ): Promise<Manifest> {
     const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
     const blob = this.container.getBlockBlobClient(`${prefix}/${MANIFEST}`);
     for (let attempt = 0; ; attempt++) {
       const current = await this.readManifestWithTag(prefix);
       if (base && current?.etag !== base.etag) throw new CommitConflict(prefix);
       const kept = mode === 'append' && current ? current.manifest.files.filter((f) => f.unit !== unit) : [];
-      const manifest: Manifest = { table: tablePath(table), partition, committedAt: new Date().toISOString(), files: [...kept, ...files] };
+      const manifest: Manifest = { table: tablePath(table), partition, committedAt: new Date().toISOString(), files: [...kept, ...files], ...(key ? { key } : {}) };
       const body = JSON.stringify(manifest);
       try {
         await blob.upload(body, Buffer.byteLength(body), {
@@ -202,36 +213,48 @@ export class Lake {
   }
 
   /**
-   * Inserts or updates rows by key without rewriting the partition: the existing files' key
-   * and modified_at columns are read to drop incoming versions that are not newer; the new
-   * versions go to one new file, and only files holding a superseded version are rewritten
-   * without it. Conflicting commits retry from a fresh read, so no update is lost.
+   * Inserts or updates rows by key without rewriting the partition (merge on read): the
+   * existing files' key and modified_at columns are read to drop incoming versions that are not
+   * newer; the new versions go to one new file, and superseded rows are only marked `deleted`
+   * in the manifest. A file is rewritten without its superseded rows once they pass a quarter
+   * of it, so corrections cost little and partitions stay compact. Conflicting commits retry
+   * from a fresh read, so no update is lost.
    */
   async upsertPartition(table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[], key: string): Promise<{ written: number }> {
     for (let attempt = 1; ; attempt++) {
       const base = await this.version(table, partition);
-      const existing = new Map<unknown, { modifiedAt: number; file: string }>();
-      for (const file of base.manifest?.files ?? []) {
+      const files = base.manifest?.files ?? [];
+      const existing = new Map<string, { modifiedAt: number; file: string }>();
+      for (const file of files) {
+        const deleted = new Set(file.deleted);
         for (const row of parquetToRows(await this.readFile(table, partition, file.name), [key, 'modified_at'])) {
-          existing.set(row[key], { modifiedAt: row.modified_at as number, file: file.name });
+          if (!deleted.has(String(row[key]))) existing.set(String(row[key]), { modifiedAt: row.modified_at as number, file: file.name });
         }
       }
       const fresh = rows.filter((row) => {
-        const current = existing.get(row[key]);
+        const current = existing.get(String(row[key]));
         return !current || (row.modified_at as number) > current.modifiedAt;
       });
       if (fresh.length === 0) return { written: 0 };
-      const superseded = new Set(fresh.map((row) => existing.get(row[key])?.file).filter((f): f is string => f !== undefined));
-      const freshKeys = new Set(fresh.map((row) => row[key]));
+      const supersededByFile = new Map<string, string[]>();
+      for (const row of fresh) {
+        const current = existing.get(String(row[key]));
+        if (current) supersededByFile.set(current.file, [...(supersededByFile.get(current.file) ?? []), String(row[key])]);
+      }
       const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
       await writer.write(fresh);
-      for (const file of superseded) {
-        const kept = parquetToRows(await this.readFile(table, partition, file)).filter((row) => !freshKeys.has(row[key]));
-        await writer.write(kept);
+      const kept: ManifestFile[] = [];
+      for (const file of files) {
+        const deleted = [...(file.deleted ?? []), ...(supersededByFile.get(file.name) ?? [])];
+        if (deleted.length * 4 <= file.rows) {
+          kept.push(deleted.length > 0 ? { ...file, deleted } : file);
+          continue;
+        }
+        const gone = new Set(deleted);
+        await writer.write(parquetToRows(await this.readFile(table, partition, file.name)).filter((row) => !gone.has(String(row[key]))));
       }
-      const untouched = (base.manifest?.files ?? []).filter((f) => !superseded.has(f.name));
       try {
-        await this.commit(table, partition, writer.unit, [...untouched, ...writer.writtenFiles], 'replace', base);
+        await this.commit(table, partition, writer.unit, [...kept, ...writer.writtenFiles], 'replace', { base, key });
         return { written: fresh.length };
       } catch (error) {
         await writer.discard();
@@ -280,8 +303,16 @@ export class Lake {
 
   /** Streams the committed rows of a partition, one file at a time (memory bounded by a file). */
   async *readPartition(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): AsyncGenerator<Row[]> {
-    for (const file of await this.partitionFiles(table, partition)) {
-      yield parquetToRows(await this.readFile(table, partition, file.name), columns);
+    const manifest = await this.readManifest(table, partition);
+    for (const file of manifest?.files ?? []) {
+      const key = manifest?.key;
+      if (!file.deleted?.length || !key) {
+        yield parquetToRows(await this.readFile(table, partition, file.name), columns);
+        continue;
+      }
+      const gone = new Set(file.deleted);
+      const wanted = columns && !columns.includes(key) ? [...columns, key] : columns;
+      yield parquetToRows(await this.readFile(table, partition, file.name), wanted).filter((row) => !gone.has(String(row[key])));
     }
   }
 
@@ -308,7 +339,7 @@ export class Lake {
     for (const partition of partitions) {
       const listed = await this.partitionFiles(table, partition);
       files += listed.length;
-      rows += listed.reduce((sum, f) => sum + f.rows, 0);
+      rows += listed.reduce((sum, f) => sum + f.rows - (f.deleted?.length ?? 0), 0);
     }
     return { partitions: partitions.length, files, rows };
   }
