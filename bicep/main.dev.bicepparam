@@ -7,7 +7,8 @@ param environmentName = 'dev'
 param queueProvider = 'storage'
 param queueMaxAttempts = 5
 param instanceMemoryMB = 2048
-param alwaysReadyHttpInstances = 1
+// No warm instance in dev (saves ~$21/month); prod keeps one for the latency target.
+param alwaysReadyHttpInstances = 0
 param maximumInstanceCount = 40
 param trainingCron = '0 3 * * 1'
 param trainingReplicaTimeoutSeconds = 7200
