@@ -37,11 +37,13 @@ resource serviceBusTopics 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-pre
   }
 }]
 
-var subscriptions = flatten(map(topics, t => map(topicSubscriptions, s => {
-  topic: t
-  name: s.name
-  forwardTo: s.forwardTo
-})))
+// Every (topic, subscription) pair, without nested lambdas.
+var subscriptionCount = length(topicSubscriptions)
+var subscriptions = [for i in range(0, length(topics) * subscriptionCount): {
+  topic: topics[i / subscriptionCount]
+  name: topicSubscriptions[i % subscriptionCount].name
+  forwardTo: topicSubscriptions[i % subscriptionCount].forwardTo
+}]
 
 resource serviceBusSubscriptions 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = [for sub in subscriptions: {
   name: '${namespace.name}/${sub.topic}/${sub.name}'

@@ -94,10 +94,12 @@ resource identityRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [f
   }
 }]
 
-var operatorAssignments = flatten(map(operatorPrincipalIds, p => map(operatorRoleDefinitionIds, r => {
-  principalId: p
-  roleId: r
-})))
+// Every (operator, role) pair, without nested lambdas.
+var operatorRoleCount = length(operatorRoleDefinitionIds)
+var operatorAssignments = [for i in range(0, length(operatorPrincipalIds) * operatorRoleCount): {
+  principalId: operatorPrincipalIds[i / operatorRoleCount]
+  roleId: operatorRoleDefinitionIds[i % operatorRoleCount]
+}]
 
 resource operatorRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for assignment in operatorAssignments: {
   name: guid(account.id, assignment.principalId, assignment.roleId)
