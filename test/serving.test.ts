@@ -3,7 +3,7 @@
  * onnxruntime sessions built from registered models, real HTTP on loopback through the local
  * host that `lims-mlops serve` runs.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG, isHttpFunction } from '../lib/app/catalog.js';
@@ -22,6 +22,8 @@ import { startTestStorage } from './support/storage.js';
 
 const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 const run = promisify(execFile);
+/** The OpenAPI document is also checked by openapi-spec-validator where Python has it (not a project dependency). */
+const hasSpecValidator = spawnSync('python3', ['-c', 'import openapi_spec_validator'], { stdio: 'ignore' }).status === 0;
 
 let azurite: EmbeddedAzurite;
 let ctx: AppContext;
@@ -393,5 +395,12 @@ describe('online serving', () => {
     };
     expect(batch.properties.devices.maxItems).toBe(1000);
     expect(batch.properties.devices.items).toEqual(schema);
+  });
+
+  it.skipIf(!hasSpecValidator)('passes openapi-spec-validator (skipped where python3 lacks openapi_spec_validator)', async () => {
+    const text = await (await fetch(`${host.url}/api/openapi.json`)).text();
+    const checked = spawnSync('python3', ['-c', 'import json, sys; from openapi_spec_validator import validate; validate(json.load(sys.stdin)); print("valid")'], { input: text, encoding: 'utf8' });
+    expect(checked.stderr).toBe('');
+    expect(checked.stdout.trim()).toBe('valid');
   });
 });

@@ -103,14 +103,25 @@ function openApiPath(route: string): string {
   return `/api/${route.replace(/\{(\w+)(?::\w+)?\??\}/g, '{$1}')}`;
 }
 
+/** Declared parameters, plus a plain string for any path parameter a route's doc does not describe. */
+function parameters(route: string, doc: RouteDoc): Parameter[] {
+  const declared = [...(doc.parameters ?? [])];
+  for (const match of route.matchAll(/\{(\w+)(?::\w+)?\??\}/g)) {
+    const name = match[1] as string;
+    if (!declared.some((p) => p.in === 'path' && p.name === name)) declared.push({ name, in: 'path', required: true, description: name, schema: { type: 'string' } });
+  }
+  return declared;
+}
+
 function operation(declaration: HttpFunction): Record<string, unknown> {
   const doc: RouteDoc = DOCS[declaration.name] ?? { summary: declaration.name, responses: { 200: ['OK.'] } };
   const auth = declaration.trigger.authLevel;
+  const params = parameters(declaration.trigger.route, doc);
   return {
     operationId: declaration.name,
     summary: doc.summary,
     ...(doc.description ? { description: doc.description } : {}),
-    ...(doc.parameters ? { parameters: doc.parameters } : {}),
+    ...(params.length > 0 ? { parameters: params } : {}),
     ...(doc.request
       ? { requestBody: { required: doc.request.required, content: { 'application/json': { schema: doc.request.schema.toJsonSchema() } } } }
       : {}),
