@@ -231,6 +231,27 @@ describe('the templates', () => {
     for (const file of ['bicep/main.dev.bicepparam', 'bicep/main.prod.bicepparam']) expect(read(file)).toMatch(/^using '\.\/main\.bicep'$/m);
   });
 
+  it('pass every module the parameters it declares, and use only outputs it declares (no Bicep compiler here)', () => {
+    const code = stripComments(main);
+    const modules = new Map([...code.matchAll(/^module\s+(\w+)\s+'([^']+)'/gm)].map((m) => [m[1]!, m[2]!]));
+    for (const [symbol, file] of modules) {
+      const moduleText = stripComments(read(path.join('bicep', file)));
+      const declared = new Map([...moduleText.matchAll(/^param\s+(\w+)\s+\w+(\s*=)?/gm)].map((m) => [m[1]!, m[2] !== undefined]));
+      const block = new RegExp(`^module\\s+${symbol}\\s+'[^']+'\\s*=\\s*\\{([\\s\\S]*?)^\\}`, 'm').exec(code)?.[1] ?? '';
+      const params = /^ {2}params:\s*\{\s*\n([\s\S]*?)^ {2}\}/m.exec(block)?.[1] ?? '';
+      const passed = [...params.matchAll(/^ {4}(\w+):/gm)].map((m) => m[1]!);
+      for (const name of passed) expect(declared.has(name), `${file} has no param ${name}`).toBe(true);
+      for (const [name, hasDefault] of declared) if (!hasDefault) expect(passed, `${symbol} (${file}) needs ${name}`).toContain(name);
+      const outputs = new Set([...moduleText.matchAll(/^output\s+(\w+)\s/gm)].map((m) => m[1]!));
+      for (const m of code.matchAll(new RegExp(`\\b${symbol}\\.outputs\\.(\\w+)`, 'g'))) expect(outputs.has(m[1]!), `${file} has no output ${m[1]}`).toBe(true);
+    }
+    // Parameter files set only parameters main.bicep declares.
+    const mainParams = new Set([...code.matchAll(/^param\s+(\w+)\s/gm)].map((m) => m[1]!));
+    for (const file of ['bicep/main.dev.bicepparam', 'bicep/main.prod.bicepparam']) {
+      for (const m of read(file).matchAll(/^param\s+(\w+)\s*=/gm)) expect(mainParams.has(m[1]!), `${file}: main.bicep has no param ${m[1]}`).toBe(true);
+    }
+  });
+
   it('output what a person needs: API URL, storage account, registry, function app', () => {
     for (const output of ['apiUrl', 'lakeStorageAccountName', 'registryLoginServer', 'functionAppName', 'trainingJobName']) {
       expect(main).toMatch(new RegExp(`^output ${output} string =`, 'm'));
