@@ -59,6 +59,13 @@ export class CommitConflict extends Error {
 }
 
 const MANIFEST = '_manifest.json';
+/** Partitions whose key index a process keeps (a day of lab results at 10K devices is ~25 MB). */
+const KEY_INDEX_PARTITIONS = 6;
+/** A key's version packed in one number: modified_at (ms) and the file's position in the manifest. */
+const FILE_SLOTS = 1024;
+const packVersion = (modifiedAt: number, file: number): number => modifiedAt * FILE_SLOTS + file;
+const unpackTime = (packed: number): number => Math.floor(packed / FILE_SLOTS);
+const unpackFile = (packed: number): number => packed % FILE_SLOTS;
 const SAFE_VALUE = /^[A-Za-z0-9_.:-]+$/;
 
 export function tablePath(table: Pick<LakeTable, 'zone' | 'name'>): string {
@@ -164,7 +171,7 @@ export class Lake {
     unit: string,
     files: readonly ManifestFile[],
     mode: CommitMode,
-    { base, key }: { base?: PartitionVersion | undefined; key?: string } = {},
+    { base, key, onCommitted }: { base?: PartitionVersion | undefined; key?: string; onCommitted?: (etag: string) => void } = {},
   ): Promise<Manifest> {
     const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
     const blob = this.container.getBlockBlobClient(`${prefix}/${MANIFEST}`);
@@ -175,10 +182,11 @@ export class Lake {
       const manifest: Manifest = { table: tablePath(table), partition, committedAt: new Date().toISOString(), files: [...kept, ...files], ...(key ? { key } : {}) };
       const body = JSON.stringify(manifest);
       try {
-        await blob.upload(body, Buffer.byteLength(body), {
+        const uploaded = await blob.upload(body, Buffer.byteLength(body), {
           conditions: current ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
           blobHTTPHeaders: { blobContentType: 'application/json' },
         });
+        if (uploaded.etag) onCommitted?.(uploaded.etag);
       } catch (error) {
         if (isConflict(error) && base) throw new CommitConflict(prefix);
         if (isConflict(error) && attempt < 20) continue;
@@ -224,22 +232,19 @@ export class Lake {
     for (let attempt = 1; ; attempt++) {
       const base = await this.version(table, partition);
       const files = base.manifest?.files ?? [];
-      const existing = new Map<string, { modifiedAt: number; file: string }>();
-      for (const file of files) {
-        const deleted = new Set(file.deleted);
-        for (const row of parquetToRows(await this.readFile(table, partition, file.name), [key, 'modified_at'])) {
-          if (!deleted.has(String(row[key]))) existing.set(String(row[key]), { modifiedAt: row.modified_at as number, file: file.name });
-        }
-      }
+      if (files.length >= FILE_SLOTS) throw new Error(`Partition ${partitionPath(partition)} of ${tablePath(table)} has ${files.length} files; compact it before upserting`);
+      const existing = await this.keyIndex(table, partition, base, key);
       const fresh = rows.filter((row) => {
         const current = existing.get(String(row[key]));
-        return !current || (row.modified_at as number) > current.modifiedAt;
+        return current === undefined || (row.modified_at as number) > unpackTime(current);
       });
       if (fresh.length === 0) return { written: 0 };
       const supersededByFile = new Map<string, string[]>();
       for (const row of fresh) {
         const current = existing.get(String(row[key]));
-        if (current) supersededByFile.set(current.file, [...(supersededByFile.get(current.file) ?? []), String(row[key])]);
+        if (current === undefined) continue;
+        const file = files[unpackFile(current)]!.name;
+        supersededByFile.set(file, [...(supersededByFile.get(file) ?? []), String(row[key])]);
       }
       const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
       await writer.write(fresh);
@@ -253,14 +258,66 @@ export class Lake {
         const gone = new Set(deleted);
         await writer.write(parquetToRows(await this.readFile(table, partition, file.name)).filter((row) => !gone.has(String(row[key]))));
       }
+      const committedFiles = [...kept, ...writer.writtenFiles];
+      const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
       try {
-        await this.commit(table, partition, writer.unit, [...kept, ...writer.writtenFiles], 'replace', { base, key });
+        await this.commit(table, partition, writer.unit, committedFiles, 'replace', {
+          base,
+          key,
+          onCommitted: (etag) => this.rememberKeys(prefix, etag, { committed: committedFiles, freshFile: kept.length }, existing, files, fresh, key),
+        });
         return { written: fresh.length };
       } catch (error) {
+        this.keyIndexes.delete(prefix);
         await writer.discard();
         if (!(error instanceof CommitConflict) || attempt >= 20) throw error;
       }
     }
+  }
+
+  /**
+   * Key -> (modified_at, file) of a partition's live rows. Kept per process for the partitions
+   * written last and valid while the manifest's ETag is unchanged, so a bulk load does not
+   * re-read the key column of every file for every unit.
+   */
+  private readonly keyIndexes = new Map<string, { etag: string; index: Map<string, number> }>();
+
+  private async keyIndex(table: LakeTable, partition: PartitionValues, base: PartitionVersion, key: string): Promise<Map<string, number>> {
+    const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
+    const cached = this.keyIndexes.get(prefix);
+    if (cached && base.etag && cached.etag === base.etag) return cached.index;
+    const index = new Map<string, number>();
+    for (const [f, file] of (base.manifest?.files ?? []).entries()) {
+      const deleted = new Set(file.deleted);
+      for (const row of parquetToRows(await this.readFile(table, partition, file.name), [key, 'modified_at'])) {
+        if (!deleted.has(String(row[key]))) index.set(String(row[key]), packVersion(row.modified_at as number, f));
+      }
+    }
+    return index;
+  }
+
+  /** The index after our own commit: file positions renumbered, fresh versions added. */
+  private rememberKeys(
+    prefix: string,
+    etag: string,
+    written: { committed: readonly ManifestFile[]; freshFile: number },
+    before: Map<string, number>,
+    oldFiles: readonly ManifestFile[],
+    fresh: readonly Row[],
+    key: string,
+  ): void {
+    this.keyIndexes.delete(prefix);
+    const position = new Map(written.committed.map((f, i) => [f.name, i]));
+    const index = new Map<string, number>();
+    for (const [k, packed] of before) {
+      const at = position.get(oldFiles[unpackFile(packed)]!.name);
+      // A compacted file's rows moved: re-reading next time is simpler than tracking them.
+      if (at === undefined) return;
+      index.set(k, packVersion(unpackTime(packed), at));
+    }
+    for (const row of fresh) index.set(String(row[key]), packVersion(row.modified_at as number, written.freshFile));
+    this.keyIndexes.set(prefix, { etag, index });
+    while (this.keyIndexes.size > KEY_INDEX_PARTITIONS) this.keyIndexes.delete(this.keyIndexes.keys().next().value!);
   }
 
   async readManifest(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<Manifest | undefined> {
