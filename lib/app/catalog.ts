@@ -4,6 +4,9 @@ import { evaluateAlerts } from '../alerts/evaluate.js';
 import { writeDailyReport } from '../reporting/daily.js';
 import { dashboardRoute, reportRoute } from '../reporting/routes.js';
 import { health } from '../api/health.js';
+import { driftReportDaily } from '../drift/job.js';
+import { realisedPerformance } from '../evaluation/modelPerformance.js';
+import { detectOutbreaks } from '../outbreaks/job.js';
 import { ingestAll } from '../pipeline/bronze.js';
 import { goldFeatures, goldForDay } from '../pipeline/gold.js';
 import { silverForBronzeUnit } from '../pipeline/silver.js';
@@ -75,6 +78,9 @@ export const CATALOG: readonly FunctionDeclaration[] = [
   queueFunction('scoreDevices', QUEUES.scoreDevices, async (body, ctx) => {
     await scoreShard(scoringDeps(ctx), parseScoreWork(body));
   }),
+  timerFunction('driftReportDaily', 'DRIFT_SCHEDULE', (ctx) => driftReportDaily(ctx)),
+  timerFunction('detectOutbreaksDaily', 'OUTBREAK_SCHEDULE', (ctx) => detectOutbreaks(ctx)),
+  timerFunction('modelPerformanceDaily', 'MODEL_PERFORMANCE_SCHEDULE', (ctx) => realisedPerformance(ctx)),
   timerFunction('evaluateAlerts', 'ALERT_EVALUATION_SCHEDULE', (ctx) => evaluateAlerts(ctx)),
   queueFunction('dispatchAlerts', QUEUES.alertDispatch, async (body, ctx) => {
     await dispatchAlert(dispatchDeps(ctx), body);

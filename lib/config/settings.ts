@@ -1,4 +1,5 @@
 import { DEFAULT_ALERT_RECIPIENTS, parseRecipientRoutes } from '../alerts/recipients.js';
+import { OUTBREAK_METHODS, parseOutbreakMethods } from '../outbreaks/methodNames.js';
 import { boolean, integer, number, oneOf, schedule, text, type SettingDefinition } from './schema.js';
 
 /** Every setting of the product. Add a key here and it is validated, sampled and documented. */
@@ -63,6 +64,32 @@ export const SETTINGS = {
   }),
   SCORING_SCHEDULE: schedule({ description: 'Daily batch scoring of every device (NCRONTAB, UTC), before the 06:00 report.', default: '0 30 5 * * *' }),
   GOLD_SHARDS: integer({ description: 'Device shards of gold feature work: one queue message and one partition per feature day and shard.', default: 4, min: 1, max: 256 }),
+  DRIFT_SCHEDULE: schedule({ description: 'Daily drift report (NCRONTAB, UTC): data drift, calibration drift and Westgard QC of the latest days, to reports/drift/.', default: '0 40 5 * * *' }),
+  DRIFT_BASELINE_DAYS: integer({ description: 'Drift report: days of the baseline window, just before the current window.', default: 28, min: 3, max: 730 }),
+  DRIFT_CURRENT_DAYS: integer({ description: 'Drift report: days of the current window, ending on the latest day with data.', default: 7, min: 1, max: 180 }),
+  OUTBREAK_SCHEDULE: schedule({ description: 'Daily outbreak detection (NCRONTAB, UTC) on gold outbreak_series: signals to the outbreaksignals table, alerts.', default: '0 45 5 * * *' }),
+  OUTBREAK_SCAN_REPLICAS: integer({ description: 'Monte Carlo replicas of the space-time permutation scan (p-values are multiples of 1/(replicas+1)).', default: 999, min: 19, max: 99_999 }),
+  OUTBREAK_ALERT_METHODS: {
+    ...text({
+      description: `Outbreak methods the alert rule counts (comma-separated): ${OUTBREAK_METHODS.join(', ')}. Every method is computed and stored either way.`,
+      default: 'ears_c1,cusum,scan,positivity_seasonal',
+    }),
+    expected: `comma-separated method ids from ${OUTBREAK_METHODS.join(', ')}`,
+    parse: (raw: string) => parseOutbreakMethods(raw)?.join(','),
+  },
+  OUTBREAK_ALERT_MIN_METHODS: integer({
+    description: 'An outbreak_signal alert fires for a test and region when at least this many of OUTBREAK_ALERT_METHODS alarm on the same day (1: any of them).',
+    default: 2,
+    min: 1,
+    max: 8,
+  }),
+  MODEL_PERFORMANCE_SCHEDULE: schedule({ description: 'Daily realised model performance (NCRONTAB, UTC): predictions 7+ days old against the failures that followed.', default: '0 50 5 * * *' }),
+  MODEL_PERFORMANCE_WINDOW_DAYS: integer({
+    description: 'Realised model performance: prediction days pooled (ending on the day evaluated) for the comparison with the model card, so one quiet day is no alarm.',
+    default: 14,
+    min: 1,
+    max: 365,
+  }),
   LOINC_MAPPING_FILE: text({
     description: 'Site LOINC mapping CSV (site_id,local_code,local_unit,loinc_code,loinc_long_common_name) that adds to or replaces rows of the shipped mapping (empty: shipped mapping only).',
   }),

@@ -2,6 +2,9 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { VERSION } from '../app/version.js';
 import { UsageError, parseCommandArgs } from './args.js';
 import type { Command } from './command.js';
+import { detectCommand } from './commands/detect.js';
+import { driftCommand, driftTestCommand } from './commands/drift.js';
+import { evaluateCommand } from './commands/evaluate.js';
 import { exportCommand } from './commands/export.js';
 import { ingestCommand } from './commands/ingest.js';
 import { modelsCommand, promoteCommand, rollbackCommand } from './commands/models.js';
@@ -24,6 +27,10 @@ const COMMANDS: readonly Command[] = [
   modelsCommand,
   promoteCommand,
   rollbackCommand,
+  driftCommand,
+  driftTestCommand,
+  detectCommand,
+  evaluateCommand,
   reportCommand,
 ];
 

@@ -16,6 +16,10 @@ export const TABLES = {
   modelAliases: 'modelaliases',
   modelAudit: 'modelaudit',
   alerts: 'alerts',
+  /** Outbreak detection: one row per (day, test, region) with every method's value, threshold and alarm. */
+  outbreakSignals: 'outbreaksignals',
+  /** Realised model performance: one row per prediction day once its 7-day outcomes are known. */
+  modelPerformance: 'modelperformance',
   /** Open/resolved state of each alert (kind, subject): the de-duplication record. */
   alertState: 'alertstate',
   /** Every delivery of an alert or report (channel, recipients) and each attempt at it. */

@@ -9,3 +9,4 @@ export {
   type DeviceCategory, type LabTest, type LocalTest, type SiteTestCode, type UnitVariant,
 } from './catalogue.js';
 export { DEVICE_MODELS, type DeviceModel } from './devices.js';
+export { DEFAULT_HISTORY, infectiousTests, scaledRegions, scaledTests, simulateTestHistory, weeklyTotals, type HistoryRegion, type HistorySeries, type HistoryTest, type TestHistory, type TestHistoryOptions } from './history.js';

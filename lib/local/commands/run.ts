@@ -9,6 +9,7 @@ import { progress } from '../progress.js';
 import { formatTable, withPlatform } from '../session.js';
 import { runPipeline, trainAndScore, type ModelCounts, type PipelineCounts } from '../pipelineRun.js';
 import { SIMULATION_FLAGS, SIMULATION_USAGE, simulationOptions } from './simulationFlags.js';
+import { runMonitoring, printMonitoring, type MonitoringSummary } from './monitoringRun.js';
 import { alertAndReport, printReportOutcome, type AlertsAndReport } from './report.js';
 
 export interface RunSummary {
@@ -19,6 +20,7 @@ export interface RunSummary {
   readonly dataQuality: PipelineCounts['dataQuality'];
   readonly gold: PipelineCounts['gold'];
   readonly model: ModelCounts;
+  readonly monitoring: MonitoringSummary;
   readonly parkedMessages: number;
   /** Alert rules evaluated and delivered, then the daily report written (where to open it). */
   readonly alertsAndReport: AlertsAndReport;
@@ -70,6 +72,7 @@ ${SIMULATION_USAGE}
       const summary = await withPlatform(config, { out: console.log, err: console.error }, async ({ ctx }) => {
         const counts = await runPipeline(ctx);
         const model = await trainAndScore(ctx);
+        const monitoring = await runMonitoring(ctx);
         const tables = {} as RunSummary['tables'];
         for (const table of LIMS_TABLE_NAMES) {
           const inBronze = (await ctx.lake.countRows(bronzeTable(table))).rows;
@@ -83,6 +86,7 @@ ${SIMULATION_USAGE}
           dataQuality: counts.dataQuality,
           gold: counts.gold,
           model,
+          monitoring,
           parkedMessages: counts.parked,
           alertsAndReport: await alertAndReport(ctx, model.scored.day),
           seconds: (Date.now() - started) / 1000,
@@ -135,6 +139,7 @@ function printSummary(summary: RunSummary): void {
   else console.log(`version ${summary.model.version}: ROC-AUC ${f(m.roc_auc)}, PR-AUC ${f(m.pr_auc)}, Brier ${f(m.brier, 4)}, accuracy ${f(m.accuracy)}, recall at HIGH ${f(m.recall)}`);
   console.log(`promotion: ${summary.model.promotion}`);
   console.log(`batch scoring of ${summary.model.scored.day ?? '-'}: ${summary.model.scored.devices} devices, ${summary.model.scored.high} HIGH risk`);
+  printMonitoring(summary.monitoring);
   if (summary.parkedMessages > 0) console.log(`\n${summary.parkedMessages} messages parked: see \`lims-mlops status\`.`);
   const { alerts, report } = summary.alertsAndReport;
   console.log('\nAlerts');

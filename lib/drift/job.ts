@@ -1,0 +1,145 @@
+import type { AppContext } from '../app/context.js';
+import { calibrationDriftAlerts, dataDriftAlerts } from '../alerts/rules.js';
+import { alertSink, publishEvents, reconcileAlerts } from '../alerts/record.js';
+import { FEATURE_NAMES } from '../features/deviceFeatures.js';
+import { DEVICE_FEATURES } from '../pipeline/goldTables.js';
+import { SILVER_TABLES } from '../pipeline/silverTables.js';
+import { CONTAINERS } from '../platform/resources.js';
+import { ANALYTES } from '../standards/analytes.js';
+import { addDays, dateRange, daysBetween } from '../outbreaks/series.js';
+import { QC_COLUMNS, westgardByDeviceTest } from './qc.js';
+import { buildDriftReport, DEFAULT_DRIFT_OPTIONS, type DriftOptions, type DriftReport, type Window } from './report.js';
+import { daySummaries } from './summaries.js';
+
+/**
+ * The drift report job: reads the two windows from the lake, builds the report (report.ts),
+ * stores it as `reports/drift/<current end>.json` and records the alert events of its CRITICAL
+ * and MEDIUM findings. The daily timer reports the latest DRIFT_CURRENT_DAYS days against the
+ * DRIFT_BASELINE_DAYS before them; `lims-mlops drift` takes any windows.
+ */
+export interface DriftWindows {
+  readonly baseline: Window;
+  readonly current: Window;
+}
+
+/** QC days read before the current window so that across-run rules (10x) have their history. */
+export const QC_LOOKBACK_DAYS = 10;
+
+export function defaultWindows(latestDay: string, baselineDays: number, currentDays: number): DriftWindows {
+  const currentStart = addDays(latestDay, -(currentDays - 1));
+  return {
+    baseline: { start: addDays(currentStart, -baselineDays), end: addDays(currentStart, -1) },
+    current: { start: currentStart, end: latestDay },
+  };
+}
+
+/** Problems with windows, in words (empty when fine). */
+export function windowProblems(w: DriftWindows): string[] {
+  const problems: string[] = [];
+  if (w.baseline.start > w.baseline.end) problems.push(`baseline starts (${w.baseline.start}) after it ends (${w.baseline.end})`);
+  if (w.current.start > w.current.end) problems.push(`current window starts (${w.current.start}) after it ends (${w.current.end})`);
+  if (w.baseline.end >= w.current.start) problems.push(`baseline must end before the current window starts (${w.baseline.end} >= ${w.current.start})`);
+  if (daysBetween(w.baseline.start, w.current.end) > 3660) problems.push('the windows span more than 10 years');
+  return problems;
+}
+
+export function driftOptions(config: AppContext['config']): DriftOptions {
+  return { ...DEFAULT_DRIFT_OPTIONS, criticalZ: config.ALERT_CALIBRATION_Z, pValue: config.ALERT_DRIFT_P_VALUE, minTests: config.ALERT_DRIFT_MIN_TESTS };
+}
+
+export function analyteNames(): Map<string, string> {
+  return new Map(ANALYTES.map((a) => [a.loinc, a.name]));
+}
+
+export function driftReportBlob(day: string): string {
+  return `drift/${day}.json`;
+}
+
+async function featureSamples(ctx: Pick<AppContext, 'lake'>, w: DriftWindows): Promise<Map<string, { baseline: Float64Array; current: Float64Array }>> {
+  const partitions = (await ctx.lake.listPartitions(DEVICE_FEATURES)).filter((p) => {
+    const d = p.feature_date ?? '';
+    return (d >= w.baseline.start && d <= w.baseline.end) || (d >= w.current.start && d <= w.current.end);
+  });
+  const parts = await Promise.all(partitions.map(async (p) => ({ current: p.feature_date! >= w.current.start, rows: await ctx.lake.readRows(DEVICE_FEATURES, p, FEATURE_NAMES) })));
+  const out = new Map<string, { baseline: Float64Array; current: Float64Array }>();
+  for (const name of FEATURE_NAMES) {
+    const values = { baseline: [] as number[], current: [] as number[] };
+    for (const part of parts) {
+      const target = part.current ? values.current : values.baseline;
+      for (const row of part.rows) if (typeof row[name] === 'number' && Number.isFinite(row[name])) target.push(row[name]);
+    }
+    out.set(name, { baseline: Float64Array.from(values.baseline), current: Float64Array.from(values.current) });
+  }
+  return out;
+}
+
+export async function readQc(ctx: Pick<AppContext, 'lake'>, from: string, to: string) {
+  const days = dateRange(from, to);
+  const rows = await Promise.all(days.map((run_date) => ctx.lake.readRows(SILVER_TABLES.quality_control, { run_date }, QC_COLUMNS)));
+  return westgardByDeviceTest(rows.flat());
+}
+
+/** Builds the report of the windows from the lake (nothing written). */
+export async function computeDriftReport(ctx: Pick<AppContext, 'lake' | 'config'>, w: DriftWindows): Promise<DriftReport> {
+  const [features, baselineDays, currentDays, qc] = await Promise.all([
+    featureSamples(ctx, w),
+    daySummaries(ctx.lake, dateRange(w.baseline.start, w.baseline.end)),
+    daySummaries(ctx.lake, dateRange(w.current.start, w.current.end)),
+    readQc(ctx, addDays(w.current.start, -QC_LOOKBACK_DAYS), w.current.end),
+  ]);
+  return buildDriftReport({ baseline: w.baseline, current: w.current, features, baselineDays, currentDays, qc, analyteNames: analyteNames() }, driftOptions(ctx.config));
+}
+
+export interface DriftRun {
+  readonly report: DriftReport;
+  /** Where the report was stored (container/blob). */
+  readonly location: string;
+  readonly alerts: number;
+}
+
+/**
+ * Builds, stores and alerts. `alerts: 'reconcile'` (the daily timer) also resolves open drift
+ * alerts that no longer fire; 'record' (explicit windows) only records what fires; 'none' skips.
+ */
+export async function runDriftReport(ctx: AppContext, w: DriftWindows, alerts: 'reconcile' | 'record' | 'none' = 'record'): Promise<DriftRun> {
+  const run = await ctx.ledger.start('drift', `${w.baseline.start}..${w.current.end}`);
+  try {
+    const report = await computeDriftReport(ctx, w);
+    const blob = driftReportBlob(report.day);
+    const body = JSON.stringify(report, null, 2);
+    await ctx.storage.container(CONTAINERS.reports).getBlockBlobClient(blob).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    let recorded = 0;
+    if (alerts !== 'none') {
+      const config = ctx.config;
+      const calibration = calibrationDriftAlerts(
+        report.calibration.flatMap((c) => {
+          const z = Math.abs(c.self_z ?? 0) >= Math.abs(c.peer_z ?? 0) ? { z: c.self_z, method: 'self' } : { z: c.peer_z, method: 'peer' };
+          return z.z === null ? [] : [{ device: c.device_id, analyte: c.loinc_code, z: z.z, day: report.day, method: z.method }];
+        }),
+        config,
+        'monitoring/drift',
+      );
+      const data = dataDriftAlerts(report.data_drift.map((t) => ({ name: t.display_name, pValue: t.ks_pvalue_adjusted, statistic: t.ks_statistic })), report.day, config, 'lab', 'monitoring/drift');
+      const sink = alertSink(ctx);
+      if (alerts === 'reconcile') {
+        await reconcileAlerts(sink, 'calibration_drift', calibration, { day: report.day, source: 'monitoring/drift' });
+        await reconcileAlerts(sink, 'data_drift', data, { day: report.day, source: 'monitoring/drift' });
+      } else if (calibration.length + data.length > 0) {
+        await publishEvents(sink, [...calibration, ...data]);
+      }
+      recorded = calibration.length + data.length;
+    }
+    await run.succeed({ rowsIn: report.summary.device_analytes_checked + report.summary.tests, rowsOut: report.calibration.length + report.data_drift.length });
+    return { report, location: `${CONTAINERS.reports}/${blob}`, alerts: recorded };
+  } catch (error) {
+    await run.fail(error);
+    throw error;
+  }
+}
+
+/** The daily timer: the latest day with data against the configured windows. */
+export async function driftReportDaily(ctx: AppContext): Promise<DriftRun | undefined> {
+  const latest = await ctx.horizon.latestDay();
+  if (!latest) return undefined;
+  return runDriftReport(ctx, defaultWindows(latest, ctx.config.DRIFT_BASELINE_DAYS, ctx.config.DRIFT_CURRENT_DAYS), 'reconcile');
+}

@@ -1,0 +1,422 @@
+import {
+  baselineFromDays,
+  driftLevel,
+  EWMA_DEFAULT_L,
+  EWMA_DEFAULT_LAMBDA,
+  ewmaOfDailyMeans,
+  peerZ,
+  selfZ,
+  type CalibrationBaseline,
+  type DailySummary,
+  type DriftLevel,
+} from '../monitoring/calibration.js';
+import { ks2samp, type KsResult } from '../monitoring/ks.js';
+import { benjaminiHochberg } from '../monitoring/multipleTesting.js';
+import { populationStabilityIndex, psiLevel, PSI_DEFAULT_BINS, PSI_DEFAULT_EPSILON } from '../monitoring/psi.js';
+import { rulesOf, type QcSeries } from './qc.js';
+import type { DaySummary } from './summaries.js';
+
+/**
+ * The drift report of one baseline window against one current window (pure: inputs in, JSON out).
+ *
+ * Data drift: for each device feature (gold device_features, device-days) and each LOINC
+ * analyte (silver result_value, sampled per day), the two-sample Kolmogorov-Smirnov test
+ * (scipy's ks_2samp, method 'auto') and the PSI over 10 baseline-quantile bins (empty bins
+ * floored at a share of 1e-4); the KS p-values of the whole family (features and analytes) are
+ * corrected by Benjamini-Hochberg. A test drifts when its corrected p < `pValue`.
+ *
+ * Calibration drift, per device and LOINC analyte with a baseline (>= `minBaselineResults`
+ * results on >= 3 days) and current results:
+ * - self z: the current mean (pooled over the current days) against the device's own baseline
+ *   (calibration.ts: `selfZ`, with the baseline's between-day SD);
+ * - peer z: the current mean against the current means of the other devices measuring the analyte
+ *   (at least 3 peers with >= `minCurrentResults` results);
+ * - level: CRITICAL when |self z| or |peer z| > `criticalZ` (3), WARNING above 2;
+ * - moving average: an EWMA of the device's daily means over the current days, from the
+ *   baseline mean (lambda 0.2, limits 3 sigma): the earlier signal, reported with the day it first
+ *   left its limits.
+ *
+ * QC: Westgard multirules per device and test (qc.ts), runs of the current window reported when a
+ * rejection rule trips (1-3s, 2-2s, R-4s, 4-1s, 10x); 1-2s warnings are counted.
+ *
+ * Levels (the seed's): CRITICAL when a device drifts (|z| > 3); MEDIUM when `minTests` (3) or
+ * more data-drift tests drift; LOW when only warnings (|z| > 2, moving-average alarms, QC
+ * rejections); NONE otherwise.
+ */
+export type AlertLevel = 'NONE' | 'LOW' | 'MEDIUM' | 'CRITICAL';
+
+export interface Window {
+  readonly start: string;
+  readonly end: string;
+}
+
+export interface DriftInputs {
+  readonly baseline: Window;
+  readonly current: Window;
+  /** Feature samples (device-days) of the two windows, by feature name. */
+  readonly features: ReadonlyMap<string, { readonly baseline: ArrayLike<number>; readonly current: ArrayLike<number> }>;
+  /** Daily result summaries of the baseline days and of the current days, each in date order. */
+  readonly baselineDays: readonly DaySummary[];
+  readonly currentDays: readonly DaySummary[];
+  /** QC series (runs up to the current end, with some history before the current start). */
+  readonly qc: readonly QcSeries[];
+  /** Display names of LOINC codes, when known. */
+  readonly analyteNames?: ReadonlyMap<string, string>;
+}
+
+export interface DriftOptions {
+  readonly criticalZ: number;
+  readonly warningZ: number;
+  readonly pValue: number;
+  readonly minTests: number;
+  readonly ewmaLambda: number;
+  readonly ewmaL: number;
+  readonly psiBins: number;
+  readonly psiEpsilon: number;
+  readonly minBaselineResults: number;
+  readonly minCurrentResults: number;
+  /** Smallest sample either side of a KS test. */
+  readonly minSample: number;
+}
+
+export const DEFAULT_DRIFT_OPTIONS: DriftOptions = {
+  criticalZ: 3,
+  warningZ: 2,
+  pValue: 0.05,
+  minTests: 3,
+  ewmaLambda: EWMA_DEFAULT_LAMBDA,
+  ewmaL: EWMA_DEFAULT_L,
+  psiBins: PSI_DEFAULT_BINS,
+  psiEpsilon: PSI_DEFAULT_EPSILON,
+  minBaselineResults: 20,
+  minCurrentResults: 5,
+  minSample: 10,
+};
+
+export interface DataDriftTest {
+  readonly kind: 'feature' | 'analyte';
+  readonly name: string;
+  readonly display_name: string;
+  readonly n_baseline: number;
+  readonly n_current: number;
+  readonly ks_statistic: number;
+  readonly ks_pvalue: number;
+  readonly ks_method: KsResult['method'];
+  readonly ks_pvalue_adjusted: number;
+  readonly psi: number;
+  readonly psi_level: 'stable' | 'moderate' | 'major';
+  readonly baseline_mean: number;
+  readonly current_mean: number;
+  readonly drift: boolean;
+}
+
+export interface CalibrationFinding {
+  readonly device_id: string;
+  readonly loinc_code: string;
+  readonly analyte: string;
+  readonly n_baseline: number;
+  readonly baseline_mean: number;
+  readonly baseline_sd: number;
+  readonly n_current: number;
+  readonly current_days: number;
+  readonly current_mean: number;
+  readonly self_z: number | null;
+  readonly peer_z: number | null;
+  readonly peers: number;
+  readonly level: DriftLevel;
+  readonly moving_average_alarm: boolean;
+  readonly moving_average_z: number | null;
+  /** First current day the moving average was outside its limits. */
+  readonly moving_average_first_alarm: string | null;
+}
+
+export interface QcFinding {
+  readonly device_id: string;
+  readonly test_code: string;
+  readonly loinc_code: string | null;
+  readonly day: string;
+  readonly rules: readonly string[];
+  readonly z: readonly (number | null)[];
+}
+
+export interface DriftReport {
+  readonly report: 'drift';
+  readonly generated_at: string;
+  readonly day: string;
+  readonly alert_level: AlertLevel;
+  readonly baseline: Window & { readonly days: number };
+  readonly current: Window & { readonly days: number };
+  readonly summary: {
+    readonly devices_with_drift: number;
+    readonly device_analytes_with_drift: number;
+    readonly device_analytes_warning: number;
+    readonly device_analytes_checked: number;
+    readonly devices_checked: number;
+    readonly moving_average_alarms: number;
+    readonly data_drift_tests: number;
+    readonly tests: number;
+    readonly drifted_features: readonly string[];
+    readonly drifted_analytes: readonly string[];
+    readonly qc_series: number;
+    readonly qc_runs: number;
+    readonly qc_rejected_runs: number;
+    readonly qc_warnings_12s: number;
+    readonly devices_with_qc_rejections: number;
+  };
+  readonly thresholds: {
+    readonly critical_z: number;
+    readonly warning_z: number;
+    readonly ks_p_value: number;
+    readonly min_drifting_tests: number;
+    readonly correction: 'benjamini-hochberg';
+    readonly psi_bins: number;
+    readonly psi_epsilon: number;
+    readonly ewma_lambda: number;
+    readonly ewma_L: number;
+  };
+  readonly data_drift: readonly DataDriftTest[];
+  /** Device/analyte pairs at WARNING or CRITICAL or with a moving-average alarm, worst first. */
+  readonly calibration: readonly CalibrationFinding[];
+  readonly qc: readonly QcFinding[];
+}
+
+function mean(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]!;
+  return values.length > 0 ? s / values.length : NaN;
+}
+
+function concat(parts: readonly ArrayLike<number>[]): Float64Array {
+  const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p as ArrayLike<number>, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const round = (v: number | null, digits = 6): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));
+
+/** Per (device|loinc): its daily summaries over `days` (null where it had no results). */
+export function dailyByPair(days: readonly DaySummary[]): Map<string, (DailySummary | null)[]> {
+  const out = new Map<string, (DailySummary | null)[]>();
+  days.forEach((day, i) => {
+    for (const d of day.deviceAnalytes) {
+      const key = `${d.device}|${d.loinc}`;
+      let list = out.get(key);
+      if (!list) out.set(key, (list = new Array<DailySummary | null>(days.length).fill(null)));
+      list[i] = { n: d.n, mean: d.mean, sd: d.sd };
+    }
+  });
+  return out;
+}
+
+export interface PairCalibration {
+  readonly device: string;
+  readonly loinc: string;
+  readonly baseline: CalibrationBaseline;
+  readonly n: number;
+  readonly days: number;
+  readonly mean: number;
+  readonly selfZ: number | null;
+  readonly peerZ: number | null;
+  readonly peers: number;
+  readonly level: DriftLevel;
+  readonly ewmaAlarm: boolean;
+  readonly ewmaZ: number | null;
+  /** Index (into the current days) of the first EWMA alarm; -1 when none. */
+  readonly ewmaFirstAlarm: number;
+}
+
+/**
+ * Calibration statistics of every device/analyte pair with enough baseline and current results.
+ * `baseline` and `current` map pair keys to daily summaries of the two windows.
+ */
+export function calibrationOfPairs(
+  baseline: ReadonlyMap<string, readonly (DailySummary | null)[]>,
+  current: ReadonlyMap<string, readonly (DailySummary | null)[]>,
+  options: DriftOptions = DEFAULT_DRIFT_OPTIONS,
+): PairCalibration[] {
+  const pooled = new Map<string, { device: string; loinc: string; n: number; mean: number; days: number }>();
+  for (const [key, days] of current) {
+    let n = 0;
+    let sum = 0;
+    let withData = 0;
+    for (const d of days) {
+      if (!d || !(d.n > 0)) continue;
+      n += d.n;
+      sum += d.n * d.mean;
+      withData++;
+    }
+    if (n === 0) continue;
+    const [device, loinc] = key.split('|') as [string, string];
+    pooled.set(key, { device, loinc, n, mean: sum / n, days: withData });
+  }
+  // Peer means per analyte: devices with enough current results.
+  const peersOf = new Map<string, { key: string; mean: number }[]>();
+  for (const [key, p] of pooled) {
+    if (p.n < options.minCurrentResults) continue;
+    let list = peersOf.get(p.loinc);
+    if (!list) peersOf.set(p.loinc, (list = []));
+    list.push({ key, mean: p.mean });
+  }
+  const rank: Record<DriftLevel, number> = { OK: 0, WARNING: 1, CRITICAL: 2 };
+  const out: PairCalibration[] = [];
+  for (const [key, p] of pooled) {
+    const base = baseline.get(key);
+    if (!base) continue;
+    const baseDays = base.filter((d) => d && d.n > 0).length;
+    const b = baselineFromDays(base);
+    if (!(b.n >= options.minBaselineResults) || baseDays < 3) continue;
+    const z = selfZ({ mean: p.mean, n: p.n, days: p.days }, b);
+    const peers = (peersOf.get(p.loinc) ?? []).filter((q) => q.key !== key).map((q) => q.mean);
+    const peer = p.n >= options.minCurrentResults ? peerZ(p.mean, peers) : null;
+    const a = driftLevel(z, options.criticalZ, options.warningZ);
+    const c = driftLevel(peer?.z ?? null, options.criticalZ, options.warningZ);
+    const ewma = ewmaOfDailyMeans(current.get(key)!, b, { lambda: options.ewmaLambda, L: options.ewmaL });
+    const last = ewma[ewma.length - 1];
+    out.push({
+      device: p.device,
+      loinc: p.loinc,
+      baseline: b,
+      n: p.n,
+      days: p.days,
+      mean: p.mean,
+      selfZ: z,
+      peerZ: peer?.z ?? null,
+      peers: peer?.peers ?? peers.length,
+      level: rank[a] >= rank[c] ? a : c,
+      ewmaAlarm: last?.alarm ?? false,
+      ewmaZ: last?.z ?? null,
+      ewmaFirstAlarm: ewma.findIndex((e) => e.alarm),
+    });
+  }
+  return out;
+}
+
+export function buildDriftReport(inputs: DriftInputs, options: DriftOptions = DEFAULT_DRIFT_OPTIONS, generatedAt = new Date()): DriftReport {
+  const names = inputs.analyteNames ?? new Map<string, string>();
+
+  // ---- data drift ---------------------------------------------------------------------------
+  const samples: { kind: 'feature' | 'analyte'; name: string; baseline: ArrayLike<number>; current: ArrayLike<number> }[] = [];
+  for (const [name, s] of inputs.features) samples.push({ kind: 'feature', name, baseline: s.baseline, current: s.current });
+  const analyteSamples = (days: readonly DaySummary[]) => {
+    const parts = new Map<string, Float64Array[]>();
+    for (const day of days) for (const [loinc, values] of day.samples) parts.set(loinc, [...(parts.get(loinc) ?? []), values]);
+    return new Map([...parts].map(([k, v]) => [k, concat(v)]));
+  };
+  const baseAnalytes = analyteSamples(inputs.baselineDays);
+  const currentAnalytes = analyteSamples(inputs.currentDays);
+  for (const [loinc, base] of [...baseAnalytes].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const cur = currentAnalytes.get(loinc);
+    if (cur) samples.push({ kind: 'analyte', name: loinc, baseline: base, current: cur });
+  }
+  const tested = samples.filter((s) => s.baseline.length >= options.minSample && s.current.length >= options.minSample);
+  const ks = tested.map((s) => ks2samp(s.baseline, s.current));
+  const adjusted = benjaminiHochberg(ks.map((k) => (Number.isNaN(k.pvalue) ? null : k.pvalue)));
+  const dataDrift: DataDriftTest[] = tested.map((s, i) => {
+    const psi = populationStabilityIndex(s.baseline, s.current, { bins: options.psiBins, epsilon: options.psiEpsilon }).psi;
+    const p = adjusted[i] ?? NaN;
+    return {
+      kind: s.kind,
+      name: s.name,
+      display_name: s.kind === 'analyte' ? (names.get(s.name) ?? s.name) : s.name,
+      n_baseline: s.baseline.length,
+      n_current: s.current.length,
+      ks_statistic: ks[i]!.statistic,
+      ks_pvalue: ks[i]!.pvalue,
+      ks_method: ks[i]!.method,
+      ks_pvalue_adjusted: p,
+      psi,
+      psi_level: psiLevel(psi),
+      baseline_mean: mean(s.baseline),
+      current_mean: mean(s.current),
+      drift: p < options.pValue,
+    };
+  });
+  const drifted = dataDrift.filter((t) => t.drift);
+
+  // ---- calibration drift --------------------------------------------------------------------
+  const pairs = calibrationOfPairs(dailyByPair(inputs.baselineDays), dailyByPair(inputs.currentDays), options);
+  const worstZ = (p: PairCalibration) => Math.max(Math.abs(p.selfZ ?? 0), Math.abs(p.peerZ ?? 0));
+  const flagged = pairs.filter((p) => p.level !== 'OK' || p.ewmaAlarm).sort((a, b) => worstZ(b) - worstZ(a));
+  const calibration: CalibrationFinding[] = flagged.map((p) => ({
+    device_id: p.device,
+    loinc_code: p.loinc,
+    analyte: names.get(p.loinc) ?? p.loinc,
+    n_baseline: p.baseline.n,
+    baseline_mean: round(p.baseline.mean)!,
+    baseline_sd: round(p.baseline.sd)!,
+    n_current: p.n,
+    current_days: p.days,
+    current_mean: round(p.mean)!,
+    self_z: round(p.selfZ, 4),
+    peer_z: round(p.peerZ, 4),
+    peers: p.peers,
+    level: p.level,
+    moving_average_alarm: p.ewmaAlarm,
+    moving_average_z: round(p.ewmaZ, 4),
+    moving_average_first_alarm: p.ewmaFirstAlarm >= 0 ? (inputs.currentDays[p.ewmaFirstAlarm]?.date ?? null) : null,
+  }));
+  const critical = pairs.filter((p) => p.level === 'CRITICAL');
+
+  // ---- QC -------------------------------------------------------------------------------------
+  const qc: QcFinding[] = [];
+  let qcRuns = 0;
+  let warnings = 0;
+  for (const series of inputs.qc) {
+    for (const run of series.runs) {
+      if (run.day < inputs.current.start || run.day > inputs.current.end) continue;
+      qcRuns++;
+      if (run.result.warning12s) warnings++;
+      if (run.result.reject) {
+        qc.push({ device_id: series.device, test_code: series.testCode, loinc_code: series.loinc, day: run.day, rules: rulesOf(run.result), z: run.z.map((z) => round(z, 4)) });
+      }
+    }
+  }
+
+  const devicesWithDrift = new Set(critical.map((p) => p.device)).size;
+  const warningsOnly = pairs.some((p) => p.level === 'WARNING' || p.ewmaAlarm) || qc.length > 0;
+  const alertLevel: AlertLevel = devicesWithDrift > 0 ? 'CRITICAL' : drifted.length >= options.minTests ? 'MEDIUM' : warningsOnly || drifted.length > 0 ? 'LOW' : 'NONE';
+  const dayCount = (w: Window) => Math.round((Date.parse(`${w.end}T00:00:00Z`) - Date.parse(`${w.start}T00:00:00Z`)) / 86_400_000) + 1;
+  return {
+    report: 'drift',
+    generated_at: generatedAt.toISOString(),
+    day: inputs.current.end,
+    alert_level: alertLevel,
+    baseline: { ...inputs.baseline, days: dayCount(inputs.baseline) },
+    current: { ...inputs.current, days: dayCount(inputs.current) },
+    summary: {
+      devices_with_drift: devicesWithDrift,
+      device_analytes_with_drift: critical.length,
+      device_analytes_warning: pairs.filter((p) => p.level === 'WARNING').length,
+      device_analytes_checked: pairs.length,
+      devices_checked: new Set(pairs.map((p) => p.device)).size,
+      moving_average_alarms: pairs.filter((p) => p.ewmaAlarm).length,
+      data_drift_tests: drifted.length,
+      tests: dataDrift.length,
+      drifted_features: drifted.filter((t) => t.kind === 'feature').map((t) => t.name),
+      drifted_analytes: drifted.filter((t) => t.kind === 'analyte').map((t) => t.display_name),
+      qc_series: inputs.qc.length,
+      qc_runs: qcRuns,
+      qc_rejected_runs: qc.length,
+      qc_warnings_12s: warnings,
+      devices_with_qc_rejections: new Set(qc.map((q) => q.device_id)).size,
+    },
+    thresholds: {
+      critical_z: options.criticalZ,
+      warning_z: options.warningZ,
+      ks_p_value: options.pValue,
+      min_drifting_tests: options.minTests,
+      correction: 'benjamini-hochberg',
+      psi_bins: options.psiBins,
+      psi_epsilon: options.psiEpsilon,
+      ewma_lambda: options.ewmaLambda,
+      ewma_L: options.ewmaL,
+    },
+    data_drift: dataDrift,
+    calibration,
+    qc,
+  };
+}
