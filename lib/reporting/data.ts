@@ -221,8 +221,8 @@ async function driftReports(ctx: AppContext, days: readonly string[]): Promise<D
   const wanted = new Set(days);
   const found = new Map<string, DriftSection['reports'][number]>();
   try {
-    for await (const blob of container.listBlobsFlat()) {
-      if (!blob.name.endsWith('.json') || !/drift/i.test(blob.name)) continue;
+    for await (const blob of container.listBlobsFlat({ prefix: 'drift' })) {
+      if (!blob.name.endsWith('.json')) continue;
       const dayInName = /(\d{4}-\d{2}-\d{2})(?!.*\d{4}-\d{2}-\d{2})/.exec(blob.name)?.[1];
       if (dayInName && !wanted.has(dayInName)) continue;
       if ((blob.properties.contentLength ?? 0) > 20_000_000) continue;
@@ -276,33 +276,41 @@ async function outbreakSection(ctx: AppContext, dataDay: string): Promise<Outbre
 const none = (): OutbreakSection => ({ source: 'none', measure: '', panels: [], alarms: 0 });
 const countAlarms = (panels: readonly OutbreakPanel[]): number => panels.reduce((sum, p) => sum + p.points.filter((x) => x.alarm).length, 0);
 
+/** Methods whose value and threshold are on the scale of the day's count, preferred for the chart. */
+const SIGNAL_METHODS = ['ears_c2', 'ears_c1', 'ears_c3', 'farrington', 'cusum'] as const;
+
 /**
- * Monitoring's `outbreak_signals` table, whatever its exact columns: a row needs a test, a
- * region (or "all"), a day, and a value; threshold and alarm are used when present.
+ * Monitoring's outbreak signals table, read without depending on its exact columns: a row
+ * needs a test, a region (or all), a day, and a value; a threshold and an alarm are used when
+ * present, either plain (`value`, `threshold`, `alarm`) or per method (`ears_c2_value`,
+ * `ears_c2_threshold`, ...; the first method with both is charted).
  */
 async function outbreakSignals(ctx: AppContext, days: readonly string[]): Promise<OutbreakPanel[]> {
   const rows = await recentRows(ctx.storage.table(otherTable('outbreakSignals', 'outbreaksignals')), days[0]!, days[days.length - 1]!);
-  const panels = new Map<string, { test: string; region: string; points: Map<string, OutbreakPanel['points'][number]> }>();
+  const panels = new Map<string, { test: string; region: string; method: string | null; points: Map<string, OutbreakPanel['points'][number]> }>();
   for (const e of rows) {
-    const day = String(pick(e, 'day', 'date', 'series_date', 'signal_date') ?? '').slice(0, 10);
+    const day = String(pick(e, 'day', 'date', 'series_date', 'signal_date', 'partitionKey') ?? '').slice(0, 10);
     if (!days.includes(day)) continue;
-    const test = pick(e, 'loinc_code', 'test', 'test_code', 'loinc_name');
-    const value = num(pick(e, 'value', 'observed', 'count', 'positives', 'statistic', 'positivity'));
+    const test = pick(e, 'test', 'loinc_name', 'loinc_code', 'test_code');
+    const method = SIGNAL_METHODS.find((m) => num(e[`${m}_value`]) !== null && num(e[`${m}_threshold`]) !== null) ?? null;
+    const value = method ? num(e[`${method}_value`]) : num(pick(e, 'value', 'observed', 'count', 'positives', 'statistic'));
     if (test === undefined || value === null) continue;
-    const region = String(pick(e, 'region', 'region_id') ?? 'all');
+    const rawRegion = String(pick(e, 'region', 'region_id') ?? 'all');
+    const region = rawRegion === 'ALL' || rawRegion === '*' ? 'all regions' : rawRegion;
     const key = `${test}/${region}`;
-    const panel = panels.get(key) ?? { test: String(test), region, points: new Map() };
-    const threshold = num(pick(e, 'threshold', 'upper_bound', 'upperbound', 'ucl'));
-    const alarm = pick(e, 'alarm', 'is_alarm', 'signal') === true || (threshold !== null && value > threshold);
-    const previous = panel.points.get(day);
-    // One point per day: several methods may report; an alarm from any of them is kept.
-    panel.points.set(day, { day, value: previous?.value ?? value, threshold: previous?.threshold ?? threshold, alarm: alarm || (previous?.alarm ?? false) });
+    const panel = panels.get(key) ?? { test: String(test), region, method, points: new Map() };
+    const threshold = method ? num(e[`${method}_threshold`]) : num(pick(e, 'threshold', 'upper_bound', 'upperbound', 'ucl'));
+    const flagged = pick(e, 'alarm', 'is_alarm', 'signal');
+    const alarm = flagged === true || (method !== null && e[`${method}_alarm`] === true) || (flagged === undefined && threshold !== null && value > threshold);
+    panel.points.set(day, { day, value, threshold, alarm });
     panels.set(key, panel);
   }
   return [...panels.values()]
-    .map((p) => ({ test: p.test, region: p.region, points: [...p.points.values()].sort((a, b) => a.day.localeCompare(b.day)) }))
-    .sort((a, b) => countAlarms([b]) - countAlarms([a]) || b.points.length - a.points.length);
+    .map((p) => ({ test: p.method ? `${p.test} (${p.method.replace('_', ' ').toUpperCase()})` : p.test, region: p.region, points: [...p.points.values()].sort((a, b) => a.day.localeCompare(b.day)) }))
+    .sort((a, b) => countAlarms([b]) - countAlarms([a]) || Number(b.region === 'all regions') - Number(a.region === 'all regions') || sum(b) - sum(a));
 }
+
+const sum = (p: OutbreakPanel): number => p.points.reduce((s, x) => s + (x.value ?? 0), 0);
 
 async function outbreakSeries(ctx: AppContext, days: readonly string[]): Promise<OutbreakPanel[]> {
   const perKey = new Map<string, { test: string; region: string; tests: number[]; positives: number[] }>();
@@ -355,6 +363,7 @@ async function performanceSection(ctx: AppContext, dataDay: string): Promise<Per
   const from = addDays(dataDay, -89);
   const rows = await recentRows(ctx.storage.table(otherTable('modelPerformance', 'modelperformance')), from, dataDay);
   const points = new Map<string, { day: string; value: number }[]>();
+  const cardFromRows = new Map<string, number>();
   for (const e of rows) {
     const day = String(pick(e, 'day', 'date', 'score_date', 'evaluated_date') ?? '').slice(0, 10);
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || day < from || day > dataDay) continue;
@@ -362,7 +371,12 @@ async function performanceSection(ctx: AppContext, dataDay: string): Promise<Per
       if (value !== null) points.set(metric, [...(points.get(metric) ?? []), { day, value }]);
     };
     if (typeof e.metric === 'string') add(e.metric, num(e.value));
-    else for (const metric of PERFORMANCE_METRICS) add(metric, num(e[metric]));
+    // Pooled over the evaluation window when the row has it (one quiet day is noise), else the day's own.
+    else for (const metric of PERFORMANCE_METRICS) add(metric, num(e[`window_${metric}`]) ?? num(e[metric]));
+    for (const metric of PERFORMANCE_METRICS) {
+      const figure = num(e[`card_${metric}`]);
+      if (figure !== null) cardFromRows.set(metric, figure);
+    }
   }
   if (points.size > 0) {
     return {
@@ -370,7 +384,7 @@ async function performanceSection(ctx: AppContext, dataDay: string): Promise<Per
       modelVersion: card?.version ?? null,
       series: [...points]
         .filter(([metric]) => (PERFORMANCE_METRICS as readonly string[]).includes(metric) || points.size <= 4)
-        .map(([metric, p]) => ({ metric, points: p.sort((a, b) => a.day.localeCompare(b.day)), card: num(card?.metrics[metric]) })),
+        .map(([metric, p]) => ({ metric, points: p.sort((a, b) => a.day.localeCompare(b.day)), card: cardFromRows.get(metric) ?? num(card?.metrics[metric]) })),
     };
   }
   if (!card) return { source: 'none', modelVersion: null, series: [] };

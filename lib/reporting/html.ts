@@ -19,6 +19,7 @@ section.wide{grid-column:1/-1}
 h2{font-size:17px;margin:0 0 4px}
 .sub{color:#6b7280;font-size:12.5px;margin:0 0 10px}
 svg.chart{width:100%;height:auto;display:block}
+.chart-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
 .panels{display:grid;gap:8px;grid-template-columns:repeat(auto-fit,minmax(min(100%,260px),1fr))}
 .empty{color:#6b7280;background:#f9fafb;border:1px dashed #d1d5db;border-radius:8px;padding:18px;text-align:center;margin:0}
 .kpis{display:grid;gap:8px;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));margin-bottom:10px}

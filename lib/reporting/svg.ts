@@ -10,9 +10,14 @@ export function esc(text: string | number): string {
 const FONT = `font-family="system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"`;
 const n = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 
-/** Scaled to the card's width, but never past `maxScale` times its own size (text stays readable on a desktop). */
-function svg(name: string, label: string, width: number, height: number, body: string, maxScale = 1.25): string {
-  return `<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${width} ${height}" style="max-width:${Math.round(width * maxScale)}px" role="img" aria-label="${esc(label)}" xmlns="http://www.w3.org/2000/svg" ${FONT} font-size="12">${body}</svg>`;
+/**
+ * Scaled to the card's width, but never past 1.25 times its own size (text stays readable on a
+ * desktop) nor below `minWidth` px: on a phone a wide chart scrolls sideways inside its card
+ * instead of shrinking its text away (the page itself never scrolls sideways).
+ */
+function svg(name: string, label: string, width: number, height: number, body: string, minWidth = 0): string {
+  const style = `max-width:${Math.round(width * 1.25)}px${minWidth ? `;min-width:${minWidth}px` : ''}`;
+  return `<div class="chart-wrap"><svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${width} ${height}" style="${style}" role="img" aria-label="${esc(label)}" xmlns="http://www.w3.org/2000/svg" ${FONT} font-size="12">${body}</svg></div>`;
 }
 
 /** Text cut to `max` characters with an ellipsis (the full text goes in a <title>). */
@@ -40,13 +45,13 @@ export function heatmap(name: string, label: string, columns: readonly string[],
   const top = 48;
   const cell = Math.max(18, Math.min(40, Math.floor(640 / Math.max(1, columns.length))));
   const rowH = 18;
-  const width = left + columns.length * cell + 8;
+  const width = left + columns.length * cell + 36;
   const height = top + rows.length * rowH + 30;
   const parts: string[] = [];
   columns.forEach((day, c) => {
     if (columns.length <= 16 || c % 2 === 0) {
-      const x = left + c * cell + cell / 2;
-      parts.push(`<text x="${n(x)}" y="${top - 8}" text-anchor="end" transform="rotate(-45 ${n(x)} ${top - 8})" fill="#4b5563" font-size="10">${esc(shortDay(day))}</text>`);
+      const x = left + c * cell + cell / 2 - 3;
+      parts.push(`<text x="${n(x)}" y="${top - 6}" text-anchor="start" transform="rotate(-45 ${n(x)} ${top - 6})" fill="#4b5563" font-size="10">${esc(shortDay(day))}</text>`);
     }
   });
   rows.forEach((row, r) => {
@@ -68,7 +73,7 @@ export function heatmap(name: string, label: string, columns: readonly string[],
   [0, 20, 40, 60, 80, 100].forEach((v, i) => {
     parts.push(`<rect x="${left + i * 44}" y="${legendY}" width="14" height="10" fill="${riskColor(v)}"/><text x="${left + i * 44 + 18}" y="${legendY + 9}" font-size="10" fill="#4b5563">${v}</text>`);
   });
-  return svg(name, label, width, height, parts.join(''));
+  return svg(name, label, width, height, parts.join(''), Math.min(width, 520));
 }
 
 export interface Bar {
@@ -80,9 +85,9 @@ export interface Bar {
 
 /** Horizontal bars on a 0..max scale, optionally with a threshold line. */
 export function hbars(name: string, label: string, bars: readonly Bar[], max: number, threshold?: { value: number; label: string }): string {
-  const left = 110;
-  const right = 48;
-  const width = 640;
+  const left = 130;
+  const right = 120;
+  const width = 540;
   const rowH = 24;
   const top = threshold ? 22 : 6;
   const height = top + bars.length * rowH + 6;
@@ -90,7 +95,7 @@ export function hbars(name: string, label: string, bars: readonly Bar[], max: nu
   const parts = bars.map((b, i) => {
     const y = top + i * rowH;
     return (
-      `<text x="${left - 6}" y="${y + 16}" text-anchor="end" fill="#111827">${esc(b.label)}</text>` +
+      `<text x="${left - 6}" y="${y + 16}" text-anchor="end" fill="#111827">${esc(clip(b.label, 20))}</text>` +
       `<rect class="mark" x="${left}" y="${y + 4}" width="${n(Math.max(1, scale(b.value)))}" height="${rowH - 8}" rx="3" fill="${b.color ?? '#2563eb'}"><title>${esc(`${b.label}: ${b.note ?? b.value}`)}</title></rect>` +
       `<text x="${n(left + scale(b.value) + 6)}" y="${y + 16}" fill="#374151">${esc(b.note ?? n(b.value))}</text>`
     );
@@ -99,7 +104,7 @@ export function hbars(name: string, label: string, bars: readonly Bar[], max: nu
     const x = left + scale(threshold.value);
     parts.push(`<line x1="${n(x)}" x2="${n(x)}" y1="${top - 4}" y2="${height}" stroke="#b91c1c" stroke-dasharray="4 3"/><text x="${n(x)}" y="12" text-anchor="middle" fill="#b91c1c" font-size="10">${esc(threshold.label)}</text>`);
   }
-  return svg(name, label, width, height, parts.join(''));
+  return svg(name, label, width, height, parts.join(''), 360);
 }
 
 export interface StackSeries {
@@ -111,7 +116,7 @@ export interface StackSeries {
 /** Vertical stacked bars per day (e.g. drift alerts per day by kind), with a legend. */
 export function stackedBars(name: string, label: string, days: readonly string[], series: readonly StackSeries[]): string {
   const left = 36;
-  const width = 640;
+  const width = 520;
   const top = 24;
   const plotH = 150;
   const height = top + plotH + 34;
@@ -135,9 +140,9 @@ export function stackedBars(name: string, label: string, days: readonly string[]
     if (d % Math.ceil(days.length / 8) === 0) parts.push(`<text x="${n(left + d * step + step / 2)}" y="${top + plotH + 14}" text-anchor="middle" font-size="10" fill="#6b7280">${esc(shortDay(day))}</text>`);
   });
   series.forEach((s, i) => {
-    parts.push(`<rect x="${left + i * 150}" y="4" width="10" height="10" fill="${s.color}"/><text x="${left + i * 150 + 14}" y="13" font-size="11" fill="#374151">${esc(s.name)}</text>`);
+    parts.push(`<rect x="${left + i * 200}" y="4" width="10" height="10" fill="${s.color}"/><text x="${left + i * 200 + 14}" y="13" font-size="11" fill="#374151">${esc(s.name)}</text>`);
   });
-  return svg(name, label, width, height, parts.join(''));
+  return svg(name, label, width, height, parts.join(''), 360);
 }
 
 export interface LinePoint {
@@ -175,7 +180,7 @@ export function lineChart(name: string, label: string, title: string, series: re
   const span = maxV - minV || 1;
   const X = (x: string): number => left + (xs.length <= 1 ? plotW / 2 : (plotW * xs.indexOf(x)) / (xs.length - 1));
   const Y = (v: number): number => top + plotH - (plotH * (v - minV)) / span;
-  const parts: string[] = [`<text x="4" y="14" font-size="12" font-weight="600" fill="#111827">${esc(clip(title, 46))}<title>${esc(title)}</title></text>`];
+  const parts: string[] = [`<text x="4" y="14" font-size="12" font-weight="600" fill="#111827">${esc(clip(title, 42))}<title>${esc(title)}</title></text>`];
   for (const t of [minV, (minV + maxV) / 2, maxV]) {
     parts.push(`<line x1="${left}" x2="${width - 8}" y1="${n(Y(t))}" y2="${n(Y(t))}" stroke="#e5e7eb"/><text x="${left - 4}" y="${n(Y(t) + 4)}" text-anchor="end" font-size="9" fill="#6b7280">${esc(yFormat(t))}</text>`);
   }
