@@ -14,6 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -151,6 +152,8 @@ async function main(): Promise<void> {
   const clients = Number(values.clients ?? 50);
   const devices = Number(values.devices ?? 2000);
 
+  const load = (): string => `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs`;
+  console.log(`machine: ${load()} at start (figures are inflated while other work shares the CPUs)`);
   const azurite = await startAzurite();
   try {
     const storage = storageFromConnectionString(azurite.connectionString);
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
       await host.stop();
     }
     await ctx.close();
+    console.log(`machine: ${load()} at the end`);
   } finally {
     await azurite.stop();
   }
