@@ -10,6 +10,7 @@ import { deliverAlert, deliverDeps, dispatchAlert, dispatchDeps } from '../lib/a
 import { evaluateAlerts } from '../lib/alerts/evaluate.js';
 import type { AlertEvent } from '../lib/alerts/events.js';
 import { failedUnits } from '../lib/alerts/health.js';
+import { ServiceBusTopicPublisher, alertPublisher } from '../lib/alerts/publisher.js';
 import { recordAlertEvent, recordAlertEvents } from '../lib/alerts/record.js';
 import { ALERT_RULES, calibrationDriftAlerts, dataDriftAlerts, highRiskAlerts, outbreakAlerts, performanceAlerts, pipelineAlerts } from '../lib/alerts/rules.js';
 import { AlertStateStore, decide } from '../lib/alerts/state.js';
@@ -332,6 +333,25 @@ describe('alert delivery', () => {
     await drainAlerts(ctx);
     expect(await state.get('high_risk_device', 'DEVEVAL2')).toMatchObject({ status: 'resolved' });
     expect(await state.get('high_risk_device', 'DEVEVAL1')).toMatchObject({ status: 'open', notifications: 1 });
+  });
+
+  it('publishes to the Service Bus topic with kind and severity as properties (Azure), to the dispatcher queue on the embedded default', async () => {
+    const sent: unknown[] = [];
+    const publisher = new ServiceBusTopicPublisher({ entityPath: 'alerts', sendMessages: async (m: unknown) => void sent.push(...(m as unknown[])) } as never);
+    const event = calibrationEvent('DEV1/2345-7', 3.5);
+    await publisher.publish([{ id: 'e1', event, publishedAt: '2026-03-01T00:00:00Z' }]);
+    expect(sent).toEqual([
+      {
+        body: { id: 'e1', event, publishedAt: '2026-03-01T00:00:00Z' },
+        contentType: 'application/json',
+        messageId: 'e1',
+        subject: 'calibration_drift',
+        correlationId: 'lims-mlops/calibration_drift/DEV1/2345-7',
+        applicationProperties: { kind: 'calibration_drift', severity: 'CRITICAL', status: 'firing' },
+      },
+    ]);
+    expect(publisher.description).toBe('Service Bus topic alerts');
+    expect(alertPublisher(loadConfig({}), storage).description).toBe(`queue ${QUEUES.alertDispatch}`);
   });
 
   it('a malformed alert event is refused naming the field', async () => {
