@@ -147,6 +147,8 @@ var lakeTables = [
   'modelaliases'
   'modelaudit'
   'alerts'
+  'outbreaksignals'
+  'modelperformance'
   'alertstate'
   'alertdeliveries'
 ]
