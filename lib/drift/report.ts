@@ -10,6 +10,7 @@ import {
   type DailySummary,
   type DriftLevel,
 } from '../monitoring/calibration.js';
+import { qnorm, studentTTwoSided } from '../monitoring/distributions.js';
 import { ks2samp, type KsResult } from '../monitoring/ks.js';
 import { benjaminiHochberg } from '../monitoring/multipleTesting.js';
 import { populationStabilityIndex, psiLevel, PSI_DEFAULT_BINS, PSI_DEFAULT_EPSILON } from '../monitoring/psi.js';
@@ -30,7 +31,11 @@ import type { DaySummary } from './summaries.js';
  * - self z: the current mean (pooled over the current days) against the device's own baseline
  *   (calibration.ts: `selfZ`, with the baseline's between-day SD);
  * - peer z: the current mean against the current means of the other devices measuring the analyte
- *   (at least 3 peers with >= `minCurrentResults` results);
+ *   (at least 3 peers with >= `minCurrentResults` results), reported on the z scale of the
+ *   |z| > 3 rule: with k peers, (mean - peer mean) / peer SD is a t statistic of k - 1 degrees of
+ *   freedom once divided by sqrt(1 + 1/k) (a prediction interval), and its two-sided p-value is
+ *   turned back into the normal z with that p (`peerEquivalentZ`); the raw ratio is `peer_z_raw`.
+ *   Without it, with 5 peers a device is beyond |z| = 3 about 5% of the time with no drift at all.
  * - level: CRITICAL when |self z| or |peer z| > `criticalZ` (3), WARNING above 2;
  * - moving average: an EWMA of the device's daily means over the current days, from the
  *   baseline mean (lambda 0.2, limits 3 sigma): the earlier signal, reported with the day it first
@@ -121,7 +126,9 @@ export interface CalibrationFinding {
   readonly current_days: number;
   readonly current_mean: number;
   readonly self_z: number | null;
+  /** Normal-equivalent peer z (see peerEquivalentZ); the |z| > 3 rule reads this one. */
   readonly peer_z: number | null;
+  readonly peer_z_raw: number | null;
   readonly peers: number;
   readonly level: DriftLevel;
   readonly moving_average_alarm: boolean;
@@ -212,6 +219,18 @@ export function dailyByPair(days: readonly DaySummary[]): Map<string, (DailySumm
   return out;
 }
 
+/**
+ * The normal z with the same two-sided p-value as a device's raw peer z among `peers` peers
+ * (prediction-interval t with peers - 1 degrees of freedom).
+ */
+export function peerEquivalentZ(rawZ: number, peers: number): number {
+  if (!Number.isFinite(rawZ) || peers < 2) return NaN;
+  const t = Math.abs(rawZ) / Math.sqrt(1 + 1 / peers);
+  const p = studentTTwoSided(t, peers - 1);
+  const z = p > 0 ? qnorm(p / 2, 0, 1, false) : t;
+  return Math.sign(rawZ) * Math.min(z, t);
+}
+
 export interface PairCalibration {
   readonly device: string;
   readonly loinc: string;
@@ -221,6 +240,7 @@ export interface PairCalibration {
   readonly mean: number;
   readonly selfZ: number | null;
   readonly peerZ: number | null;
+  readonly peerZRaw: number | null;
   readonly peers: number;
   readonly level: DriftLevel;
   readonly ewmaAlarm: boolean;
@@ -272,8 +292,9 @@ export function calibrationOfPairs(
     const z = selfZ({ mean: p.mean, n: p.n, days: p.days }, b);
     const peers = (peersOf.get(p.loinc) ?? []).filter((q) => q.key !== key).map((q) => q.mean);
     const peer = p.n >= options.minCurrentResults ? peerZ(p.mean, peers) : null;
+    const peerEquivalent = peer ? peerEquivalentZ(peer.z, peer.peers) : null;
     const a = driftLevel(z, options.criticalZ, options.warningZ);
-    const c = driftLevel(peer?.z ?? null, options.criticalZ, options.warningZ);
+    const c = driftLevel(peerEquivalent, options.criticalZ, options.warningZ);
     const ewma = ewmaOfDailyMeans(current.get(key)!, b, { lambda: options.ewmaLambda, L: options.ewmaL });
     const last = ewma[ewma.length - 1];
     out.push({
@@ -284,7 +305,8 @@ export function calibrationOfPairs(
       days: p.days,
       mean: p.mean,
       selfZ: z,
-      peerZ: peer?.z ?? null,
+      peerZ: peerEquivalent,
+      peerZRaw: peer?.z ?? null,
       peers: peer?.peers ?? peers.length,
       level: rank[a] >= rank[c] ? a : c,
       ewmaAlarm: last?.alarm ?? false,
@@ -353,6 +375,7 @@ export function buildDriftReport(inputs: DriftInputs, options: DriftOptions = DE
     current_mean: round(p.mean)!,
     self_z: round(p.selfZ, 4),
     peer_z: round(p.peerZ, 4),
+    peer_z_raw: round(p.peerZRaw, 4),
     peers: p.peers,
     level: p.level,
     moving_average_alarm: p.ewmaAlarm,

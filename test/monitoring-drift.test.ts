@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findFunction, type TimerFunction } from '../lib/app/catalog.js';
+import { createAppContext, type AppContext } from '../lib/app/context.js';
+import { loadConfig } from '../lib/config/config.js';
+import { computeDriftReport, runDriftReport, type DriftWindows } from '../lib/drift/job.js';
+import type { DriftReport } from '../lib/drift/report.js';
+import { ANALYTE_DAILY } from '../lib/drift/summaries.js';
+import { FEATURE_NAMES } from '../lib/features/deviceFeatures.js';
+import { DEVICE_FEATURES } from '../lib/pipeline/goldTables.js';
+import { SILVER_TABLES } from '../lib/pipeline/silverTables.js';
+import type { EmbeddedAzurite } from '../lib/platform/azurite.js';
+import { CONTAINERS, TABLES } from '../lib/platform/resources.js';
+import type { Row } from '../lib/sources/schema.js';
+import { startTestStorage } from './support/storage.js';
+
+/**
+ * The drift report over a small lake written here: 6 devices x 2 analytes for 28 baseline and
+ * 7 current days, where DEV03's glucose is shifted in the current window, three device features
+ * move, and one QC run of DEV02 is beyond 3 SD. Real Azurite, real Parquet partitions.
+ */
+let azurite: EmbeddedAzurite;
+let ctx: AppContext;
+
+const START = Date.UTC(2026, 2, 1);
+const DAY = 86_400_000;
+const day = (i: number) => new Date(START + i * DAY).toISOString().slice(0, 10);
+const DEVICES = ['DEV01', 'DEV02', 'DEV03', 'DEV04', 'DEV05', 'DEV06'];
+const GLUCOSE = '2345-7';
+const SODIUM = '2951-2';
+const WINDOWS: DriftWindows = { baseline: { start: day(0), end: day(27) }, current: { start: day(28), end: day(34) } };
+
+/** Deterministic standard normals (an LCG through Box-Muller). */
+function normals(seed: number): () => number {
+  let s = Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
+  const u = () => {
+    // xorshift32: neighbouring seeds give unrelated sequences.
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return (s + 0.5) / 4294967296;
+  };
+  for (let i = 0; i < 8; i++) u();
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+function resultRows(i: number, glucoseShift: (device: string, i: number) => number): Row[] {
+  const z = normals(1000 + i);
+  const rows: Row[] = [];
+  for (const device of DEVICES) {
+    for (let k = 0; k < 20; k++) {
+      rows.push({ result_id: `${device}-${i}-g${k}`, device_id: device, loinc_code: GLUCOSE, result_value: 100 + glucoseShift(device, i) + 10 * z() });
+      rows.push({ result_id: `${device}-${i}-n${k}`, device_id: device, loinc_code: SODIUM, result_value: 140 + 2 * z() });
+    }
+  }
+  return rows;
+}
+
+const shifted = (device: string, i: number) => (device === 'DEV03' && i >= 28 ? 9 : 0);
+
+async function writeLake(): Promise<void> {
+  const writes: Promise<unknown>[] = [];
+  for (let i = 0; i < 35; i++) {
+    writes.push(ctx.lake.writePartition(SILVER_TABLES.lab_results, { result_date: day(i) }, 'test', resultRows(i, shifted)));
+    const z = normals(5000 + i);
+    const qc: Row[] = [];
+    for (const device of DEVICES) {
+      for (const level of [1, 2]) {
+        const beyond = device === 'DEV02' && i === 30 && level === 1;
+        const value = beyond ? 3.6 : Math.max(-1.5, Math.min(1.5, z() * 0.5));
+        qc.push({ qc_id: `Q${device}${i}${level}`, device_id: device, test_code: 'GLU', loinc_code: GLUCOSE, control_level: level, measured_value: 100 * level + value * 2, target_mean: 100 * level, target_sd: 2, run_at: START + i * DAY + 6 * 3_600_000 + level * 60_000 });
+      }
+    }
+    writes.push(ctx.lake.writePartition(SILVER_TABLES.quality_control, { run_date: day(i) }, 'test', qc));
+    const f = normals(9000 + i);
+    const features: Row[] = DEVICES.map((device) => {
+      const row: Row = { device_id: device, failure_within_7d: 0, label_observed: 1 };
+      for (const name of FEATURE_NAMES) row[name] = 1 + 0.1 * f();
+      if (i >= 28) for (const name of ['error_rate_7d', 'warning_rate_7d', 'avg_turnaround_time_7d']) row[name] = (row[name] as number) + 1;
+      return row;
+    });
+    writes.push(ctx.lake.writePartition(DEVICE_FEATURES, { feature_date: day(i), shard: '00' }, 'test', features));
+  }
+  await Promise.all(writes);
+}
+
+async function alertRows(): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for await (const e of ctx.storage.table(TABLES.alerts).listEntities()) rows.push(e);
+  return rows;
+}
+
+beforeAll(async () => {
+  const started = await startTestStorage();
+  azurite = started.azurite;
+  ctx = createAppContext(loadConfig({}), started.storage);
+  await writeLake();
+});
+afterAll(async () => {
+  await ctx.close();
+  await azurite.stop();
+});
+
+describe('drift report over the lake', () => {
+  let report: DriftReport;
+
+  it('finds the shifted device, the drifting features and the QC rejection, stores the report and records alert events', async () => {
+    const run = await runDriftReport(ctx, WINDOWS, 'record');
+    report = run.report;
+    expect(run.location).toBe(`reports/drift/${day(34)}.json`);
+    expect(report.alert_level).toBe('CRITICAL');
+    expect(report.summary.devices_with_drift).toBe(1);
+    expect(report.summary.devices_checked).toBe(6);
+    expect(report.summary.device_analytes_checked).toBe(12);
+    const critical = report.calibration.filter((c) => c.level === 'CRITICAL');
+    expect(critical.map((c) => `${c.device_id}/${c.loinc_code}`)).toEqual([`DEV03/${GLUCOSE}`]);
+    expect(critical[0]!.self_z!).toBeGreaterThan(3);
+    expect(critical[0]!.peer_z!).toBeGreaterThan(2);
+    expect(critical[0]!.peer_z_raw!).toBeGreaterThan(critical[0]!.peer_z!);
+    expect(critical[0]!.moving_average_alarm).toBe(true);
+    expect(critical[0]!.analyte).toBe('Glucose');
+
+    // Data drift: the three moved features, nothing else; 10 features + 2 analytes tested, BH corrected.
+    expect(report.data_drift).toHaveLength(FEATURE_NAMES.length + 2);
+    expect([...report.summary.drifted_features].sort()).toEqual(['avg_turnaround_time_7d', 'error_rate_7d', 'warning_rate_7d']);
+    // One device in six 0.9 SD off moves the lab's glucose distribution as well.
+    expect(report.summary.drifted_analytes).toEqual(['Glucose']);
+    expect(report.summary.data_drift_tests).toBe(4);
+    for (const t of report.data_drift) {
+      expect(t.ks_pvalue_adjusted).toBeGreaterThanOrEqual(t.ks_pvalue);
+      if (t.kind === 'feature' && t.drift) expect(t.psi, t.name).toBeGreaterThan(1);
+    }
+    expect(report.data_drift.find((t) => t.name === GLUCOSE)).toMatchObject({ kind: 'analyte', n_baseline: 28 * 6 * 20, n_current: 7 * 6 * 20 });
+
+    expect(report.qc).toEqual([expect.objectContaining({ device_id: 'DEV02', test_code: 'GLU', day: day(30), rules: ['1-2s', '1-3s'] })]);
+    expect(report.summary.qc_runs).toBe(7 * 6);
+
+    // The stored report reads as the seed's example reads it.
+    const blob = await ctx.storage.container(CONTAINERS.reports).getBlobClient(`drift/${day(34)}.json`).downloadToBuffer();
+    const stored = JSON.parse(blob.toString('utf8')) as { alert_level: string; summary: { devices_with_drift: number } };
+    expect(stored.alert_level).toBe('CRITICAL');
+    expect(stored.summary.devices_with_drift).toBe(1);
+
+    const alerts = await alertRows();
+    expect(alerts.map((a) => `${a.kind} ${a.severity} ${a.subject}`).sort()).toEqual([`calibration_drift CRITICAL DEV03/${GLUCOSE}`, 'data_drift MEDIUM lab']);
+    const calibration = alerts.find((a) => a.kind === 'calibration_drift')!;
+    expect(calibration).toMatchObject({ day: day(34), recordedAt: expect.any(String) });
+    expect(JSON.parse(String(calibration.details))).toMatchObject({ device: 'DEV03', analyte: GLUCOSE, threshold: 3 });
+  });
+
+  it('wrote daily summaries once and reads them back to the same report', async () => {
+    expect((await ctx.lake.listPartitions(ANALYTE_DAILY)).length).toBe(35);
+    const again = await computeDriftReport(ctx, WINDOWS);
+    expect(again.summary).toEqual(report.summary);
+    expect(again.calibration).toEqual(report.calibration);
+  });
+
+  it('rebuilds a day summary when its silver partition changes', async () => {
+    // DEV03 recalibrated: the current days now read unshifted.
+    await Promise.all(Array.from({ length: 7 }, (_, k) => ctx.lake.writePartition(SILVER_TABLES.lab_results, { result_date: day(28 + k) }, 'test', resultRows(28 + k, () => 0))));
+    const fixed = await computeDriftReport(ctx, WINDOWS);
+    expect(fixed.summary.devices_with_drift).toBe(0);
+    expect(fixed.summary.drifted_analytes).toEqual([]);
+    expect(fixed.alert_level).toBe('MEDIUM');
+  });
+
+  it('a window without drift is not an alert', async () => {
+    const quiet = await computeDriftReport(ctx, { baseline: { start: day(0), end: day(13) }, current: { start: day(14), end: day(20) } });
+    expect(quiet.summary.devices_with_drift).toBe(0);
+    expect(quiet.summary.data_drift_tests).toBe(0);
+    expect(quiet.qc).toEqual([]);
+    expect(['NONE', 'LOW']).toContain(quiet.alert_level);
+  });
+
+  it('the daily timer reports the latest days against the configured baseline', async () => {
+    await ctx.horizon.advanceTo(day(34));
+    const timer = findFunction('driftReportDaily') as TimerFunction;
+    expect(timer.trigger).toEqual({ kind: 'timer', scheduleSetting: 'DRIFT_SCHEDULE' });
+    await timer.handler(ctx);
+    const blob = await ctx.storage.container(CONTAINERS.reports).getBlobClient(`drift/${day(34)}.json`).downloadToBuffer();
+    const stored = JSON.parse(blob.toString('utf8')) as DriftReport;
+    expect(stored.baseline).toEqual({ start: day(0), end: day(27), days: 28 });
+    expect(stored.current).toEqual({ start: day(28), end: day(34), days: 7 });
+    // DEV03 was recalibrated (previous test): the features still drift.
+    expect(stored.alert_level).toBe('MEDIUM');
+    expect(stored.summary.devices_with_drift).toBe(0);
+  });
+});
