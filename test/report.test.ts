@@ -213,21 +213,40 @@ describe('daily report', () => {
 
   it('reads monitoring tables when present: model_performance and outbreak signals', async () => {
     const day = '2026-01-29';
-    await ctx.storage.table(TABLES.modelPerformance).upsertEntity(
+    const performance = ctx.storage.table(TABLES.modelPerformance);
+    const signals = ctx.storage.table(TABLES.outbreakSignals);
+    await performance.upsertEntity(
       { partitionKey: 'device_failure', rowKey: `${day}_v1`, day, model_version: 'v1', precision: 0.5, recall: 0.6, roc_auc: 0.81, window_roc_auc: 0.83, card_roc_auc: 0.9 },
       'Replace',
     );
-    await ctx.storage.table(TABLES.outbreakSignals).upsertEntity(
-      { partitionKey: day, rowKey: '94500-6|ALL', loinc_code: '94500-6', test: 'SARS-CoV-2 RNA', region: 'ALL', tests: 40, positives: 9, alarm: true, ears_c2_value: 9, ears_c2_threshold: 5.5, ears_c2_alarm: true },
-      'Replace',
-    );
-    const data = await collectReportData(ctx, reportDate);
+    const signalRow = (d: string, value: number) => ({
+      partitionKey: d,
+      rowKey: '94500-6|ALL',
+      loinc_code: '94500-6',
+      test: 'SARS-CoV-2 RNA',
+      region: 'ALL',
+      tests: 40,
+      positives: value,
+      alarm: value > 5.5,
+      ears_c2_value: value,
+      ears_c2_threshold: 5.5,
+      ears_c2_alarm: value > 5.5,
+    });
+    // One day of signals: the positivity series is charted, the day's signals listed beside it.
+    await signals.upsertEntity(signalRow(day, 9), 'Replace');
+    let data = await collectReportData(ctx, reportDate);
     expect(data.performance.source).toBe('model_performance');
     expect(data.performance.series.find((s) => s.metric === 'roc_auc')).toEqual({ metric: 'roc_auc', points: [{ day, value: 0.83 }], card: 0.9 });
+    expect(data.outbreak).toMatchObject({ source: 'outbreak_series', signalDays: 1, latest: [{ test: 'SARS-CoV-2 RNA (EARS C2)', region: 'all regions', day, value: 9, threshold: 5.5, alarm: true }] });
+    // A week of signals: charted from them.
+    const week = Array.from({ length: 7 }, (_, i) => isoDay(Date.parse('2026-01-23T00:00:00Z') + i * 86_400_000));
+    await Promise.all(week.map((d, i) => signals.upsertEntity(signalRow(d, d === day ? 9 : 2 + (i % 3)), 'Replace')));
+    data = await collectReportData(ctx, reportDate);
     expect(data.outbreak.source).toBe('outbreak_signals');
-    expect(data.outbreak.panels[0]).toMatchObject({ test: 'SARS-CoV-2 RNA (EARS C2)', region: 'all regions', points: [{ day, value: 9, threshold: 5.5, alarm: true }] });
-    await ctx.storage.table(TABLES.modelPerformance).deleteEntity('device_failure', `${day}_v1`);
-    await ctx.storage.table(TABLES.outbreakSignals).deleteEntity(day, '94500-6|ALL');
+    expect(data.outbreak.panels[0]!.points).toHaveLength(7);
+    expect(data.outbreak.panels[0]!.points.filter((p) => p.alarm).map((p) => p.day)).toEqual([day]);
+    await performance.deleteEntity('device_failure', `${day}_v1`);
+    await Promise.all(week.map((d) => signals.deleteEntity(d, '94500-6|ALL')));
   });
 
   it('opens in headless Chromium with no console error and every chart drawn, on a desktop and a phone', async (test) => {
@@ -264,7 +283,7 @@ describe('daily report', () => {
         const box = await page.locator('svg[data-chart="risk-heatmap"]').boundingBox();
         expect(box!.width).toBeGreaterThan(viewport.width * 0.6);
         // Fits the screen: no horizontal scrolling of the page.
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
         expect(overflow).toBeLessThanOrEqual(1);
         await page.screenshot({ path: path.join(ARTIFACTS, `daily-report-${viewport.name}.png`), fullPage: true });
         expect(problems).toEqual([]);

@@ -59,6 +59,10 @@ export interface OutbreakSection {
   readonly measure: string;
   readonly panels: readonly OutbreakPanel[];
   readonly alarms: number;
+  /** Days of the window with monitoring's outbreak signals. */
+  readonly signalDays: number;
+  /** Monitoring's signals of its latest day, alarms first (empty before monitoring runs). */
+  readonly latest: readonly { readonly test: string; readonly region: string; readonly day: string; readonly value: number | null; readonly threshold: number | null; readonly alarm: boolean }[];
 }
 
 export interface PerformanceSection {
@@ -268,12 +272,30 @@ const pick = (e: Record<string, unknown>, ...names: string[]): unknown => names.
 async function outbreakSection(ctx: AppContext, dataDay: string): Promise<OutbreakSection> {
   const days = window(dataDay, OUTBREAK_DAYS);
   const signals = await outbreakSignals(ctx, days);
-  if (signals.length > 0) return { source: 'outbreak_signals', measure: 'signal value against the method threshold', panels: signals.slice(0, OUTBREAK_PANELS), alarms: countAlarms(signals) };
+  const signalDays = new Set(signals.flatMap((p) => p.points.map((x) => x.day))).size;
+  const latest = latestSignals(signals);
+  // Charted from monitoring's signals once they span a week; before that (a new installation)
+  // the gold positivity series shows the trend, and the latest signals are listed beside it.
+  if (signalDays >= MIN_SIGNAL_DAYS) return { source: 'outbreak_signals', measure: 'signal value against the method threshold', panels: signals.slice(0, OUTBREAK_PANELS), alarms: countAlarms(signals), signalDays, latest };
   const series = await outbreakSeries(ctx, days);
-  return series.length > 0 ? { source: 'outbreak_series', measure: 'daily positivity; threshold = mean + 2 SD of the first 21 days', panels: series, alarms: countAlarms(series) } : none();
+  if (series.length > 0) return { source: 'outbreak_series', measure: 'daily positivity; threshold = mean + 2 SD of the first 21 days', panels: series, alarms: countAlarms(series), signalDays, latest };
+  if (signals.length > 0) return { source: 'outbreak_signals', measure: 'signal value against the method threshold', panels: signals.slice(0, OUTBREAK_PANELS), alarms: countAlarms(signals), signalDays, latest };
+  return none();
 }
 
-const none = (): OutbreakSection => ({ source: 'none', measure: '', panels: [], alarms: 0 });
+const MIN_SIGNAL_DAYS = 7;
+
+/** The newest day's signals, alarms first. */
+function latestSignals(panels: readonly OutbreakPanel[]): OutbreakSection['latest'] {
+  const day = panels.flatMap((p) => p.points.map((x) => x.day)).sort().pop();
+  if (!day) return [];
+  return panels
+    .flatMap((p) => p.points.filter((x) => x.day === day).map((x) => ({ test: p.test, region: p.region, day, value: x.value, threshold: x.threshold, alarm: x.alarm })))
+    .sort((a, b) => Number(b.alarm) - Number(a.alarm) || (b.value ?? 0) - (a.value ?? 0))
+    .slice(0, 10);
+}
+
+const none = (): OutbreakSection => ({ source: 'none', measure: '', panels: [], alarms: 0, signalDays: 0, latest: [] });
 const countAlarms = (panels: readonly OutbreakPanel[]): number => panels.reduce((sum, p) => sum + p.points.filter((x) => x.alarm).length, 0);
 
 /** Methods whose value and threshold are on the scale of the day's count, preferred for the chart. */

@@ -67,7 +67,7 @@ function topSection(d: ReportData): string {
   const rows = r.top
     .map(
       (t) =>
-        `<tr><td>${esc(t.device)}</td><td class="num">${esc(t.riskScore)}</td><td>${t.reasons.length ? `<ul class="reasons">${t.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '-'}</td></tr>`,
+        `<tr><td>${esc(t.device)}</td><td class="num">${esc(t.riskScore)}</td><td>${t.reasons.length ? `<ul class="reasons">${t.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : `<span class="sub">${t.level === 'LOW' ? 'low risk: factors are computed for MEDIUM and HIGH' : '-'}</span>`}</td></tr>`,
     )
     .join('');
   return `<section id="top"><h2>Top 10 at-risk devices</h2><p class="sub">Score day ${esc(r.latestDay ?? '-')}; reasons are the model's largest contributions (TreeSHAP).</p>
@@ -111,9 +111,20 @@ function outbreakSection(d: ReportData): string {
       ),
     )
     .join('');
-  const src = o.source === 'outbreak_signals' ? 'from monitoring (outbreak_signals)' : 'from gold outbreak_series (no outbreak_signals yet)';
+  const src =
+    o.source === 'outbreak_signals'
+      ? 'from monitoring (outbreak signals)'
+      : o.signalDays > 0
+        ? `from gold outbreak_series (outbreak signals cover ${o.signalDays} day${o.signalDays === 1 ? '' : 's'} so far)`
+        : 'from gold outbreak_series (no outbreak signals yet)';
+  const fmt = (v: number | null): string => (v === null ? '-' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1));
+  const latest = o.latest.length
+    ? `<h3 style="font-size:14px;margin:10px 0 4px">Latest signals (${esc(o.latest[0]!.day)})</h3><div class="scroll"><table><thead><tr><th>test (method)</th><th>region</th><th class="num">value</th><th class="num">threshold</th><th>alarm</th></tr></thead><tbody>${o.latest
+        .map((x) => `<tr><td>${esc(x.test)}</td><td>${esc(x.region)}</td><td class="num">${esc(fmt(x.value))}</td><td class="num">${esc(fmt(x.threshold))}</td><td>${x.alarm ? '<span class="badge HIGH">ALARM</span>' : '-'}</td></tr>`)
+        .join('')}</tbody></table></div>`
+    : '';
   return `<section class="wide" id="outbreaks"><h2>Outbreak signals per test and region</h2>
-<p class="sub">${esc(o.measure)}, ${esc(src)}. Dashed red: threshold; red dots: above it (${o.alarms} in the window).</p><div class="panels">${panels}</div></section>`;
+<p class="sub">${esc(o.measure)}, ${esc(src)}. Dashed red: threshold; red dots: above it (${o.alarms} in the window).</p><div class="panels">${panels}</div>${latest}</section>`;
 }
 
 function performanceSection(d: ReportData): string {

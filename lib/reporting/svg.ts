@@ -85,9 +85,9 @@ export interface Bar {
 
 /** Horizontal bars on a 0..max scale, optionally with a threshold line. */
 export function hbars(name: string, label: string, bars: readonly Bar[], max: number, threshold?: { value: number; label: string }): string {
-  const left = 130;
+  const left = 150;
   const right = 120;
-  const width = 540;
+  const width = 560;
   const rowH = 24;
   const top = threshold ? 22 : 6;
   const height = top + bars.length * rowH + 6;
@@ -95,7 +95,7 @@ export function hbars(name: string, label: string, bars: readonly Bar[], max: nu
   const parts = bars.map((b, i) => {
     const y = top + i * rowH;
     return (
-      `<text x="${left - 6}" y="${y + 16}" text-anchor="end" fill="#111827">${esc(clip(b.label, 20))}</text>` +
+      `<text x="${left - 6}" y="${y + 16}" text-anchor="end" fill="#111827">${esc(clip(b.label, 22))}</text>` +
       `<rect class="mark" x="${left}" y="${y + 4}" width="${n(Math.max(1, scale(b.value)))}" height="${rowH - 8}" rx="3" fill="${b.color ?? '#2563eb'}"><title>${esc(`${b.label}: ${b.note ?? b.value}`)}</title></rect>` +
       `<text x="${n(left + scale(b.value) + 6)}" y="${y + 16}" fill="#374151">${esc(b.note ?? n(b.value))}</text>`
     );
