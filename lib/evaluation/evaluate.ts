@@ -12,7 +12,7 @@ import { readGroundTruth } from '../simulate/store.js';
 import type { GroundTruth } from '../simulate/truth.js';
 import type { Row } from '../sources/schema.js';
 import { evaluateCalibrationDetection, type CalibrationEvaluation } from './calibration.js';
-import { evaluateOutbreakDetection, type AlertRule, type OutbreakEvaluation } from './outbreaks.js';
+import { FIRST_EVALUATED_DAY, evaluateOutbreakDetection, type AlertRule, type OutbreakEvaluation } from './outbreaks.js';
 
 /**
  * `lims-mlops evaluate`: the product's claims measured against the simulator's ground truth.
@@ -26,6 +26,8 @@ import { evaluateOutbreakDetection, type AlertRule, type OutbreakEvaluation } fr
  * daily job OUTBREAK_SCAN_REPLICAS: a p < 0.05 decision needs no finer p-values.
  */
 export const EVALUATION_SCAN_REPLICAS = 199;
+
+const elapsed = (from: number, to = performance.now()): string => `${((to - from) / 1000).toFixed(1)} s`;
 
 export interface ModelSummary {
   readonly version: string;
@@ -69,22 +71,25 @@ async function readAllSeries(ctx: Pick<AppContext, 'lake'>): Promise<Map<string,
 
 export async function evaluateLab(ctx: Pick<AppContext, 'lake' | 'config'>, truth: GroundTruth, log: (line: string) => void = () => undefined): Promise<Evaluation['lab']> {
   const settings = evaluationSettings(ctx);
+  const read = performance.now();
   const seriesRows = await readAllSeries(ctx);
+  log(`evaluate: read ${seriesRows.size} days of outbreak series in ${elapsed(read)}`);
   const seriesDates = [...seriesRows.keys()].sort();
   let outbreaks: OutbreakEvaluation | null = null;
-  if (seriesDates.length > 0) {
+  if (seriesDates.length > FIRST_EVALUATED_DAY) {
     const set = seriesFromGold(seriesRows, seriesDates[0]!, seriesDates[seriesDates.length - 1]!, false);
-    log(`evaluate: outbreak methods on the lab (${set.series.length} series x ${set.dates.length} days)`);
+    const t0 = performance.now();
     outbreaks = evaluateOutbreakDetection(set, truth.outbreaks, { source: 'simulated lab', settings, alertRule: alertRule(ctx.config) });
+    log(`evaluate: outbreak methods on the lab (${set.series.length} series x ${set.dates.length} days) in ${elapsed(t0)}`);
   }
   const resultDates = (await ctx.lake.listPartitions(SILVER_TABLES.lab_results)).map((p) => p.result_date).filter((d): d is string => typeof d === 'string' && /^\d{4}-/.test(d)).sort();
   let calibration: CalibrationEvaluation | null = null;
   if (resultDates.length > 0) {
     const from = resultDates[0]!;
     const to = resultDates[resultDates.length - 1]!;
-    log(`evaluate: calibration drift methods on the lab (${from} to ${to})`);
-    const days = await daySummaries(ctx.lake, dateRange(from, to));
-    const qc = await readQc(ctx, from, to);
+    const t0 = performance.now();
+    const [days, qc] = await Promise.all([daySummaries(ctx.lake, dateRange(from, to)), readQc(ctx, from, to)]);
+    const t1 = performance.now();
     calibration = evaluateCalibrationDetection({
       days,
       qc,
@@ -93,6 +98,7 @@ export async function evaluateLab(ctx: Pick<AppContext, 'lake' | 'config'>, trut
       currentDays: ctx.config.DRIFT_CURRENT_DAYS,
       options: driftOptions(ctx.config),
     });
+    log(`evaluate: calibration drift methods on the lab (${from} to ${to}): read in ${elapsed(t0, t1)}, scored in ${elapsed(t1)}`);
   }
   return { available: true, note: null, outbreaks, calibration };
 }
@@ -141,8 +147,9 @@ export async function evaluate(ctx: AppContext, options: EvaluateOptions = {}): 
   const lab = truth ? await evaluateLab(ctx, truth, log) : { available: false, note, outbreaks: null, calibration: null };
   let history: ReturnType<typeof evaluateHistory> | null = null;
   if (options.history !== false) {
-    log('evaluate: outbreak methods on the multi-year simulated history');
+    const t0 = performance.now();
     history = evaluateHistory(evaluationSettings(ctx), alertRule(ctx.config), { ...DEFAULT_HISTORY, ...options.historyOptions });
+    log(`evaluate: outbreak methods on the multi-year simulated history in ${elapsed(t0)}`);
   }
   const model = await productionModelSummary(ctx);
   return { lab, history: history?.evaluation ?? null, historyOptions: history?.options ?? null, model, seconds: (performance.now() - started) / 1000 };

@@ -59,9 +59,20 @@ export interface AlertRule {
   readonly min: number;
 }
 
+const SHORT: Readonly<Record<OutbreakMethod, string>> = {
+  ears_c1: 'C1',
+  ears_c2: 'C2',
+  ears_c3: 'C3',
+  cusum: 'CUSUM',
+  farrington: 'Farrington',
+  positivity_wow: 'week over week',
+  positivity_seasonal: 'seasonal',
+  scan: 'scan',
+};
+
 export function alertRuleLabel(rule: AlertRule): string {
-  const names = rule.methods.map((m) => METHOD_LABELS[m]).join(', ');
-  return rule.min <= 1 ? `Alert rule: any of ${names}` : `Alert rule: ${rule.min} of ${names}`;
+  const names = rule.methods.map((m) => SHORT[m]).join(', ');
+  return rule.min <= 1 ? `Alert rule (any of ${names})` : `Alert rule (${rule.min} of ${names})`;
 }
 
 /** Alarm flags of the alert rule from the methods' flags (null on days none of them ran). */
@@ -115,12 +126,16 @@ export function alarmTable(set: SeriesSet, from: number, to: number, settings: O
   return table;
 }
 
+/** The manual review's first possible Monday: evaluation starts there by default. */
+export const FIRST_EVALUATED_DAY = 35;
+
 export function evaluateOutbreakDetection(set: SeriesSet, truth: readonly OutbreakTruth[], options: OutbreakEvaluationOptions): OutbreakEvaluation {
   const settings = options.settings ?? DEFAULT_OUTBREAK_SETTINGS;
   const methods = options.methods ?? OUTBREAK_METHODS;
   const grace = options.graceDays ?? 7;
-  const from = options.from ?? 35;
+  const from = options.from ?? FIRST_EVALUATED_DAY;
   const to = set.dates.length - 1;
+  if (to < from) throw new Error(`Outbreak evaluation needs more than ${from} days of series; ${set.dates.length} given`);
   const indexOf = dayIndexOf(set.dates);
   const rule = options.alertRule;
   const table = alarmTable(set, from, to, settings, rule ? [...new Set([...methods, ...rule.methods])] : methods);
@@ -170,7 +185,7 @@ export function evaluateOutbreakDetection(set: SeriesSet, truth: readonly Outbre
     });
     return {
       method,
-      label: method === 'manual_review' ? 'Manual review (Mondays, mean + 2 SD of 4 weeks)' : method === 'alert_rule' ? alertRuleLabel(rule!) : METHOD_LABELS[method],
+      label: method === 'manual_review' ? 'Manual review (Mondays)' : method === 'alert_rule' ? alertRuleLabel(rule!) : METHOD_LABELS[method],
       ran,
       outbreaks: evaluated.length,
       detected: found.length,
