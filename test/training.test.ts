@@ -66,7 +66,7 @@ describe('training job, promotion gate and batch scoring', () => {
 
     const lastDay = isoDay(synthetic.featureDay[synthetic.featureDay.length - 1]!);
     const result = await scoreShard(
-      { lake: ctx.lake, ledger: ctx.ledger, alerts: ctx.storage.table(TABLES.alerts), production: () => ctx.productionModel().current() },
+      { lake: ctx.lake, ledger: ctx.ledger, alerts: ctx.storage.table(TABLES.alerts), withProductionModel: (work) => ctx.models().use(work) },
       { scoreDate: lastDay, shard: 0 },
     );
     expect(result).toMatchObject({ devices: 120, modelVersion: first.card.version });

@@ -10,7 +10,6 @@ import { loadLoincMap, loadRegionMap, patientIdHasher, resolvePiiKey } from '../
 import { DqReportStore } from '../state/dqReports.js';
 import { DataHorizon } from '../state/horizon.js';
 import { ModelRegistry } from '../registry/registry.js';
-import { ProductionModel } from '../scoring/production.js';
 import { RunLedger } from '../state/runs.js';
 import { WatermarkStore } from '../state/watermarks.js';
 
@@ -27,8 +26,6 @@ export interface AppContext {
   readonly localDataDir: string;
   /** The model registry (versions in the models container, aliases and audit in tables). */
   registry(): ModelRegistry;
-  /** The production model for batch scoring, loaded once per version. */
-  productionModel(): ProductionModel;
   /** LOINC and region maps and the patient-id hasher, loaded on first use. */
   standards(): StaticStandards;
   /** The LIMS source, opened on first use and reused (one SQL pool per instance). */
@@ -43,7 +40,6 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
   let standards: StaticStandards | undefined;
   let models: ModelCache | undefined;
   let registry: ModelRegistry | undefined;
-  let productionModel: ProductionModel | undefined;
   return {
     config,
     storage,
@@ -54,9 +50,6 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
     horizon: new DataHorizon(storage.table(TABLES.watermarks)),
     localDataDir: localDataDir ?? config.LOCAL_DATA_DIR,
     registry: () => (registry ??= new ModelRegistry(storage.container(CONTAINERS.models), storage.table(TABLES.modelAliases), storage.table(TABLES.modelAudit))),
-    productionModel() {
-      return (productionModel ??= new ProductionModel(this.registry()));
-    },
     standards: () =>
       (standards ??= {
         loinc: loadLoincMap(config),

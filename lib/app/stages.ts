@@ -40,7 +40,7 @@ export function goldDeps(ctx: AppContext): GoldDeps {
 }
 
 export function scoringDeps(ctx: AppContext): ScoringDeps {
-  return { lake: ctx.lake, ledger: ctx.ledger, alerts: ctx.storage.table(TABLES.alerts), production: () => ctx.productionModel().current() };
+  return { lake: ctx.lake, ledger: ctx.ledger, alerts: ctx.storage.table(TABLES.alerts), withProductionModel: (work) => ctx.models().use(work) };
 }
 
 /** The daily scoring timer: one message per device shard for the latest day with data. */
