@@ -13,7 +13,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', LOCAL_DATA_DIR: path.join(work, 'data'), ...env },
-    timeout: 120_000,
+    timeout: 240_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -38,7 +38,8 @@ describe('lims-mlops CLI', () => {
       expect(counts.ingestedThisRun, table).toBe(0);
       expect(counts.inBronze, table).toBe(summary.tables[table]!.simulated);
     }
-  });
+    // Two whole runs (monitoring, evaluation and the report included) on a shared 2-core machine.
+  }, 300_000);
 
   it.each([
     [['run', '--devices', 'many'], {}, 'run: --devices must be an integer from 1 to 100000, got "many"'],
