@@ -135,7 +135,7 @@ describe('manual review and the outbreak evaluation', () => {
     expect(c1[60]!.alarm).toBe(true);
     expect(score('ears_c1')).toMatchObject({ detected: 1, medianDelayDays: 0, medianDaysEarlierThanManual: 3, pairedWithManual: 1 });
     expect(score('farrington').ran).toBe(false);
-    expect(score('alert_rule').label).toBe('Alert rule: 2 of EARS C1, CUSUM, Space-time permutation scan, Positivity vs seasonal baseline');
+    expect(score('alert_rule').label).toBe('Alert rule (2 of C1, CUSUM, scan, seasonal)');
     for (const s of e.scores) if (s.ran) expect(s.falseAlarmDaysPerSeriesYear).toBe(s.falseAlarmDays / e.seriesYears);
   });
 });

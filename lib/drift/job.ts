@@ -5,6 +5,7 @@ import { FEATURE_NAMES } from '../features/deviceFeatures.js';
 import { DEVICE_FEATURES } from '../pipeline/goldTables.js';
 import { SILVER_TABLES } from '../pipeline/silverTables.js';
 import { CONTAINERS } from '../platform/resources.js';
+import type { Row } from '../sources/schema.js';
 import { ANALYTES } from '../standards/analytes.js';
 import { addDays, dateRange, daysBetween } from '../outbreaks/series.js';
 import { QC_COLUMNS, westgardByDeviceTest } from './qc.js';
@@ -73,9 +74,18 @@ async function featureSamples(ctx: Pick<AppContext, 'lake'>, w: DriftWindows): P
   return out;
 }
 
-export async function readQc(ctx: Pick<AppContext, 'lake'>, from: string, to: string) {
+export async function readQc(ctx: Pick<AppContext, 'lake'>, from: string, to: string, concurrency = 16) {
   const days = dateRange(from, to);
-  const rows = await Promise.all(days.map((run_date) => ctx.lake.readRows(SILVER_TABLES.quality_control, { run_date }, QC_COLUMNS)));
+  const rows: Row[][] = new Array(days.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, days.length) }, async () => {
+      while (next < days.length) {
+        const i = next++;
+        rows[i] = await ctx.lake.readRows(SILVER_TABLES.quality_control, { run_date: days[i]! }, QC_COLUMNS);
+      }
+    }),
+  );
   return westgardByDeviceTest(rows.flat());
 }
 

@@ -29,47 +29,58 @@ export const QC_COLUMNS = ['device_id', 'test_code', 'loinc_code', 'control_leve
 
 const DAY_MS = 86_400_000;
 
+const dayNames = new Map<number, string>();
+
 function isoDay(ms: number): string {
-  return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+  const day = Math.floor(ms / DAY_MS);
+  let name = dayNames.get(day);
+  if (name === undefined) dayNames.set(day, (name = new Date(day * DAY_MS).toISOString().slice(0, 10)));
+  return name;
 }
 
 export function westgardByDeviceTest(rows: readonly Row[]): QcSeries[] {
-  const groups = new Map<string, Row[]>();
+  // Two-level grouping (device, then test): no key string per row.
+  const groups = new Map<unknown, Map<unknown, Row[]>>();
   for (const row of rows) {
     if (typeof row.measured_value !== 'number' || typeof row.run_at !== 'number' || typeof row.target_sd !== 'number' || typeof row.target_mean !== 'number') continue;
-    const key = `${row.device_id}|${row.test_code}`;
-    let list = groups.get(key);
-    if (!list) groups.set(key, (list = []));
+    let byTest = groups.get(row.device_id);
+    if (!byTest) groups.set(row.device_id, (byTest = new Map()));
+    let list = byTest.get(row.test_code);
+    if (!list) byTest.set(row.test_code, (list = []));
     list.push(row);
   }
   const out: QcSeries[] = [];
-  for (const list of groups.values()) {
-    list.sort((a, b) => (a.run_at as number) - (b.run_at as number));
-    const levels = [...new Set(list.map((r) => Number(r.control_level)))].sort((a, b) => a - b);
-    const column = new Map(levels.map((l, i) => [l, i]));
-    const runs: { day: string; at: number; z: (number | null)[] }[] = [];
-    let current: { day: string; at: number; z: (number | null)[] } | undefined;
-    for (const row of list) {
-      const at = row.run_at as number;
-      const day = isoDay(at);
-      const c = column.get(Number(row.control_level))!;
-      if (!current || current.day !== day || current.z[c] !== null) {
-        current = { day, at, z: levels.map(() => null) };
-        runs.push(current);
+  for (const byTest of groups.values()) {
+    for (const list of byTest.values()) {
+      let sorted = true;
+      for (let i = 1; i < list.length && sorted; i++) if ((list[i]!.run_at as number) < (list[i - 1]!.run_at as number)) sorted = false;
+      if (!sorted) list.sort((a, b) => (a.run_at as number) - (b.run_at as number));
+      const levels: number[] = [];
+      for (const r of list) {
+        const l = Number(r.control_level);
+        if (!levels.includes(l)) levels.push(l);
       }
-      current.z[c] = zScore(row.measured_value as number, row.target_mean as number, row.target_sd as number);
+      levels.sort((a, b) => a - b);
+      const runs: { day: string; at: number; z: (number | null)[] }[] = [];
+      let current: { day: string; at: number; z: (number | null)[] } | undefined;
+      for (const row of list) {
+        const at = row.run_at as number;
+        const day = isoDay(at);
+        const c = levels.indexOf(Number(row.control_level));
+        if (!current || current.day !== day || current.z[c] !== null) {
+          current = { day, at, z: new Array<number | null>(levels.length).fill(null) };
+          runs.push(current);
+        }
+        current.z[c] = zScore(row.measured_value as number, row.target_mean as number, row.target_sd as number);
+      }
+      const results = westgardMultirule(runs.map((r) => r.z));
+      const first = list[0]!;
+      const series: QcRun[] = new Array(runs.length);
+      for (let i = 0; i < runs.length; i++) series[i] = { day: runs[i]!.day, at: runs[i]!.at, z: runs[i]!.z, result: results[i]! };
+      out.push({ device: String(first.device_id), testCode: String(first.test_code), loinc: typeof first.loinc_code === 'string' ? first.loinc_code : null, levels, runs: series });
     }
-    const results = westgardMultirule(runs.map((r) => r.z));
-    const first = list[0]!;
-    out.push({
-      device: String(first.device_id),
-      testCode: String(first.test_code),
-      loinc: typeof first.loinc_code === 'string' ? first.loinc_code : null,
-      levels,
-      runs: runs.map((r, i) => ({ ...r, result: results[i]! })),
-    });
   }
-  return out.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.testCode < b.testCode ? -1 : 1));
+  return out.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.testCode < b.testCode ? -1 : a.testCode > b.testCode ? 1 : 0));
 }
 
 /** Rules tripped by a run (the 1-2s warning included), in the multirule's order. */

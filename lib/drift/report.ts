@@ -4,8 +4,8 @@ import {
   EWMA_DEFAULT_L,
   EWMA_DEFAULT_LAMBDA,
   ewmaOfDailyMeans,
-  peerZ,
   selfZ,
+  type PeerComparison,
   type CalibrationBaseline,
   type DailySummary,
   type DriftLevel,
@@ -208,12 +208,19 @@ const round = (v: number | null, digits = 6): number | null => (v === null || !N
 /** Per (device|loinc): its daily summaries over `days` (null where it had no results). */
 export function dailyByPair(days: readonly DaySummary[]): Map<string, (DailySummary | null)[]> {
   const out = new Map<string, (DailySummary | null)[]>();
+  // device -> loinc -> that pair's list: one key string per pair, not per pair-day.
+  const index = new Map<string, Map<string, (DailySummary | null)[]>>();
   days.forEach((day, i) => {
     for (const d of day.deviceAnalytes) {
-      const key = `${d.device}|${d.loinc}`;
-      let list = out.get(key);
-      if (!list) out.set(key, (list = new Array<DailySummary | null>(days.length).fill(null)));
-      list[i] = { n: d.n, mean: d.mean, sd: d.sd };
+      let byLoinc = index.get(d.device);
+      if (!byLoinc) index.set(d.device, (byLoinc = new Map()));
+      let list = byLoinc.get(d.loinc);
+      if (!list) {
+        list = new Array<DailySummary | null>(days.length).fill(null);
+        byLoinc.set(d.loinc, list);
+        out.set(`${d.device}|${d.loinc}`, list);
+      }
+      list[i] = d;
     }
   });
   return out;
@@ -229,6 +236,34 @@ export function peerEquivalentZ(rawZ: number, peers: number): number {
   const p = studentTTwoSided(t, peers - 1);
   const z = p > 0 ? qnorm(p / 2, 0, 1, false) : t;
   return Math.sign(rawZ) * Math.min(z, t);
+}
+
+/**
+ * `peerZ` (calibration.ts) of every device of an analyte against all the others, from running
+ * sums instead of one pass over the peers per device (10,000 devices: O(n), not O(n^2)): peer
+ * mean and sample SD of the k - 1 other means; null with fewer than 3 peers or a zero SD.
+ */
+export function leaveOneOutPeers(means: readonly number[], minPeers = 3): (PeerComparison | null)[] {
+  const k = means.length;
+  if (k - 1 < Math.max(2, minPeers)) return means.map(() => null);
+  let shift = 0;
+  for (const m of means) shift += m;
+  shift /= k;
+  let s1 = 0;
+  let s2 = 0;
+  for (const m of means) {
+    s1 += m - shift;
+    s2 += (m - shift) ** 2;
+  }
+  return means.map((x) => {
+    const d = x - shift;
+    const peers = k - 1;
+    const mean = (s1 - d) / peers;
+    const ss = s2 - d * d - peers * mean * mean;
+    const sd = Math.sqrt(Math.max(0, ss) / (peers - 1));
+    if (!(sd > 0)) return null;
+    return { z: (d - mean) / sd, peerMean: mean + shift, peerSd: sd, peers };
+  });
 }
 
 export interface PairCalibration {
@@ -274,24 +309,27 @@ export function calibrationOfPairs(
     pooled.set(key, { device, loinc, n, mean: sum / n, days: withData });
   }
   // Peer means per analyte: devices with enough current results.
-  const peersOf = new Map<string, { key: string; mean: number }[]>();
+  const peersOf = new Map<string, { keys: string[]; means: number[] }>();
   for (const [key, p] of pooled) {
     if (p.n < options.minCurrentResults) continue;
     let list = peersOf.get(p.loinc);
-    if (!list) peersOf.set(p.loinc, (list = []));
-    list.push({ key, mean: p.mean });
+    if (!list) peersOf.set(p.loinc, (list = { keys: [], means: [] }));
+    list.keys.push(key);
+    list.means.push(p.mean);
   }
+  const peerOf = new Map<string, PeerComparison | null>();
+  for (const { keys, means } of peersOf.values()) leaveOneOutPeers(means).forEach((c, i) => peerOf.set(keys[i]!, c));
   const rank: Record<DriftLevel, number> = { OK: 0, WARNING: 1, CRITICAL: 2 };
   const out: PairCalibration[] = [];
   for (const [key, p] of pooled) {
     const base = baseline.get(key);
     if (!base) continue;
-    const baseDays = base.filter((d) => d && d.n > 0).length;
+    let baseDays = 0;
+    for (const d of base) if (d && d.n > 0) baseDays++;
     const b = baselineFromDays(base);
     if (!(b.n >= options.minBaselineResults) || baseDays < 3) continue;
     const z = selfZ({ mean: p.mean, n: p.n, days: p.days }, b);
-    const peers = (peersOf.get(p.loinc) ?? []).filter((q) => q.key !== key).map((q) => q.mean);
-    const peer = p.n >= options.minCurrentResults ? peerZ(p.mean, peers) : null;
+    const peer = peerOf.get(key) ?? null;
     const peerEquivalent = peer ? peerEquivalentZ(peer.z, peer.peers) : null;
     const a = driftLevel(z, options.criticalZ, options.warningZ);
     const c = driftLevel(peerEquivalent, options.criticalZ, options.warningZ);
@@ -307,7 +345,7 @@ export function calibrationOfPairs(
       selfZ: z,
       peerZ: peerEquivalent,
       peerZRaw: peer?.z ?? null,
-      peers: peer?.peers ?? peers.length,
+      peers: peer?.peers ?? Math.max(0, (peersOf.get(p.loinc)?.means.length ?? 0) - 1),
       level: rank[a] >= rank[c] ? a : c,
       ewmaAlarm: last?.alarm ?? false,
       ewmaZ: last?.z ?? null,

@@ -1,4 +1,4 @@
-import type { Lake, LakeTable } from '../lake/lake.js';
+import type { Lake, LakeTable, PartitionValues } from '../lake/lake.js';
 import { SILVER_TABLES } from '../pipeline/silverTables.js';
 import type { ColumnSpec, Row } from '../sources/schema.js';
 
@@ -128,12 +128,21 @@ export async function daySummary(lake: Lake, date: string): Promise<DaySummary> 
   const summary = summarizeResults(date, await lake.readRows(SILVER_TABLES.lab_results, partition, RESULT_COLUMNS));
   const { daily, sample } = toRows(summary);
   const unit = `drift-${date}`;
-  await Promise.all([lake.writePartition(ANALYTE_DAILY, partition, unit, daily), lake.writePartition(ANALYTE_SAMPLE, partition, unit, sample)]);
+  await Promise.all([writeInFiles(lake, ANALYTE_DAILY, partition, unit, daily), writeInFiles(lake, ANALYTE_SAMPLE, partition, unit, sample)]);
   return summary;
 }
 
+/** Rows per Parquet file of the summaries (10,000 devices x 5 analytes: one file a day). */
+export const SUMMARY_FILE_ROWS = 50_000;
+
+async function writeInFiles(lake: Lake, table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[]): Promise<void> {
+  const writer = lake.writer(table, partition, unit);
+  for (let i = 0; i < rows.length; i += SUMMARY_FILE_ROWS) await writer.write(rows.slice(i, i + SUMMARY_FILE_ROWS));
+  await writer.commit('replace');
+}
+
 /** Summaries of several days, a few at a time. */
-export async function daySummaries(lake: Lake, dates: readonly string[], concurrency = 8): Promise<DaySummary[]> {
+export async function daySummaries(lake: Lake, dates: readonly string[], concurrency = 16): Promise<DaySummary[]> {
   const out = new Array<DaySummary>(dates.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -34,7 +34,7 @@ export function formatOutbreaks(e: OutbreakEvaluation): string {
         : [s.label, '-', '-', '-', '-', 'not run: too little history'],
     ),
   );
-  return `${head}\n${table}\n${claimVerdict(e)}`;
+  return `${head}\n${table}\nManual review: each Monday a test/region is flagged when its positives of the past 7 days exceed the mean + 2 SD of the 4 weekly totals before.\n${claimVerdict(e)}`;
 }
 
 export function formatCalibration(c: CalibrationEvaluation): string {

@@ -39,7 +39,7 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<{ value:
   const started = performance.now();
   const value = await work();
   const seconds = (performance.now() - started) / 1000;
-  bar.finish(`${seconds.toFixed(1)} s`);
+  bar.finish();
   return { value, seconds };
 }
 

@@ -1,0 +1,248 @@
+/**
+ * Drift and outbreak detection for one day at the seed's scale: 10,000 devices (5 analytes each,
+ * 28 baseline + 7 current days, QC of 5 tests x 2 control levels a day) and 20 infectious tests x
+ * 100 regions with 6 years of daily series (so Farrington runs). Two figures each:
+ * - compute: the report and the signals from inputs already in memory (the pure code);
+ * - end to end: the daily jobs' reads from an embedded Azurite holding those inputs as the lake
+ *   does (gold device_features, the daily result summaries with the newest day still only in
+ *   silver, silver QC, gold outbreak_series), plus the compute; the job's writes (report blob,
+ *   signal rows, alert events) are not included.
+ * Usage: node dist/bench/monitor.js [--devices 10000] [--tests 20] [--regions 100] [--no-lake]
+ */
+import { parseArgs } from 'node:util';
+import { createAppContext, type AppContext } from '../lib/app/context.js';
+import { loadConfig } from '../lib/config/config.js';
+import { computeDriftReport, defaultWindows } from '../lib/drift/job.js';
+import { westgardByDeviceTest } from '../lib/drift/qc.js';
+import { buildDriftReport, DEFAULT_DRIFT_OPTIONS } from '../lib/drift/report.js';
+import { ANALYTE_DAILY, ANALYTE_SAMPLE, ANALYTE_SAMPLE_PER_DAY, type DaySummary } from '../lib/drift/summaries.js';
+import { FEATURE_NAMES } from '../lib/features/deviceFeatures.js';
+import { computeOutbreakSignals, neededDays, RECENT_DAYS, signalsOnLastDay } from '../lib/outbreaks/job.js';
+import { DEFAULT_OUTBREAK_SETTINGS, farringtonHistoryDays } from '../lib/outbreaks/methods.js';
+import { seriesFromHistory, type SeriesSet } from '../lib/outbreaks/series.js';
+import { DEVICE_FEATURES, OUTBREAK_SERIES, shardLabel, shardOf } from '../lib/pipeline/goldTables.js';
+import { SILVER_TABLES } from '../lib/pipeline/silverTables.js';
+import { startAzurite } from '../lib/platform/azurite.js';
+import { ensureStorageResources, storageFromConnectionString } from '../lib/platform/storage.js';
+import { scaledRegions, scaledTests, simulateTestHistory, type TestHistory } from '../lib/simulate/history.js';
+import { Rng } from '../lib/simulate/random.js';
+import { ANALYTES } from '../lib/standards/analytes.js';
+import type { Row } from '../lib/sources/schema.js';
+import { peakRssMb } from './figures.js';
+
+const { values } = parseArgs({ options: { devices: { type: 'string' }, tests: { type: 'string' }, regions: { type: 'string' }, 'no-lake': { type: 'boolean' } }, strict: false });
+const DEVICES = Number(values.devices ?? 10_000);
+const TESTS = Number(values.tests ?? 20);
+const REGIONS = Number(values.regions ?? 100);
+const BASELINE_DAYS = 28;
+const CURRENT_DAYS = 7;
+const DAYS = BASELINE_DAYS + CURRENT_DAYS;
+const QC_DAYS = CURRENT_DAYS + 10;
+const ANALYTES_PER_DEVICE = 5;
+const RESULTS_PER_DEVICE_DAY = 75;
+const LATEST = '2026-06-30';
+const DAY_MS = 86_400_000;
+const day = (i: number) => new Date(Date.parse(`${LATEST}T00:00:00Z`) - (DAYS - 1 - i) * DAY_MS).toISOString().slice(0, 10);
+const quantitative = ANALYTES.filter((a) => a.canonicalUnit !== null).slice(0, 19);
+const deviceId = (d: number) => `DEV${String(d).padStart(5, '0')}`;
+const analytesOf = (d: number) => Array.from({ length: ANALYTES_PER_DEVICE }, (_, j) => quantitative[(d + j * 4) % quantitative.length]!);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const n = (x: number) => x.toLocaleString('en-US');
+
+/** Wall-clock and CPU milliseconds (CPU time is what other processes on the machine cannot inflate). */
+function timed<T>(work: () => T): { value: T; ms: number; cpuMs: number } {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const value = work();
+  const c = process.cpuUsage(c0);
+  return { value, ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000 };
+}
+
+async function timedAsync<T>(work: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number }> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const value = await work();
+  const c = process.cpuUsage(c0);
+  return { value, ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000 };
+}
+
+// ---- inputs ------------------------------------------------------------------------------------
+interface DriftData {
+  readonly summaries: DaySummary[];
+  readonly featureDays: Row[][];
+  readonly qcDays: Row[][];
+}
+
+function makeDriftData(seed: number): DriftData {
+  const rng = new Rng(seed, 1);
+  const summaries: DaySummary[] = Array.from({ length: DAYS }, (_, i) => {
+    const deviceAnalytes = [];
+    for (let d = 0; d < DEVICES; d++) {
+      const shift = d % 1000 === 7 && i >= BASELINE_DAYS ? 0.08 : 0;
+      for (const a of analytesOf(d)) deviceAnalytes.push({ device: deviceId(d), loinc: a.loinc, n: 15, mean: 100 * (1 + shift) + 2.5 * rng.normal(), sd: 10 });
+    }
+    const samples = new Map(quantitative.map((a) => [a.loinc, Float64Array.from({ length: ANALYTE_SAMPLE_PER_DAY }, () => 100 + 10 * rng.normal())]));
+    return { date: day(i), deviceAnalytes, samples };
+  });
+  const featureDays = Array.from({ length: DAYS }, (_, i) =>
+    Array.from({ length: DEVICES }, (_, d) => {
+      const row: Row = { device_id: deviceId(d), failure_within_7d: 0, label_observed: 1 };
+      for (const f of FEATURE_NAMES) row[f] = rng.next() * (i >= BASELINE_DAYS && f === 'error_rate_7d' ? 1.2 : 1);
+      return row;
+    }),
+  );
+  const qcDays = Array.from({ length: QC_DAYS }, (_, i) => {
+    const rows: Row[] = [];
+    const at = Date.parse(`${day(DAYS - QC_DAYS + i)}T06:00:00Z`);
+    for (let d = 0; d < DEVICES; d++) {
+      for (const a of analytesOf(d)) {
+        for (const level of [1, 2]) {
+          rows.push({ device_id: deviceId(d), test_code: a.loinc, loinc_code: a.loinc, control_level: level, measured_value: 100 * level + 2 * 1.2 * rng.normal(), target_mean: 100 * level, target_sd: 2, run_at: at + level * 60_000 });
+        }
+      }
+    }
+    return rows;
+  });
+  return { summaries, featureDays, qcDays };
+}
+
+const years = Math.ceil(farringtonHistoryDays(5) / 365) + 1;
+function makeHistory(): TestHistory {
+  const start = new Date(Date.parse(`${LATEST}T00:00:00Z`) - (Math.round(years * 365.25) - 1) * DAY_MS).toISOString().slice(0, 10);
+  return simulateTestHistory({ years, tests: scaledTests(TESTS), regions: scaledRegions(REGIONS), start });
+}
+
+const window = defaultWindows(LATEST, BASELINE_DAYS, CURRENT_DAYS);
+const settings = { ...DEFAULT_OUTBREAK_SETTINGS };
+const rule = { methods: ['ears_c1', 'cusum', 'scan', 'positivity_seasonal'] as const, min: 2 };
+
+// ---- compute only -------------------------------------------------------------------------------
+/** The pure code on inputs in memory; returns CPU-and-wall figures (its inputs die with it). */
+function computeOnly(): { driftMs: number; driftCpu: number; outbreakMs: number; outbreakCpu: number } {
+  const data = makeDriftData(7);
+  const features = new Map(
+    FEATURE_NAMES.map((f) => [
+      f,
+      {
+        baseline: Float64Array.from(data.featureDays.slice(0, BASELINE_DAYS).flat(), (r) => r[f] as number),
+        current: Float64Array.from(data.featureDays.slice(BASELINE_DAYS).flat(), (r) => r[f] as number),
+      },
+    ]),
+  );
+  const qcRows = data.qcDays.flat();
+  const qc = timed(() => westgardByDeviceTest(qcRows));
+  const report = timed(() =>
+    buildDriftReport(
+      { baseline: window.baseline, current: window.current, features, baselineDays: data.summaries.slice(0, BASELINE_DAYS), currentDays: data.summaries.slice(BASELINE_DAYS), qc: qc.value },
+      DEFAULT_DRIFT_OPTIONS,
+    ),
+  );
+  const s = report.value.summary;
+  console.log(
+    `drift report, one day at ${n(DEVICES)} devices: ${n(s.device_analytes_checked)} device/analyte pairs over ${BASELINE_DAYS} + ${CURRENT_DAYS} days, ${s.tests} KS/PSI tests on ${n(BASELINE_DAYS * DEVICES)} + ${n(CURRENT_DAYS * DEVICES)} device-days and ${n(BASELINE_DAYS * ANALYTE_SAMPLE_PER_DAY)} + ${n(CURRENT_DAYS * ANALYTE_SAMPLE_PER_DAY)} results per analyte, Westgard on ${n(qcRows.length)} QC measurements`,
+  );
+  console.log(
+    `  compute: ${seconds(qc.ms + report.ms)} wall, ${seconds(qc.cpuMs + report.cpuMs)} CPU (Westgard ${seconds(qc.ms)}, KS/PSI/calibration report ${seconds(report.ms)}); ${s.devices_with_drift} devices with |z| > 3 (${DEVICES / 1000} shifted by 0.08 x the mean), ${s.data_drift_tests} drifting tests, alert level ${report.value.alert_level}`,
+  );
+
+  const generated = timed(() => makeHistory());
+  const full = seriesFromHistory(generated.value, true);
+  const from = full.dates.length - farringtonHistoryDays(5);
+  const set: SeriesSet = { dates: full.dates.slice(from), series: full.series.map((x) => ({ ...x, tests: x.tests.subarray(from), positives: x.positives.subarray(from) })) };
+  const outbreaks = timed(() => signalsOnLastDay(set, settings, rule, set.dates.length - RECENT_DAYS));
+  console.log(
+    `outbreak detection, one day: ${TESTS} tests x ${REGIONS} regions (${n(outbreaks.value.length)} series with the per-test totals), ${years} years of daily series (generated in ${seconds(generated.ms)}), 8 methods, scan with ${settings.scanReplicas} replicas`,
+  );
+  console.log(
+    `  compute: ${seconds(outbreaks.ms)} wall, ${seconds(outbreaks.cpuMs)} CPU; ${outbreaks.value.filter((x) => x.alarms.length > 0).length} series with a signal, ${outbreaks.value.filter((x) => x.alerting.length > 0).length} alerting, Farrington thresholds on ${outbreaks.value.filter((x) => x.signals.farrington.threshold !== null).length}`,
+  );
+  return { driftMs: qc.ms + report.ms, driftCpu: qc.cpuMs + report.cpuMs, outbreakMs: outbreaks.ms, outbreakCpu: outbreaks.cpuMs };
+}
+
+// ---- end to end from the lake -------------------------------------------------------------------
+async function limit(work: (() => Promise<unknown>)[], concurrency = 8): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < work.length) await work[next++]!();
+    }),
+  );
+}
+
+/** Writes the inputs as the lake holds them; they are garbage once this returns. */
+async function writeLake(ctx: AppContext): Promise<number> {
+  const rng = new Rng(11, 2);
+  const { summaries, featureDays, qcDays } = makeDriftData(11);
+  const history = makeHistory();
+  const jobs: (() => Promise<unknown>)[] = [];
+  for (let i = 0; i < DAYS; i++) {
+    const date = day(i);
+    for (let shard = 0; shard < 4; shard++) {
+      jobs.push(() => ctx.lake.writePartition(DEVICE_FEATURES, { feature_date: date, shard: shardLabel(shard) }, 'bench', featureDays[i]!.filter((r) => shardOf(String(r.device_id), 4) === shard)));
+    }
+    if (i < DAYS - 1) {
+      // Older days: silver first, then the summaries monitoring cached from it.
+      jobs.push(async () => {
+        await ctx.lake.writePartition(SILVER_TABLES.lab_results, { result_date: date }, 'bench', [{ result_id: `x${i}`, device_id: 'DEV00000', loinc_code: quantitative[0]!.loinc, result_value: 100 }]);
+        const sum = summaries[i]!;
+        await ctx.lake.writePartition(ANALYTE_DAILY, { result_date: date }, 'bench', sum.deviceAnalytes.map((x) => ({ device_id: x.device, loinc_code: x.loinc, n: x.n, mean: x.mean, sd: x.sd })));
+        await ctx.lake.writePartition(ANALYTE_SAMPLE, { result_date: date }, 'bench', [...sum.samples].flatMap(([loinc, v]) => Array.from(v, (result_value) => ({ loinc_code: loinc, result_value }))));
+      });
+    }
+  }
+  // The newest day only in silver, in files of 50,000 rows as silver writes a day: the job summarizes it.
+  jobs.push(async () => {
+    const writer = ctx.lake.writer(SILVER_TABLES.lab_results, { result_date: LATEST }, 'bench');
+    const total = DEVICES * RESULTS_PER_DEVICE_DAY;
+    for (let start = 0; start < total; start += 50_000) {
+      await writer.write(
+        Array.from({ length: Math.min(50_000, total - start) }, (_, j) => {
+          const k = start + j;
+          const d = Math.floor(k / RESULTS_PER_DEVICE_DAY);
+          return { result_id: `r${k}`, device_id: deviceId(d), loinc_code: analytesOf(d)[k % ANALYTES_PER_DEVICE]!.loinc, result_value: 100 + 10 * rng.normal() };
+        }),
+      );
+    }
+    await writer.commit('replace');
+  });
+  qcDays.forEach((rows, i) => jobs.push(() => ctx.lake.writePartition(SILVER_TABLES.quality_control, { run_date: day(DAYS - QC_DAYS + i) }, 'bench', rows)));
+  const dateIndex = new Map(history.dates.map((d, i) => [d, i]));
+  for (const date of neededDays(LATEST, 5)) {
+    const i = dateIndex.get(date);
+    if (i === undefined) continue;
+    jobs.push(() =>
+      ctx.lake.writePartition(
+        OUTBREAK_SERIES,
+        { series_date: date },
+        'bench',
+        history.series.map((x) => ({ loinc_code: x.loinc, loinc_name: x.loincName, region: x.regionId, tests: x.tests[i]!, positives: x.positives[i]!, positivity: x.tests[i]! > 0 ? x.positives[i]! / x.tests[i]! : 0 })),
+      ),
+    );
+  }
+  await limit(jobs);
+  return jobs.length;
+}
+
+const compute = computeOnly();
+console.log(`drift + outbreak detection compute: ${seconds(compute.driftMs + compute.outbreakMs)} wall, ${seconds(compute.driftCpu + compute.outbreakCpu)} CPU (target < 10 s)`);
+
+if (!values['no-lake']) {
+  const azurite = await startAzurite();
+  try {
+    const storage = storageFromConnectionString(azurite.connectionString);
+    await ensureStorageResources(storage);
+    const ctx = createAppContext(loadConfig({ GOLD_SHARDS: '4' }), storage);
+    const setup = performance.now();
+    const partitions = await writeLake(ctx);
+    console.log(`lake for the end-to-end run written in ${seconds(performance.now() - setup)} (${partitions} partitions on an in-memory Azurite)`);
+    const driftLake = await timedAsync(() => computeDriftReport(ctx, window));
+    const outbreakLake = await timedAsync(() => computeOutbreakSignals(ctx, LATEST));
+    console.log(`  drift end to end: ${seconds(driftLake.ms)} wall, ${seconds(driftLake.cpuMs)} CPU of this process (summarized the newest day's ${n(DEVICES * RESULTS_PER_DEVICE_DAY)} results; ${driftLake.value.summary.devices_with_drift} drifting devices)`);
+    console.log(`  outbreak detection end to end: ${seconds(outbreakLake.ms)} wall, ${seconds(outbreakLake.cpuMs)} CPU (${outbreakLake.value!.daysRead} series days read, Farrington ${outbreakLake.value!.farrington ? 'ran' : 'did not run'})`);
+    console.log(`drift + outbreak detection end to end: ${seconds(driftLake.ms + outbreakLake.ms)} wall (target < 10 s; Azurite serves from a child process)`);
+    await ctx.close();
+  } finally {
+    await azurite.stop();
+  }
+}
+console.log(`peak RSS: ${peakRssMb()} MB`);
