@@ -3,7 +3,9 @@ import { findFunction, type TimerFunction } from '../lib/app/catalog.js';
 import { createAppContext, type AppContext } from '../lib/app/context.js';
 import { loadConfig } from '../lib/config/config.js';
 import { computeDriftReport, runDriftReport, type DriftWindows } from '../lib/drift/job.js';
-import type { DriftReport } from '../lib/drift/report.js';
+import { leaveOneOutPeers, peerEquivalentZ, type DriftReport } from '../lib/drift/report.js';
+import { peerZ } from '../lib/monitoring/calibration.js';
+import { qnorm, studentTTwoSided } from '../lib/monitoring/distributions.js';
 import { ANALYTE_DAILY } from '../lib/drift/summaries.js';
 import { FEATURE_NAMES } from '../lib/features/deviceFeatures.js';
 import { DEVICE_FEATURES } from '../lib/pipeline/goldTables.js';
@@ -185,5 +187,44 @@ describe('drift report over the lake', () => {
     // DEV03 was recalibrated (previous test): the features still drift.
     expect(stored.alert_level).toBe('MEDIUM');
     expect(stored.summary.devices_with_drift).toBe(0);
+  });
+});
+
+describe('peer comparison', () => {
+  it('leave-one-out peer statistics equal peerZ against every other device', () => {
+    const z = normals(77);
+    const means = Array.from({ length: 40 }, () => 1000 + 5 * z());
+    const fast = leaveOneOutPeers(means);
+    means.forEach((m, i) => {
+      const slow = peerZ(m, means.filter((_, j) => j !== i))!;
+      expect(fast[i]!.peers).toBe(slow.peers);
+      expect(fast[i]!.z).toBeCloseTo(slow.z, 10);
+      expect(fast[i]!.peerMean).toBeCloseTo(slow.peerMean, 9);
+      expect(fast[i]!.peerSd).toBeCloseTo(slow.peerSd, 10);
+    });
+    expect(leaveOneOutPeers([1, 2, 3])).toEqual([null, null, null]);
+    expect(leaveOneOutPeers([5, 5, 5, 5])).toEqual([null, null, null, null]);
+  });
+
+  it('the peer z is put on the normal scale of the |z| > 3 rule: same two-sided p as the prediction-interval t', () => {
+    // 5 peers: a raw ratio of 4 is t = 4 / sqrt(1.2) with 4 df.
+    const p = studentTTwoSided(4 / Math.sqrt(1.2), 4);
+    expect(peerEquivalentZ(4, 5)).toBeCloseTo(qnorm(p / 2, 0, 1, false), 12);
+    expect(peerEquivalentZ(4, 5)).toBeLessThan(3);
+    expect(peerEquivalentZ(-4, 5)).toBeCloseTo(-peerEquivalentZ(4, 5), 12);
+    // Many peers: nearly the raw ratio.
+    expect(Math.abs(peerEquivalentZ(3.5, 2000) - 3.5)).toBeLessThan(0.01);
+    // Under no drift, about 0.27% beyond 3 whatever the number of peers (t with k - 1 df).
+    for (const peers of [3, 5, 10]) {
+      const rawAtThreshold = (t: number) => t * Math.sqrt(1 + 1 / peers);
+      let lo = 0;
+      let hi = 100;
+      for (let i = 0; i < 200; i++) {
+        const mid = (lo + hi) / 2;
+        if (peerEquivalentZ(rawAtThreshold(mid), peers) > 3) hi = mid;
+        else lo = mid;
+      }
+      expect(studentTTwoSided(lo, peers - 1)).toBeCloseTo(0.0026998, 6);
+    }
   });
 });
