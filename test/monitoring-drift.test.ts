@@ -167,6 +167,13 @@ describe('drift report over the lake', () => {
     expect(fixed.alert_level).toBe('MEDIUM');
   });
 
+  it('other windows are stored beside the daily series, not over it', async () => {
+    const w = { baseline: { start: day(0), end: day(20) }, current: { start: day(21), end: day(34) } };
+    const run = await runDriftReport(ctx, w, 'none');
+    expect(run.location).toBe(`reports/drift/custom/${day(0)}_${day(20)}_${day(21)}_${day(34)}.json`);
+    expect(run.alerts).toBe(0);
+  });
+
   it('a window without drift is not an alert', async () => {
     const quiet = await computeDriftReport(ctx, { baseline: { start: day(0), end: day(13) }, current: { start: day(14), end: day(20) } });
     expect(quiet.summary.devices_with_drift).toBe(0);

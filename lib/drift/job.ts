@@ -52,8 +52,18 @@ export function analyteNames(): Map<string, string> {
   return new Map(ANALYTES.map((a) => [a.loinc, a.name]));
 }
 
-export function driftReportBlob(day: string): string {
-  return `drift/${day}.json`;
+/**
+ * Where a report is stored: `drift/<current end>.json` for the standard windows (the daily
+ * series the dashboard reads), `drift/custom/<baseline start>_<baseline end>_<current start>_<current end>.json`
+ * for any other windows, so a look back never replaces a day's report.
+ */
+export function driftReportBlob(w: DriftWindows, standard: boolean): string {
+  return standard ? `drift/${w.current.end}.json` : `drift/custom/${w.baseline.start}_${w.baseline.end}_${w.current.start}_${w.current.end}.json`;
+}
+
+export function isStandardWindows(w: DriftWindows, config: Pick<AppContext['config'], 'DRIFT_BASELINE_DAYS' | 'DRIFT_CURRENT_DAYS'>): boolean {
+  const d = defaultWindows(w.current.end, config.DRIFT_BASELINE_DAYS, config.DRIFT_CURRENT_DAYS);
+  return d.baseline.start === w.baseline.start && d.baseline.end === w.baseline.end && d.current.start === w.current.start && d.current.end === w.current.end;
 }
 
 async function featureSamples(ctx: Pick<AppContext, 'lake'>, w: DriftWindows): Promise<Map<string, { baseline: Float64Array; current: Float64Array }>> {
@@ -115,7 +125,7 @@ export async function runDriftReport(ctx: AppContext, w: DriftWindows, alerts: '
   const run = await ctx.ledger.start('drift', `${w.baseline.start}..${w.current.end}`);
   try {
     const report = await computeDriftReport(ctx, w);
-    const blob = driftReportBlob(report.day);
+    const blob = driftReportBlob(w, isStandardWindows(w, ctx.config));
     const body = JSON.stringify(report, null, 2);
     await ctx.storage.container(CONTAINERS.reports).getBlockBlobClient(blob).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
     let recorded = 0;

@@ -54,7 +54,7 @@ Kolmogorov-Smirnov test (Benjamini-Hochberg corrected) and PSI; per device and a
 z-score of the current mean against the device's own baseline and against its peers, and a
 moving average; Westgard multirules on QC. Stores reports/drift/<current end>.json and records
 alert events (CRITICAL: a device with |z| > ALERT_CALIBRATION_Z; MEDIUM: ALERT_DRIFT_MIN_TESTS
-or more drifting tests). Without dates: the latest DRIFT_CURRENT_DAYS days against the
+or more drifting tests) unless the current window ends before the latest day with data. Without dates: the latest DRIFT_CURRENT_DAYS days against the
 DRIFT_BASELINE_DAYS before them (what the daily timer does). Dates are inclusive, YYYY-MM-DD.
   --json    print the report as JSON`,
   options: {
@@ -79,15 +79,20 @@ DRIFT_BASELINE_DAYS before them (what the daily timer does). Dates are inclusive
     }
     return () =>
       withPlatform(config, { out: console.log, err: console.error }, async ({ ctx }) => {
+        const latest = await ctx.horizon.latestDay();
         let w = windows;
         if (!w) {
-          const latest = await ctx.horizon.latestDay();
           if (!latest) throw new Error('no data yet: run `lims-mlops run` (or ingest) first');
           w = defaultWindows(latest, config.DRIFT_BASELINE_DAYS, config.DRIFT_CURRENT_DAYS);
         }
-        const result = await runDriftReport(ctx, w, windows ? 'record' : 'reconcile');
+        // Alerts are about now: a window ending before the latest day with data is a look back, not an alert.
+        const historical = latest !== undefined && w.current.end < latest;
+        const result = await runDriftReport(ctx, w, !windows ? 'reconcile' : historical ? 'none' : 'record');
         if (values.json) console.log(JSON.stringify(result.report, null, 2));
-        else printDriftReport(result.report, result.location);
+        else {
+          printDriftReport(result.report, result.location);
+          console.log(historical ? `No alert events: the current window ends before the latest day with data (${latest}).` : `${result.alerts} alert events recorded.`);
+        }
         return 0;
       });
   },
