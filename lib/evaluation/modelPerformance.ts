@@ -150,7 +150,7 @@ export async function realisedPerformance(ctx: AppContext, options: { force?: bo
       for (const { version, rows } of await scoredOf(day)) {
         const windowDays = evaluable.filter((d) => d <= day && d > addDays(day, -window));
         const pooled: Scored[] = [];
-        for (const d of windowDays) for (const part of await scoredOf(d)) if (part.version === version) pooled.push(...part.rows);
+        for (const d of windowDays) for (const part of await scoredOf(d)) if (part.version === version) for (const row of part.rows) pooled.push(row);
         const w = metricsOf(pooled);
         const card = await cardOf(version);
         const c = { rocAuc: card?.metrics.roc_auc ?? null, precision: card?.metrics.precision ?? null, recall: card?.metrics.recall ?? null };

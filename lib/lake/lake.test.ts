@@ -76,10 +76,17 @@ describe('lake partitions', () => {
     expect(rows.filter((r) => r.n === 1).map((r) => r.id).sort()).toEqual(['k0', 'k1', 'k2']);
   });
 
+  it('reads a partition whose file holds more rows than a call can take as arguments', async () => {
+    const p = { date: '2026-07-01' };
+    const rows = Array.from({ length: 150_000 }, (_, i) => ({ id: `r${i}`, n: i % 7, modified_at: 1 }));
+    await lake.writePartition(table, p, 'big', rows);
+    expect(await lake.readRows(table, p)).toHaveLength(150_000);
+  });
+
   it('lists committed partitions from manifests only', async () => {
     const writer = lake.writer(table, { date: '2026-04-01' }, 'uncommitted');
     await writer.write([{ id: 'x', n: 0, modified_at: 1 }]);
     const partitions = (await lake.listPartitions(table)).map((p) => p.date).sort();
-    expect(partitions).toEqual(['2026-02-01', '2026-03-01', '2026-05-01', '2026-06-01']);
+    expect(partitions).toEqual(['2026-02-01', '2026-03-01', '2026-05-01', '2026-06-01', '2026-07-01']);
   });
 });

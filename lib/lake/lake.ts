@@ -381,7 +381,8 @@ export class Lake {
     for (let attempt = 1; ; attempt++) {
       try {
         const rows: Row[] = [];
-        for await (const batch of this.readPartition(table, partition, columns)) rows.push(...batch);
+        // Appended row by row: spreading a file of 100K+ rows into push() overflows the stack.
+        for await (const batch of this.readPartition(table, partition, columns)) for (const row of batch) rows.push(row);
         return rows;
       } catch (error) {
         if (!(error instanceof RestError && error.statusCode === 404) || attempt >= 5) throw error;

@@ -46,7 +46,7 @@ async function readBronzeUnit(lake: Lake, commit: BronzeCommit): Promise<Row[]> 
   const table = bronzeTable(commit.table);
   const files = (await lake.partitionFiles(table, commit.partition)).filter((f) => f.unit === commit.unit);
   const rows: Row[] = [];
-  for (const file of files) rows.push(...parquetToRows(await lake.readFile(table, commit.partition, file.name)));
+  for (const file of files) for (const row of parquetToRows(await lake.readFile(table, commit.partition, file.name))) rows.push(row);
   return rows;
 }
 
