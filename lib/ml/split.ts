@@ -18,6 +18,7 @@
  * Days are UTC day starts in epoch milliseconds (as elsewhere in the product).
  */
 import { DAY_MS, LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
+import { isoDay } from '../pipeline/days.js';
 
 export interface TimeSplitOptions {
   /** Newest labelled days held out for the final metrics (default 14). */
@@ -47,7 +48,6 @@ export interface TimeSplit {
   readonly excluded: { readonly unobserved: number; readonly gap: number };
 }
 
-const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 function window(firstIndex: number, lastIndex: number): DayWindow {
   return { firstDay: firstIndex * DAY_MS, lastDay: lastIndex * DAY_MS, days: lastIndex - firstIndex + 1 };

@@ -3,6 +3,7 @@ import type { Lake, LakeTable, PartitionValues } from '../lake/lake.js';
 import type { Row } from '../sources/schema.js';
 import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
+import { dayMs, isoDay } from './days.js';
 import { DEVICE_DAILY, DEVICE_FEATURES, OUTBREAK_SERIES, QC_DAILY, shardLabel, shardOf } from './goldTables.js';
 import { deviceDailyRows, deviceFeatureRows, outbreakSeriesRows, qcDailyRows, qcRunsOfDay } from './goldTransforms.js';
 import { SILVER_TABLES, SNAPSHOT } from './silverTables.js';
@@ -30,15 +31,7 @@ export interface GoldDeps {
 /** Days of QC history read before a day, so 2-2s can compare a day's first run with the previous one. */
 const QC_LOOKBACK_DAYS = 3;
 
-export function isoDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
-
-export function dayMs(date: string): number {
-  const ms = Date.parse(`${date}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(ms)) throw new Error(`Invalid date "${date}": expected YYYY-MM-DD`);
-  return ms;
-}
+export { dayMs, isoDay };
 
 function readAll(lake: Lake, table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): Promise<Row[]> {
   return lake.readRows(table, partition, columns);

@@ -7,6 +7,7 @@ import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
 import { reportOf, type DqReport } from '../quality/report.js';
 import { bronzeTable, type BronzeCommit } from './bronze.js';
+import { isoDay } from './days.js';
 import { SILVER_TABLES, SNAPSHOT, partitionDate, quarantineTable } from './silverTables.js';
 import { latestVersions, standardizeRows, type Standards } from './standardize.js';
 
@@ -40,8 +41,6 @@ export interface SilverResult {
   readonly report: DqReport;
 }
 
-const DAY_MS = 86_400_000;
-
 async function readBronzeUnit(lake: Lake, commit: BronzeCommit): Promise<Row[]> {
   const table = bronzeTable(commit.table);
   const files = (await lake.partitionFiles(table, commit.partition)).filter((f) => f.unit === commit.unit);
@@ -73,7 +72,7 @@ function quarantineRows(quarantined: readonly QuarantinedRow[]): Row[] {
 function eventDays(rows: readonly Row[]): string[] {
   const days = new Set<string>();
   for (const row of rows) {
-    if (typeof row.started_at === 'number') days.add(new Date(Math.floor(row.started_at / DAY_MS) * DAY_MS).toISOString().slice(0, 10));
+    if (typeof row.started_at === 'number') days.add(isoDay(row.started_at));
   }
   return [...days].sort();
 }

@@ -1,4 +1,5 @@
 import type { LakeTable, PartitionValues } from '../lake/lake.js';
+import { isoDay } from './days.js';
 import { LIMS_TABLES, type ColumnSpec, type LimsTableName, type Row } from '../sources/schema.js';
 
 /**
@@ -8,7 +9,6 @@ import { LIMS_TABLES, type ColumnSpec, type LimsTableName, type Row } from '../s
  */
 
 const col = (name: string, type: ColumnSpec['type']): ColumnSpec => ({ name, type });
-const DAY_MS = 86_400_000;
 
 const LAB_RESULT_COLUMNS: readonly ColumnSpec[] = [
   col('result_id', 'string'),
@@ -52,7 +52,7 @@ export interface SilverTable extends LakeTable {
 export const SNAPSHOT: PartitionValues = { snapshot: 'current' };
 
 function dayOf(ms: unknown): string {
-  return typeof ms === 'number' ? new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10) : 'unknown';
+  return typeof ms === 'number' ? isoDay(ms) : 'unknown';
 }
 
 export const SILVER_TABLES: Readonly<Record<LimsTableName, SilverTable>> = {

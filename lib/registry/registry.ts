@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RestError, type TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
+import { invertedTime } from '../state/runs.js';
 import type { ModelAlias, ModelCard } from './card.js';
 
 /**
@@ -47,10 +48,6 @@ export class AliasConflict extends Error {
     super(`Alias ${alias} changed while it was being moved; read it again and retry`);
     this.name = 'AliasConflict';
   }
-}
-
-function invertedTime(ms: number): string {
-  return String(8_640_000_000_000_000 - ms).padStart(16, '0');
 }
 
 export function newVersion(now = new Date()): string {

@@ -22,7 +22,7 @@ interface RunEntity extends Omit<RunRecord, 'endedAt' | 'error'> {
 }
 
 /** Newest first in Table storage's ascending RowKey order. */
-function invertedTime(ms: number): string {
+export function invertedTime(ms: number): string {
   return String(8_640_000_000_000_000 - ms).padStart(16, '0');
 }
 
