@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = ['simulate.js', 'ingest.js', 'pipeline.js', 'train.js', 'serve.js', 'monitor.js'];
+const BENCHMARKS = ['simulate.js', 'ingest.js', 'pipeline.js', 'train.js', 'serve.js', 'score.js', 'monitor.js'];
 const here = path.dirname(fileURLToPath(import.meta.url));
 let failed = false;
 for (const bench of BENCHMARKS) {
