@@ -3,7 +3,8 @@
  * a wear-driven failure signal; lib/ml/synthetic.ts), on one thread.
  *
  *  1. the production recipe: time split (train / 7-day gap / validation / 7-day gap / holdout),
- *     GBDT with early stopping on the validation split, Platt calibration, holdout metrics;
+ *     GBDT with early stopping on the validation split, Platt calibration, risk thresholds chosen
+ *     on validation, holdout metrics and lead times at HIGH;
  *  2. the worst case: all 900K rows, a fixed 200 trees of depth 6 (up to 64 leaves), no
  *     early stopping;
  *  3. ONNX export of the calibrated model, onnxruntime session creation and holdout scoring.
@@ -22,6 +23,7 @@ import { predictProbabilities } from '../lib/ml/model.js';
 import { exportOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../lib/ml/onnx.js';
 import { timeSplit } from '../lib/ml/split.js';
 import { syntheticDeviceDays } from '../lib/ml/synthetic.js';
+import { chooseRiskThresholds } from '../lib/training/thresholds.js';
 import { peakRssMb } from './figures.js';
 
 const { values } = parseArgs({
@@ -64,21 +66,23 @@ const { value: trained, wallMs: trainMs, cpuMs: trainCpuMs } = timed(() =>
 t = performance.now();
 const model = calibrateModel(trained.model, validation);
 const calibrateMs = performance.now() - t;
+const { thresholds } = chooseRiskThresholds(validation.y, predictProbabilities(model, validation.x, validation.nRows));
 const probabilities = predictProbabilities(model, holdout.x, holdout.nRows);
-const metrics = binaryMetrics(holdout.y, probabilities);
+const metrics = binaryMetrics(holdout.y, probabilities, thresholds.high);
 const leads = leadTimes(
   Array.from(split.holdout, (i) => data.device[i] as number),
   Array.from(split.holdout, (i) => data.featureDay[i] as number),
   holdout.y,
   probabilities,
-  0.5,
+  thresholds.high,
 );
 console.log(`\nproduction recipe: split ${split.train.length.toLocaleString('en-US')} train / ${split.validation.length.toLocaleString('en-US')} validation / ${split.holdout.length.toLocaleString('en-US')} holdout rows (${seconds(splitMs)})`);
 console.log(`  train: ${seconds(trainMs)} (CPU ${seconds(trainCpuMs)}), ${trained.treesGrown} trees grown, ${trained.bestIteration} kept (early stopping: ${trained.stoppedEarly})`);
 console.log(`  Platt calibration: a=${model.calibration?.a.toFixed(4)} b=${model.calibration?.b.toFixed(4)} (${seconds(calibrateMs)})`);
 console.log(`  holdout: ROC-AUC ${fmt(metrics.rocAuc)}, PR-AUC ${fmt(metrics.prAuc)}, Brier ${fmt(metrics.brier)}, log-loss ${fmt(metrics.logLoss)}`);
-console.log(`  at p > 0.8 (HIGH): accuracy ${fmt(metrics.accuracy)}, precision ${fmt(metrics.precision)}, recall ${fmt(metrics.recall)}, F1 ${fmt(metrics.f1)}, confusion ${JSON.stringify(metrics.confusion)}`);
-console.log(`  lead time at p > 0.5: ${leads.detected}/${leads.failures} failures flagged, median ${leads.medianDays ?? 'n/a'} days, distribution ${JSON.stringify(leads.distribution)}`);
+console.log(`  thresholds chosen on validation: MEDIUM p > ${thresholds.medium.toFixed(4)} (recall 0.8), HIGH p > ${thresholds.high.toFixed(4)} (max F1)`);
+console.log(`  at HIGH (p > ${thresholds.high.toFixed(4)}, risk score > 80): accuracy ${fmt(metrics.accuracy)}, precision ${fmt(metrics.precision)}, recall ${fmt(metrics.recall)}, F1 ${fmt(metrics.f1)}, confusion ${JSON.stringify(metrics.confusion)}`);
+console.log(`  lead time at HIGH: ${leads.detected}/${leads.failures} failures flagged, median ${leads.medianDays ?? 'n/a'} days, distribution ${JSON.stringify(leads.distribution)}`);
 
 // 3. ONNX export and onnxruntime.
 t = performance.now();

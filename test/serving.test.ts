@@ -14,6 +14,7 @@ import { startLocalHost, type LocalHost } from '../lib/local/host.js';
 import { parseModel, predictProbability, sigmoid, treeShap, type GbdtModel } from '../lib/ml/model.js';
 import { syntheticDeviceDays } from '../lib/ml/synthetic.js';
 import type { EmbeddedAzurite } from '../lib/platform/azurite.js';
+import { riskScore } from '../lib/registry/card.js';
 import { promoteVersion } from '../lib/registry/promotion.js';
 import { DEVICE_RISK } from '../lib/scoring/batch.js';
 import type { Row } from '../lib/sources/schema.js';
@@ -143,8 +144,11 @@ describe('online serving', () => {
     const probability = body.probability as number;
     expect(probability).toBeGreaterThan(0);
     expect(probability).toBeLessThan(1);
-    expect(body.risk_score).toBe(Math.round(probability * 100));
-    expect(body.risk_level).toBe(probability > 0.8 ? 'HIGH' : probability > 0.5 ? 'MEDIUM' : 'LOW');
+    const { high, medium } = modelA.card.thresholds;
+    expect(body.risk_level).toBe(probability > high ? 'HIGH' : probability > medium ? 'MEDIUM' : 'LOW');
+    // The score anchored at the card's thresholds (rounded, never across a level boundary).
+    expect(Math.abs((body.risk_score as number) - riskScore(probability, modelA.card.thresholds))).toBeLessThanOrEqual(1);
+    expect((body.risk_score as number) > 80).toBe(body.risk_level === 'HIGH');
     const factors = body.top_factors as { feature: string; value: number; contribution: number }[];
     expect(factors).toHaveLength(3);
     for (const factor of factors) {

@@ -74,7 +74,10 @@ describe('training job, promotion gate and batch scoring', () => {
     expect(predictions).toHaveLength(120);
     expect(predictions.some((p) => p.risk_level !== 'LOW')).toBe(true);
     for (const p of predictions) {
-      expect(p.risk_score).toBe(Math.round((p.probability as number) * 100));
+      const { high, medium } = first.card.thresholds;
+      const probability = p.probability as number;
+      expect(p.risk_level).toBe(probability > high ? 'HIGH' : probability > medium ? 'MEDIUM' : 'LOW');
+      expect(p.risk_score as number > 80).toBe(p.risk_level === 'HIGH');
       expect(JSON.parse(String(p.top_factors))).toHaveLength(p.risk_level === 'LOW' ? 0 : 3);
     }
     const alerts = [];

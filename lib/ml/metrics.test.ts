@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DAY_MS } from '../features/deviceFeatures.js';
-import { averagePrecision, bestF1Threshold, binaryMetrics, brierScore, confusionMatrix, leadTimes, logLoss, rocAuc, thresholdMetrics } from './metrics.js';
+import { averagePrecision, bestF1Threshold, binaryMetrics, brierScore, confusionMatrix, leadTimes, logLoss, rocAuc, thresholdForRecall, thresholdMetrics } from './metrics.js';
 
 // Hand-computed example with ties across classes.
 const labels = [1, 0, 1, 0, 1, 0];
@@ -49,8 +49,8 @@ describe('threshold metrics', () => {
     expect(logLoss([1], [0])).toBeCloseTo(-Math.log(1e-15), 10);
   });
 
-  test('binaryMetrics bundles everything at the HIGH threshold', () => {
-    const m = binaryMetrics(labels, scores);
+  test('binaryMetrics bundles everything at one threshold', () => {
+    const m = binaryMetrics(labels, scores, 0.8);
     expect(m.threshold).toBe(0.8);
     expect(m.confusion).toEqual({ tp: 1, fp: 1, tn: 2, fn: 2 });
     expect(m.rows).toBe(6);
@@ -75,6 +75,7 @@ describe('leadTimes', () => {
       rows.map((r) => day(r[1])),
       rows.map((r) => r[2]),
       rows.map((r) => r[3]),
+      0.8,
     );
     expect(report.failures).toBe(5);
     expect(report.detected).toBe(3);
@@ -88,7 +89,7 @@ describe('leadTimes', () => {
   });
 
   test('no failures: empty report', () => {
-    const r = leadTimes(['A'], [day(0)], [0], [0.99]);
+    const r = leadTimes(['A'], [day(0)], [0], [0.99], 0.8);
     expect(r).toMatchObject({ failures: 0, detected: 0, medianDays: null, meanDays: null, detectionRate: 0 });
   });
 });
@@ -101,5 +102,17 @@ describe('bestF1Threshold', () => {
     expect(best?.f1).toBeCloseTo(6 / 8, 15);
     expect(best?.confusion).toEqual({ tp: 3, fp: 2, tn: 1, fn: 0 });
     expect(bestF1Threshold([0, 0], [0.1, 0.2])).toBeNull();
+  });
+});
+
+describe('thresholdForRecall', () => {
+  test('picks the highest threshold whose recall under p > t reaches the target', () => {
+    // Cuts: t = 0.7 recall 1/3; t = 0.4 recall 2/3; t = 0.1 recall 1.
+    expect(thresholdForRecall(labels, scores, 0.3)?.threshold).toBe(0.7);
+    expect(thresholdForRecall(labels, scores, 0.6)?.threshold).toBe(0.4);
+    expect(thresholdForRecall(labels, scores, 0.8)?.threshold).toBe(0.1);
+    expect(thresholdForRecall(labels, scores, 0.8)?.recall).toBe(1);
+    expect(thresholdForRecall([1, 1], [0.5, 0.5], 0.5)).toBeNull();
+    expect(thresholdForRecall([0, 0], [0.1, 0.2], 0.5)).toBeNull();
   });
 });

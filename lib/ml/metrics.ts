@@ -4,14 +4,11 @@
  * the lead time of failure warnings.
  *
  * Conventions: a row is predicted positive when its probability is strictly above the threshold
- * (HIGH risk is "risk score above 80", i.e. p > 0.8). Ratios with a zero denominator are 0
+ * (the model's HIGH threshold for the holdout report: lib/training/thresholds.ts). Ratios with a zero denominator are 0
  * (precision with no positive predictions, recall with no positives), except the AUCs, which are
  * NaN when one class is absent.
  */
 import { DAY_MS } from '../features/deviceFeatures.js';
-
-/** Probability above which a device is HIGH risk (risk score > 80). */
-export const HIGH_RISK_THRESHOLD = 0.8;
 
 export interface ConfusionMatrix {
   readonly tp: number;
@@ -54,6 +51,12 @@ export function recall(cm: ConfusionMatrix): number {
 }
 export function f1Score(cm: ConfusionMatrix): number {
   return ratio(2 * cm.tp, 2 * cm.tp + cm.fp + cm.fn);
+}
+
+function countPositives(labels: ArrayLike<number>): number {
+  let positives = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === 1) positives++;
+  return positives;
 }
 
 /** Indices sorted by score, descending (stable). */
@@ -104,8 +107,7 @@ export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): nu
 export function averagePrecision(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
   checkLengths(labels, scores, 'averagePrecision');
   const order = orderByScoreDesc(scores);
-  let totalPositives = 0;
-  for (let i = 0; i < labels.length; i++) if (labels[i] === 1) totalPositives++;
+  const totalPositives = countPositives(labels);
   if (totalPositives === 0) return NaN;
   let tp = 0;
   let seen = 0;
@@ -172,13 +174,11 @@ export interface BinaryMetrics extends ThresholdMetrics {
   readonly logLoss: number;
 }
 
-/** Every holdout figure at one threshold (default HIGH_RISK_THRESHOLD). */
-export function binaryMetrics(labels: ArrayLike<number>, probabilities: ArrayLike<number>, threshold = HIGH_RISK_THRESHOLD): BinaryMetrics {
-  let positives = 0;
-  for (let i = 0; i < labels.length; i++) if (labels[i] === 1) positives++;
+/** Every holdout figure, the threshold ones at `threshold`. */
+export function binaryMetrics(labels: ArrayLike<number>, probabilities: ArrayLike<number>, threshold: number): BinaryMetrics {
   return {
     rows: labels.length,
-    positives,
+    positives: countPositives(labels),
     ...thresholdMetrics(labels, probabilities, threshold),
     rocAuc: rocAuc(labels, probabilities),
     prAuc: averagePrecision(labels, probabilities),
@@ -187,39 +187,61 @@ export function binaryMetrics(labels: ArrayLike<number>, probabilities: ArrayLik
   };
 }
 
+/** A cut "p > threshold" over distinct scores, and the positives it predicts. */
+interface Cut {
+  readonly threshold: number;
+  readonly truePositives: number;
+  readonly predicted: number;
+}
+
 /**
- * The threshold with the best F1 on a labelled set (e.g. validation), under the same "p > t"
- * rule: t is the next lower distinct score below the chosen cut, so the scores at and above the
- * cut are the positive predictions. Returns null without positives.
+ * Every cut between two distinct scores, highest threshold first: t is the next lower distinct
+ * score below the cut, so the scores at and above the cut are the positive predictions
+ * ("everything positive" has no threshold below it and is not a cut).
  */
-export function bestF1Threshold(labels: ArrayLike<number>, scores: ArrayLike<number>): ThresholdMetrics | null {
-  checkLengths(labels, scores, 'bestF1Threshold');
+function* cutsByThreshold(labels: ArrayLike<number>, scores: ArrayLike<number>): Generator<Cut> {
   const order = orderByScoreDesc(scores);
-  let totalPositives = 0;
-  for (let i = 0; i < labels.length; i++) if (labels[i] === 1) totalPositives++;
-  if (totalPositives === 0) return null;
-  let tp = 0;
-  let predicted = 0;
-  let bestF1 = -1;
-  let bestThreshold = 0;
+  let truePositives = 0;
   let i = 0;
   while (i < order.length) {
     const score = scores[order[i] as number] as number;
     let j = i;
     while (j < order.length && scores[order[j] as number] === score) {
-      if (labels[order[j] as number] === 1) tp++;
+      if (labels[order[j] as number] === 1) truePositives++;
       j++;
     }
-    predicted += j - i;
-    if (j >= order.length) break; // "everything positive" has no threshold below it
-    const f1 = (2 * tp) / (predicted + totalPositives);
-    if (f1 > bestF1) {
-      bestF1 = f1;
-      bestThreshold = scores[order[j] as number] as number;
-    }
+    if (j >= order.length) return;
+    yield { threshold: scores[order[j] as number] as number, truePositives, predicted: j };
     i = j;
   }
-  return bestF1 < 0 ? null : thresholdMetrics(labels, scores, bestThreshold);
+}
+
+/** The threshold with the best F1 on a labelled set (e.g. validation), under the "p > t" rule. Null without positives. */
+export function bestF1Threshold(labels: ArrayLike<number>, scores: ArrayLike<number>): ThresholdMetrics | null {
+  checkLengths(labels, scores, 'bestF1Threshold');
+  const positives = countPositives(labels);
+  if (positives === 0) return null;
+  let best: { f1: number; threshold: number } | null = null;
+  for (const cut of cutsByThreshold(labels, scores)) {
+    const f1 = (2 * cut.truePositives) / (cut.predicted + positives);
+    if (!best || f1 > best.f1) best = { f1, threshold: cut.threshold };
+  }
+  return best && thresholdMetrics(labels, scores, best.threshold);
+}
+
+/**
+ * The highest threshold whose recall under "p > t" reaches `minRecall` (an operating point that
+ * catches that share of positives with the fewest alarms). Null without positives, or when only
+ * "everything positive" reaches it.
+ */
+export function thresholdForRecall(labels: ArrayLike<number>, scores: ArrayLike<number>, minRecall: number): ThresholdMetrics | null {
+  checkLengths(labels, scores, 'thresholdForRecall');
+  const positives = countPositives(labels);
+  if (positives === 0) return null;
+  for (const cut of cutsByThreshold(labels, scores)) {
+    if (cut.truePositives / positives >= minRecall) return thresholdMetrics(labels, scores, cut.threshold);
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,7 +290,7 @@ export function leadTimes(
   featureDays: ArrayLike<number>,
   labels: ArrayLike<number>,
   probabilities: ArrayLike<number>,
-  threshold = HIGH_RISK_THRESHOLD,
+  threshold: number,
 ): LeadTimeReport {
   const n = devices.length;
   if (featureDays.length !== n || labels.length !== n || probabilities.length !== n) {

@@ -66,7 +66,7 @@ export const batchRequest = object(
 export const batchEnvelope = object({ devices: array(anyValue(), { minItems: 1, maxItems: MAX_BATCH_DEVICES }) });
 
 export const riskLevel = oneOf(['LOW', 'MEDIUM', 'HIGH'] as const, {
-  description: 'HIGH when the probability is above the model card\'s high threshold (0.8: risk score above 80), MEDIUM above its medium threshold (0.5), else LOW.',
+  description: 'HIGH when the probability is above the model card\'s HIGH threshold (risk score above 80), MEDIUM above its MEDIUM threshold (risk score above 50), else LOW. Both thresholds are chosen on the validation split when the model is trained (GET /api/models).',
 });
 export type RiskLevel = Infer<typeof riskLevel>;
 
@@ -82,7 +82,13 @@ const anyNumber = (description: string): Schema<number> => number({ description 
 export const prediction = object({
   device_id: deviceId,
   probability: number({ minimum: 0, maximum: 1, description: 'Calibrated probability that the device fails within 7 days (from the ONNX model).' }),
-  risk_score: number({ minimum: 0, maximum: 100, integer: true, description: 'round(probability * 100).' }),
+  risk_score: number({
+    minimum: 0,
+    maximum: 100,
+    integer: true,
+    description:
+      'The probability on a 0-100 scale anchored at the model\'s operating thresholds: piecewise linear through (0, 0), (MEDIUM threshold, 50), (HIGH threshold, 80) and (1, 100), rounded; above 80 is HIGH, above 50 MEDIUM. Rare failures keep calibrated probabilities low, so the score is not probability x 100.',
+  }),
   risk_level: riskLevel,
   top_factors: array(factor, { maxItems: TOP_FACTORS, description: `The ${TOP_FACTORS} features with the largest |contribution|, largest first.` }),
   explanation: object(
@@ -146,7 +152,14 @@ export const modelsResponse = object({
       trainingWindow: object({ from: string(), to: string() }),
       rowCounts: record(anyNumber('rows')),
       metrics: metricsRecord,
-      thresholds: object({ high: anyNumber('probability'), medium: anyNumber('probability') }),
+      thresholds: object(
+        {
+          high: anyNumber('Probability above which a device is HIGH (risk score above 80).'),
+          medium: anyNumber('Probability above which a device is MEDIUM (risk score above 50).'),
+          rule: optional(object({ high: string(), medium: string() }, { description: 'How each threshold was chosen on the validation split.' })),
+        },
+        { description: 'Operating thresholds of the risk levels.' },
+      ),
     }),
   ),
   audit: array(object({ at: string(), alias: string(), from: nullable(string()), to: string(), actor: string(), reason: string() }), { description: 'Alias changes, newest first.' }),

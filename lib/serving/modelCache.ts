@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { FEATURE_NAMES, type FeatureName } from '../features/deviceFeatures.js';
 import { parseModel, treeShap, type GbdtModel, type ShapExplanation } from '../ml/model.js';
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../ml/onnx.js';
-import type { ModelAlias, ModelCard } from '../registry/card.js';
+import type { ModelAlias, ModelCard, RiskThresholds } from '../registry/card.js';
 import type { AliasRecord } from '../registry/registry.js';
 import { compileShap } from './shap.js';
 
@@ -34,7 +34,7 @@ export interface ServingModel {
   readonly explain: (row: ArrayLike<number>, offset: number) => ShapExplanation;
   /** The request field that feeds each model input column, in model order. */
   readonly inputs: readonly FeatureName[];
-  readonly thresholds: { readonly high: number; readonly medium: number };
+  readonly thresholds: RiskThresholds;
   readonly loadedAt: string;
   /** Wall time from the first registry read to a warmed session. */
   readonly loadMs: number;
@@ -74,6 +74,9 @@ export async function loadServingModel(source: ModelSource, version: string): Pr
   const [card, onnx, treesJson] = await Promise.all([source.card(version), source.onnx(version), source.treesJson(version)]);
   const trees = parseModel(treesJson);
   const compiled = compileShap(trees);
+  const { medium, high } = card.thresholds;
+  // The risk score interpolates between the thresholds: they must be ordered inside (0, 1).
+  if (!(medium > 0 && medium < high && high < 1)) throw new Error(`Model ${version}: its card's thresholds must satisfy 0 < medium < high < 1 (medium ${medium}, high ${high}).`);
   const unknown = trees.featureNames.filter((name) => !(FEATURE_NAMES as readonly string[]).includes(name));
   if (unknown.length > 0) {
     throw new Error(`Model ${version} uses inputs the API does not accept (${unknown.join(', ')}); its features must be among ${FEATURE_NAMES.join(', ')}.`);
@@ -89,8 +92,6 @@ export async function loadServingModel(source: ModelSource, version: string): Pr
     await session.release();
     throw error;
   }
-  const high = card.thresholds?.high ?? 0.8;
-  const medium = card.thresholds?.medium ?? 0.5;
   return {
     version,
     card,
@@ -98,7 +99,7 @@ export async function loadServingModel(source: ModelSource, version: string): Pr
     session,
     explain: compiled ? (row, offset) => compiled.explain(row, offset) : (row, offset) => treeShap(trees, row, offset),
     inputs: trees.featureNames as FeatureName[],
-    thresholds: { high, medium },
+    thresholds: card.thresholds,
     loadedAt: new Date().toISOString(),
     loadMs: performance.now() - started,
   };

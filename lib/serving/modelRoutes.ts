@@ -62,7 +62,7 @@ export async function listModels(_request: ApiRequest, ctx: AppContext): Promise
       trainingWindow: card.trainingWindow,
       rowCounts: card.rowCounts,
       metrics: card.metrics,
-      thresholds: card.thresholds,
+      thresholds: { high: card.thresholds.high, medium: card.thresholds.medium, rule: card.thresholds.rule },
     })),
     audit: audit.map((r) => ({ at: r.at, alias: r.alias, from: r.from, to: r.to, actor: r.actor, reason: r.reason })),
   };

@@ -5,7 +5,7 @@ import { parquetToRows } from '../lake/parquet.js';
 import { datasetFromRows, subsetDataset } from '../ml/dataset.js';
 import { trainGbdt } from '../ml/gbdt.js';
 import { calibrateModel } from '../ml/calibration.js';
-import { HIGH_RISK_THRESHOLD, binaryMetrics } from '../ml/metrics.js';
+import { binaryMetrics } from '../ml/metrics.js';
 import { predictProbabilities, serializeModel } from '../ml/model.js';
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, exportOnnx } from '../ml/onnx.js';
 import { VERSION } from '../app/version.js';
@@ -13,7 +13,8 @@ import { riskOf, type ModelCard } from '../registry/card.js';
 import { newVersion } from '../registry/registry.js';
 import type { Row } from '../sources/schema.js';
 import { parseCsv } from '../standards/csv.js';
-import { DEFAULT_TRAINING_PARAMS, MEDIUM_RISK_THRESHOLD, hashDataset } from './fit.js';
+import { DEFAULT_TRAINING_PARAMS, hashDataset } from './fit.js';
+import { chooseRiskThresholds } from './thresholds.js';
 
 /**
  * The analysts' mode: train on any CSV or Parquet file with a 0/1 label column and score files
@@ -94,7 +95,8 @@ export async function trainFromFile(input: string, label: string, features: read
   const holdout = subsetDataset(data, order.subarray(cut2));
   const trained = trainGbdt(train, { params: DEFAULT_TRAINING_PARAMS, validation });
   const model = calibrateModel(trained.model, validation);
-  const metrics = binaryMetrics(holdout.y, predictProbabilities(model, holdout.x, holdout.nRows), HIGH_RISK_THRESHOLD);
+  const { thresholds } = chooseRiskThresholds(validation.y, predictProbabilities(model, validation.x, validation.nRows));
+  const metrics = binaryMetrics(holdout.y, predictProbabilities(model, holdout.x, holdout.nRows), thresholds.high);
   const version = newVersion();
   const card: ModelCard = {
     name: path.basename(input).replace(/\.(csv|parquet)$/, ''),
@@ -118,7 +120,7 @@ export async function trainFromFile(input: string, label: string, features: read
     hyperparameters: { ...trained.params, classWeight: JSON.stringify(trained.params.classWeight), treesKept: trained.bestIteration },
     metrics: { roc_auc: metrics.rocAuc, pr_auc: metrics.prAuc, brier: metrics.brier, accuracy: metrics.accuracy, precision: metrics.precision, recall: metrics.recall, f1: metrics.f1 },
     calibration: { method: 'platt', a: model.calibration?.a ?? 1, b: model.calibration?.b ?? 0 },
-    thresholds: { high: HIGH_RISK_THRESHOLD, medium: MEDIUM_RISK_THRESHOLD },
+    thresholds,
   };
   await mkdir(outDir, { recursive: true });
   const files = [path.join(outDir, 'model.onnx'), path.join(outDir, 'model.json'), path.join(outDir, 'card.json')];

@@ -2,14 +2,16 @@ import { createHash } from 'node:crypto';
 import { calibrateModel } from '../ml/calibration.js';
 import { subsetDataset, type Dataset } from '../ml/dataset.js';
 import { DEFAULT_GBDT_PARAMS, trainGbdt, type GbdtParams } from '../ml/gbdt.js';
-import { HIGH_RISK_THRESHOLD, binaryMetrics, leadTimes, type BinaryMetrics, type LeadTimeReport } from '../ml/metrics.js';
+import { binaryMetrics, leadTimes, thresholdMetrics, type BinaryMetrics, type LeadTimeReport, type ThresholdMetrics } from '../ml/metrics.js';
 import { predictProbabilities, type GbdtModel } from '../ml/model.js';
 import { timeSplit, type TimeSplit, type TimeSplitOptions } from '../ml/split.js';
+import { chooseRiskThresholds, type ChosenThresholds } from './thresholds.js';
 
 /**
  * Fitting a failure model on labelled device-days: time split (train, validate, hold out the
  * newest, 7-day gaps), GBDT with early stopping and class weighting on validation, Platt
- * calibration on validation, metrics and warning lead times on the holdout.
+ * calibration and the risk levels' thresholds on validation, metrics and warning lead times at
+ * those thresholds on the holdout.
  */
 export interface LabelledDays {
   readonly data: Dataset;
@@ -26,14 +28,18 @@ export interface FitResult {
   readonly split: TimeSplit;
   readonly holdout: Dataset;
   readonly holdoutProbabilities: Float64Array;
+  /** Chosen on the validation split. */
+  readonly thresholds: ChosenThresholds;
+  /** Holdout metrics, the threshold ones at HIGH. */
   readonly metrics: BinaryMetrics;
+  /** Warning lead times at HIGH on the holdout. */
   readonly leadTime: LeadTimeReport;
+  /** The same at MEDIUM (the wider watch list). */
+  readonly atMedium: { readonly metrics: ThresholdMetrics; readonly leadTime: LeadTimeReport };
   readonly treesKept: number;
   readonly dataHash: string;
   readonly featureRanges: { name: string; min: number; max: number }[];
 }
-
-export const MEDIUM_RISK_THRESHOLD = 0.5;
 
 /** The lake does not yet hold enough labelled days (or failures) to train and evaluate a model. */
 export class NotEnoughData extends Error {
@@ -96,17 +102,22 @@ export function fitFailureModel(days: LabelledDays, params: Partial<GbdtParams> 
   }
   const trained = trainGbdt(train, { params, validation });
   const model = calibrateModel(trained.model, validation);
+  const thresholds = chooseRiskThresholds(validation.y, predictProbabilities(model, validation.x, validation.nRows));
+  const { high, medium } = thresholds.thresholds;
   const holdoutProbabilities = predictProbabilities(model, holdout.x, holdout.nRows);
   const holdoutDays = Float64Array.from(split.holdout, (i) => days.featureDays[i]!);
   const holdoutDevices = Array.from(split.holdout, (i) => days.devices[i]!);
+  const leadTimesAbove = (threshold: number): LeadTimeReport => leadTimes(holdoutDevices, holdoutDays, holdout.y, holdoutProbabilities, threshold);
   return {
     model,
     params: trained.params,
     split,
     holdout,
     holdoutProbabilities,
-    metrics: binaryMetrics(holdout.y, holdoutProbabilities, HIGH_RISK_THRESHOLD),
-    leadTime: leadTimes(holdoutDevices, holdoutDays, holdout.y, holdoutProbabilities, HIGH_RISK_THRESHOLD),
+    thresholds,
+    metrics: binaryMetrics(holdout.y, holdoutProbabilities, high),
+    leadTime: leadTimesAbove(high),
+    atMedium: { metrics: thresholdMetrics(holdout.y, holdoutProbabilities, medium), leadTime: leadTimesAbove(medium) },
     treesKept: trained.bestIteration,
     dataHash: hashDataset(train),
     featureRanges: ranges(train),

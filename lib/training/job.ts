@@ -4,7 +4,7 @@ import { FEATURE_NAMES } from '../features/deviceFeatures.js';
 import { datasetFromRows, DEVICE_FAILURE_LABEL } from '../ml/dataset.js';
 import { exportOnnx } from '../ml/onnx.js';
 import { predictProbabilities, serializeModel } from '../ml/model.js';
-import { rocAuc } from '../ml/metrics.js';
+import { rocAuc, type LeadTimeReport, type ThresholdMetrics } from '../ml/metrics.js';
 import { parseModel } from '../ml/model.js';
 import { dayMs, isoDay } from '../pipeline/gold.js';
 import { DEVICE_FEATURES } from '../pipeline/goldTables.js';
@@ -12,8 +12,7 @@ import type { ModelCard } from '../registry/card.js';
 import { promotionDecision, type GateDecision } from '../registry/gate.js';
 import { newVersion, type ModelRegistry } from '../registry/registry.js';
 import type { Row } from '../sources/schema.js';
-import { fitFailureModel, MEDIUM_RISK_THRESHOLD, type FitResult, type LabelledDays } from './fit.js';
-import { HIGH_RISK_THRESHOLD } from '../ml/metrics.js';
+import { fitFailureModel, type FitResult, type LabelledDays } from './fit.js';
 
 /**
  * The training job (`lims-mlops train`, the Container Apps job's command): read every gold
@@ -40,6 +39,15 @@ export async function readLabelledDays(ctx: Pick<AppContext, 'lake'>, onProgress
     devices: rows.map((r) => String(r.device_id)),
     labelObserved: Uint8Array.from(rows, (r) => (r.label_observed === 1 ? 1 : 0)),
   };
+}
+
+/** Confusion and rates at one threshold, as the card reports them. */
+function atThreshold(m: ThresholdMetrics): Record<string, unknown> {
+  return { threshold: m.threshold, confusion: m.confusion, precision: m.precision, recall: m.recall, f1: m.f1 };
+}
+
+function leadTimeSummary(report: LeadTimeReport): Record<string, unknown> {
+  return { failures: report.failures, detected: report.detected, medianDays: report.medianDays, distribution: report.distribution };
 }
 
 export function modelCard(fit: FitResult, version: string, name: string): ModelCard {
@@ -71,16 +79,18 @@ export function modelCard(fit: FitResult, version: string, name: string): ModelC
       failures_detected_share: fit.leadTime.detectionRate,
     },
     calibration: { method: 'platt', a: fit.model.calibration?.a ?? 1, b: fit.model.calibration?.b ?? 0, fittedOn: 'validation split' },
-    thresholds: { high: HIGH_RISK_THRESHOLD, medium: MEDIUM_RISK_THRESHOLD },
+    thresholds: fit.thresholds.thresholds,
     details: {
       confusionAtHigh: m.confusion,
+      validationAtThresholds: { medium: atThreshold(fit.thresholds.validation.medium), high: atThreshold(fit.thresholds.validation.high) },
+      holdoutAtMedium: { ...atThreshold(fit.atMedium.metrics), leadTime: leadTimeSummary(fit.atMedium.leadTime) },
       windows: {
         train: [isoDay(windows.train.firstDay), isoDay(windows.train.lastDay)],
         validation: [isoDay(windows.validation.firstDay), isoDay(windows.validation.lastDay)],
         holdout: [isoDay(windows.holdout.firstDay), isoDay(windows.holdout.lastDay)],
       },
       excluded: fit.split.excluded,
-      leadTime: { failures: fit.leadTime.failures, detected: fit.leadTime.detected, medianDays: fit.leadTime.medianDays, distribution: fit.leadTime.distribution },
+      leadTime: leadTimeSummary(fit.leadTime),
     },
   };
 }

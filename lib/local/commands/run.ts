@@ -136,7 +136,7 @@ function printSummary(summary: RunSummary): void {
   const f = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
   console.log('\nDevice-failure model (holdout: the newest days)');
   if (summary.model.skipped) console.log(`not trained: ${summary.model.skipped}`);
-  else console.log(`version ${summary.model.version}: ROC-AUC ${f(m.roc_auc)}, PR-AUC ${f(m.pr_auc)}, Brier ${f(m.brier, 4)}, accuracy ${f(m.accuracy)}, recall at HIGH ${f(m.recall)}`);
+  else console.log(`version ${summary.model.version}: ROC-AUC ${f(m.roc_auc)}, PR-AUC ${f(m.pr_auc)}, Brier ${f(m.brier, 4)}, accuracy ${f(m.accuracy)}; at HIGH: precision ${f(m.precision)}, recall ${f(m.recall)}, failures warned ${f(m.failures_detected_share)}, median lead ${f(m.lead_time_median_days, 1)} days`);
   console.log(`promotion: ${summary.model.promotion}`);
   console.log(`batch scoring of ${summary.model.scored.day ?? '-'}: ${summary.model.scored.devices} devices, ${summary.model.scored.high} HIGH risk`);
   printMonitoring(summary.monitoring);

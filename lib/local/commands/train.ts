@@ -10,7 +10,7 @@ import type { Row } from '../../sources/schema.js';
 function metricsLine(card: ModelCard): string {
   const m = card.metrics;
   const f = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
-  return `holdout ROC-AUC ${f(m.roc_auc)}, PR-AUC ${f(m.pr_auc)}, Brier ${f(m.brier, 4)}, accuracy ${f(m.accuracy)}, precision ${f(m.precision)}, recall ${f(m.recall)}, F1 ${f(m.f1)} at HIGH (p > ${card.thresholds.high})`;
+  return `holdout ROC-AUC ${f(m.roc_auc)}, PR-AUC ${f(m.pr_auc)}, Brier ${f(m.brier, 4)}, accuracy ${f(m.accuracy)}, precision ${f(m.precision)}, recall ${f(m.recall)}, F1 ${f(m.f1)} at HIGH (p > ${card.thresholds.high.toFixed(4)}, risk score > 80); median lead ${f(m.lead_time_median_days, 1)} days`;
 }
 
 export const trainCommand: Command = {
