@@ -61,6 +61,8 @@ export class CommitConflict extends Error {
 const MANIFEST = '_manifest.json';
 /** Partitions whose key index a process keeps (a day of lab results at 10K devices is ~25 MB). */
 const KEY_INDEX_PARTITIONS = 6;
+/** Small partitions whose rows a process keeps (reference snapshots: devices, maintenance events). */
+const SNAPSHOT_PARTITIONS = 4;
 /** A key's version packed in one number: modified_at (ms) and the file's position in the manifest. */
 const FILE_SLOTS = 1024;
 const packVersion = (modifiedAt: number, file: number): number => modifiedAt * FILE_SLOTS + file;
@@ -389,6 +391,28 @@ export class Lake {
       }
     }
   }
+
+  /**
+   * Rows of a small partition read by many units (the reference snapshots), kept per process
+   * while its manifest's ETag is unchanged: one manifest read instead of the whole partition.
+   * Callers share the rows and must not change them.
+   */
+  async readSnapshotRows(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<readonly Row[]> {
+    const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
+    const { etag } = await this.version(table, partition);
+    const cached = this.snapshots.get(prefix);
+    if (cached && etag && cached.etag === etag) return cached.rows;
+    // Read after the version: the rows are at least that new, so a stale entry is never kept as fresh.
+    const rows = await this.readRows(table, partition);
+    if (etag) {
+      this.snapshots.delete(prefix);
+      this.snapshots.set(prefix, { etag, rows });
+      while (this.snapshots.size > SNAPSHOT_PARTITIONS) this.snapshots.delete(this.snapshots.keys().next().value!);
+    }
+    return rows;
+  }
+
+  private readonly snapshots = new Map<string, { etag: string; rows: readonly Row[] }>();
 
   async countRows(table: Pick<LakeTable, 'zone' | 'name'>): Promise<{ partitions: number; files: number; rows: number }> {
     let files = 0;

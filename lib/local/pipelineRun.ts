@@ -6,7 +6,7 @@ import { scoreShard } from '../scoring/batch.js';
 import { NotEnoughData } from '../training/fit.js';
 import { trainAndRegister } from '../training/job.js';
 import { ingestAll, type TableIngestResult } from '../pipeline/bronze.js';
-import { goldFeatures, goldForDay, type FeatureWork } from '../pipeline/gold.js';
+import { FeatureDays, goldFeatures, goldForDay, type FeatureWork } from '../pipeline/gold.js';
 import { silverForBronzeUnit, type SilverResult } from '../pipeline/silver.js';
 import { QUEUES } from '../platform/resources.js';
 import { mergeDqReports, type DqReport } from '../quality/report.js';
@@ -104,9 +104,9 @@ export async function runPipeline(ctx: AppContext): Promise<PipelineCounts> {
   parked += await timed('silver', () => drainOnce(ctx, QUEUES.bronzeCommitted, 'silver', parseBronzeCommit, standardize));
   const goldStarted = performance.now();
   // In a bulk run every day fans out to the same feature days: collect them and send each once.
-  const featureWork = new Map<string, FeatureWork>();
+  const featureDays = new FeatureDays();
   const collectFeatures = async (work: readonly FeatureWork[]): Promise<void> => {
-    for (const item of work) featureWork.set(`${item.featureDate}/${item.shard}`, item);
+    for (const item of work) featureDays.add(item);
   };
   parked += await drainOnce(ctx, QUEUES.goldDay, 'gold daily aggregates', parseDayWork, async (work) => {
     const result = await goldForDay({ ...goldDeps(ctx), enqueueFeatures: collectFeatures }, work);
@@ -115,7 +115,7 @@ export async function runPipeline(ctx: AppContext): Promise<PipelineCounts> {
     gold.qcGroups += result.qcGroups;
     gold.seriesRows += result.series;
   });
-  await openWorkQueue<FeatureWork>(QUEUES.goldFeatures, ctx.config, ctx.storage).sendMany([...featureWork.values()]);
+  await openWorkQueue<FeatureWork>(QUEUES.goldFeatures, ctx.config, ctx.storage).sendMany(featureDays.work());
   parked += await drainOnce(ctx, QUEUES.goldFeatures, 'gold device features', parseFeatureWork, async (work) => {
     const rows = await goldFeatures(goldDeps(ctx), work);
     gold.featureRows += rows;

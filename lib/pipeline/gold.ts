@@ -1,5 +1,6 @@
 import { DAY_MS, FEATURE_LOOKBACK_DAYS, LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
 import type { Lake, LakeTable, PartitionValues } from '../lake/lake.js';
+import { forEachLimited } from '../queue/concurrency.js';
 import type { Row } from '../sources/schema.js';
 import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
@@ -13,11 +14,19 @@ export interface DayWork {
   readonly date: string;
 }
 
-/** One feature day of one device shard (message of the `gold-features` queue). */
+/** Consecutive feature days `from`..`to` of one device shard (message of the `gold-features` queue). */
 export interface FeatureWork {
-  readonly featureDate: string;
+  readonly from: string;
+  readonly to: string;
   readonly shard: number;
 }
+
+/**
+ * Most feature days one unit computes. A unit reads its days' windows once (its days plus 13 of
+ * device_daily), where a unit per day would read each device_daily day 14 times; the cap keeps a
+ * unit's memory and time bounded in a backfill.
+ */
+export const MAX_FEATURE_RUN_DAYS = 31;
 
 export interface GoldDeps {
   readonly lake: Lake;
@@ -28,6 +37,8 @@ export interface GoldDeps {
   readonly enqueueFeatures?: (work: readonly FeatureWork[]) => Promise<void>;
 }
 
+/** Feature partitions a unit writes at once. */
+const PARTITION_WRITES_IN_FLIGHT = 4;
 /** Days of QC history read before a day, so 2-2s can compare a day's first run with the previous one. */
 const QC_LOOKBACK_DAYS = 3;
 
@@ -42,13 +53,44 @@ const RESULT_COLUMNS = ['device_id', 'received_at', 'resulted_at', 'result_text'
 const LOG_COLUMNS = ['device_id', 'level'];
 const QC_COLUMNS = ['device_id', 'test_code', 'loinc_code', 'control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'];
 
-/** Feature days whose inputs include `fromDay`..`toDay`, bounded by the data. */
-export function featureWorkFor(fromDay: number, toDay: number, latestDay: number, shards: number): FeatureWork[] {
-  const work: FeatureWork[] = [];
-  for (let day = fromDay; day <= Math.min(toDay, latestDay); day += DAY_MS) {
-    for (let shard = 0; shard < shards; shard++) work.push({ featureDate: isoDay(day), shard });
+/** Feature days to (re)compute per shard, coalesced into units of consecutive days. */
+export class FeatureDays {
+  private readonly byShard = new Map<number, Set<number>>();
+
+  /** Every shard's days `fromDay`..`toDay` (epoch ms of UTC day starts). */
+  addRange(fromDay: number, toDay: number, shards: number): this {
+    for (let shard = 0; shard < shards; shard++) this.add({ from: isoDay(fromDay), to: isoDay(toDay), shard });
+    return this;
   }
-  return work;
+
+  add(work: FeatureWork): this {
+    let days = this.byShard.get(work.shard);
+    if (!days) this.byShard.set(work.shard, (days = new Set()));
+    for (let day = dayMs(work.from); day <= dayMs(work.to); day += DAY_MS) days.add(day);
+    return this;
+  }
+
+  /** One unit per shard and run of consecutive days, at most MAX_FEATURE_RUN_DAYS long. */
+  work(): FeatureWork[] {
+    const work: FeatureWork[] = [];
+    for (const [shard, days] of [...this.byShard].sort((a, b) => a[0] - b[0])) {
+      const sorted = [...days].sort((a, b) => a - b);
+      let start = 0;
+      for (let i = 1; i <= sorted.length; i++) {
+        const runEnds = i === sorted.length || sorted[i]! !== sorted[i - 1]! + DAY_MS || i - start === MAX_FEATURE_RUN_DAYS;
+        if (!runEnds) continue;
+        work.push({ from: isoDay(sorted[start]!), to: isoDay(sorted[i - 1]!), shard });
+        start = i;
+      }
+    }
+    return work;
+  }
+}
+
+/** Feature work whose inputs include `fromDay`..`toDay`, bounded by the data. */
+export function featureWorkFor(fromDay: number, toDay: number, latestDay: number, shards: number): FeatureWork[] {
+  const lastDay = Math.min(toDay, latestDay);
+  return lastDay < fromDay ? [] : new FeatureDays().addRange(fromDay, lastDay, shards).work();
 }
 
 /**
@@ -85,29 +127,40 @@ export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ devic
   }
 }
 
+/** UTC day starts `fromDay`..`toDay`. */
+function daysBetween(fromDay: number, toDay: number): number[] {
+  return Array.from({ length: Math.max(0, Math.round((toDay - fromDay) / DAY_MS) + 1) }, (_, i) => fromDay + i * DAY_MS);
+}
+
 /**
- * device_features of one feature day for one device shard: reads only the device_daily days
- * of its window and the shard's devices and maintenance events, writes its own partition.
+ * device_features of a run of feature days for one device shard: reads the device_daily days of
+ * the run's windows once, and the shard's devices and maintenance events; writes one partition
+ * per feature day.
  */
 export async function goldFeatures(deps: GoldDeps, work: FeatureWork): Promise<number> {
-  const run = await deps.ledger.start('gold-features', `${work.featureDate}/${shardLabel(work.shard)}`);
+  const run = await deps.ledger.start('gold-features', `${work.from}..${work.to}/${shardLabel(work.shard)}`);
   try {
-    const day = dayMs(work.featureDate);
+    const featureDays = daysBetween(dayMs(work.from), dayMs(work.to));
     const inShard = (row: Row) => shardOf(String(row.device_id), deps.shards) === work.shard;
-    const windowDays = Array.from({ length: FEATURE_LOOKBACK_DAYS + 1 }, (_, back) => day - back * DAY_MS);
+    const windowDays = daysBetween(dayMs(work.from) - FEATURE_LOOKBACK_DAYS * DAY_MS, dayMs(work.to));
     const [latest, devices, events, dailyRows] = await Promise.all([
       deps.horizon.latestDay(),
-      readAll(deps.lake, SILVER_TABLES.devices, SNAPSHOT),
-      readAll(deps.lake, SILVER_TABLES.maintenance_events, SNAPSHOT),
+      deps.lake.readSnapshotRows(SILVER_TABLES.devices, SNAPSHOT),
+      deps.lake.readSnapshotRows(SILVER_TABLES.maintenance_events, SNAPSHOT),
       Promise.all(windowDays.map((d) => readAll(deps.lake, DEVICE_DAILY, { activity_date: isoDay(d) }))),
     ]);
     const daily = new Map(windowDays.map((d, i) => [d, dailyRows[i]!.filter(inShard)]));
     // Labels count as observed up to the latest day silver holds now, not when the work was issued.
-    const observedUntil = (latest ? dayMs(latest) : day) + DAY_MS;
-    const rows = deviceFeatureRows(devices.filter(inShard), events.filter(inShard), daily, day, observedUntil);
-    await deps.lake.writePartition(DEVICE_FEATURES, { feature_date: work.featureDate, shard: shardLabel(work.shard) }, `gold-${work.featureDate}`, rows);
-    await run.succeed({ rowsIn: rows.length, rowsOut: rows.length });
-    return rows.length;
+    const observedUntil = (latest ? dayMs(latest) : dayMs(work.to)) + DAY_MS;
+    const rowsByDay = deviceFeatureRows(devices.filter(inShard), events.filter(inShard), daily, featureDays, observedUntil);
+    let written = 0;
+    await forEachLimited([...rowsByDay], PARTITION_WRITES_IN_FLIGHT, async ([day, rows]) => {
+      const date = isoDay(day);
+      await deps.lake.writePartition(DEVICE_FEATURES, { feature_date: date, shard: shardLabel(work.shard) }, `gold-${date}`, rows);
+      written += rows.length;
+    });
+    await run.succeed({ rowsIn: written, rowsOut: written });
+    return written;
   } catch (error) {
     await run.fail(error);
     throw error;
@@ -116,12 +169,11 @@ export async function goldFeatures(deps: GoldDeps, work: FeatureWork): Promise<n
 
 /** Feature days whose label windows or overdue counts a maintenance change on these days moves. */
 export function featureWorkForEvents(eventDates: readonly string[], latestDay: number, shards: number): FeatureWork[] {
-  const work = new Map<string, FeatureWork>();
+  const days = new FeatureDays();
   for (const date of eventDates) {
     const day = dayMs(date);
-    for (const item of featureWorkFor(day - LABEL_HORIZON_DAYS * DAY_MS, day + FEATURE_LOOKBACK_DAYS * DAY_MS, latestDay, shards)) {
-      work.set(`${item.featureDate}/${item.shard}`, item);
-    }
+    const lastDay = Math.min(day + FEATURE_LOOKBACK_DAYS * DAY_MS, latestDay);
+    if (lastDay >= day - LABEL_HORIZON_DAYS * DAY_MS) days.addRange(day - LABEL_HORIZON_DAYS * DAY_MS, lastDay, shards);
   }
-  return [...work.values()];
+  return days.work();
 }

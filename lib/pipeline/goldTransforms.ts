@@ -136,14 +136,14 @@ export function outbreakSeriesRows(labResults: readonly Row[]): Row[] {
   return [...groups.values()].map((g) => ({ ...g, positivity: g.positives / g.tests }) as Row);
 }
 
-/** The device_features rows of one feature day for the given devices. */
+/** The device_features rows of each feature day for the given devices (built once for a run of days). */
 export function deviceFeatureRows(
   devices: readonly Row[],
   events: readonly Row[],
   dailyByDay: ReadonlyMap<number, readonly Row[]>,
-  featureDay: number,
+  featureDays: readonly number[],
   labelsObservedUntil: number,
-): Row[] {
+): Map<number, Row[]> {
   const eventsByDevice = new Map<string, MaintenanceEvent[]>();
   for (const event of events) {
     if (typeof event.started_at !== 'number') continue;
@@ -160,25 +160,29 @@ export function deviceFeatureRows(
       days.set(day, deviceDayOf(row));
     }
   }
-  const labelObserved = featureDay + 8 * DAY_MS <= labelsObservedUntil ? 1 : 0;
-  return devices
-    .filter((d) => typeof d.installed_at === 'number' && d.installed_at < featureDay + DAY_MS)
-    .map((d) => {
-      const history: DeviceHistory = {
-        device: {
-          device_id: String(d.device_id),
-          installed_at: d.installed_at as number,
-          calibration_interval_days: d.calibration_interval_days as number,
-          maintenance_interval_days: d.maintenance_interval_days as number,
-        },
-        days: daysByDevice.get(String(d.device_id)) ?? new Map(),
-        events: eventsByDevice.get(String(d.device_id)) ?? [],
-      };
-      return {
+  const histories: DeviceHistory[] = devices
+    .filter((d) => typeof d.installed_at === 'number')
+    .map((d) => ({
+      device: {
         device_id: String(d.device_id),
-        ...computeDeviceFeatures(history, featureDay),
-        failure_within_7d: failureWithin7Days(history, featureDay),
-        label_observed: labelObserved,
-      };
-    });
+        installed_at: d.installed_at as number,
+        calibration_interval_days: d.calibration_interval_days as number,
+        maintenance_interval_days: d.maintenance_interval_days as number,
+      },
+      days: daysByDevice.get(String(d.device_id)) ?? new Map(),
+      events: eventsByDevice.get(String(d.device_id)) ?? [],
+    }));
+  return new Map(featureDays.map((featureDay) => [featureDay, featureRowsOfDay(histories, featureDay, labelsObservedUntil)]));
+}
+
+function featureRowsOfDay(histories: readonly DeviceHistory[], featureDay: number, labelsObservedUntil: number): Row[] {
+  const labelObserved = featureDay + 8 * DAY_MS <= labelsObservedUntil ? 1 : 0;
+  return histories
+    .filter((history) => history.device.installed_at < featureDay + DAY_MS)
+    .map((history) => ({
+      device_id: history.device.device_id,
+      ...computeDeviceFeatures(history, featureDay),
+      failure_within_7d: failureWithin7Days(history, featureDay),
+      label_observed: labelObserved,
+    }));
 }

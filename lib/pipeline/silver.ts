@@ -49,8 +49,8 @@ async function readBronzeUnit(lake: Lake, commit: BronzeCommit): Promise<Row[]> 
   return rows;
 }
 
-function readSnapshot(lake: Lake, table: LimsTableName): Promise<Row[]> {
-  return lake.readRows(SILVER_TABLES[table], SNAPSHOT);
+function readSnapshot(lake: Lake, table: LimsTableName): Promise<readonly Row[]> {
+  return lake.readSnapshotRows(SILVER_TABLES[table], SNAPSHOT);
 }
 
 function groupByPartition(table: LimsTableName, rows: readonly Row[]): Map<string, Row[]> {
