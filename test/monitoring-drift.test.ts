@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFunction, type TimerFunction } from '../lib/app/catalog.js';
 import { createAppContext, type AppContext } from '../lib/app/context.js';
 import { loadConfig } from '../lib/config/config.js';
-import { computeDriftReport, runDriftReport, type DriftWindows } from '../lib/drift/job.js';
+import { computeDriftReport, readQc, runDriftReport, type DriftWindows } from '../lib/drift/job.js';
+import { QC_COLUMNS, westgardByDeviceTest } from '../lib/drift/qc.js';
+import { dateRange } from '../lib/outbreaks/series.js';
 import { leaveOneOutPeers, peerEquivalentZ, type DriftReport } from '../lib/drift/report.js';
 import { peerZ } from '../lib/monitoring/calibration.js';
 import { qnorm, studentTTwoSided } from '../lib/monitoring/distributions.js';
@@ -233,5 +235,29 @@ describe('peer comparison', () => {
       }
       expect(studentTTwoSided(lo, peers - 1)).toBeCloseTo(0.0026998, 6);
     }
+  });
+});
+
+describe('QC read column by column', () => {
+  it('equals Westgard over the rows the lake reads, also where rows were superseded; reporting from a day equals the full evaluation on its runs', async () => {
+    // Two more days of QC, then a correction of one measurement: the lake marks the old row superseded.
+    const qcRow = (i: number, device: string, level: number, value: number, modified: number): Row => ({
+      qc_id: `Q${device}${i}${level}`, device_id: device, test_code: 'GLU', loinc_code: GLUCOSE, control_level: level, measured_value: 100 * level + 2 * value,
+      target_mean: 100 * level, target_sd: 2, run_at: START + i * DAY + 6 * 3_600_000 + level * 60_000, modified_at: modified,
+    });
+    for (const i of [35, 36]) await ctx.lake.writePartition(SILVER_TABLES.quality_control, { run_date: day(i) }, 'test', DEVICES.flatMap((d) => [qcRow(i, d, 1, 0.5, START), qcRow(i, d, 2, -0.5, START)]));
+    await ctx.lake.upsertPartition(SILVER_TABLES.quality_control, { run_date: day(36) }, 'correction', [qcRow(36, 'DEV04', 1, -3.5, START + DAY)], 'qc_id');
+    const manifest = await ctx.lake.readManifest(SILVER_TABLES.quality_control, { run_date: day(36) });
+    expect(manifest!.files.some((f) => (f.deleted?.length ?? 0) > 0)).toBe(true);
+
+    const rows = (await Promise.all(dateRange(day(18), day(36)).map((d) => ctx.lake.readRows(SILVER_TABLES.quality_control, { run_date: d }, QC_COLUMNS)))).flat();
+    const full = westgardByDeviceTest(rows);
+    expect(await readQc(ctx, day(18), day(36))).toEqual(full);
+    const corrected = full.find((s) => s.device === 'DEV04')!.runs.find((r) => r.day === day(36))!;
+    expect(corrected.result.r13s).toBe(true);
+
+    const recent = await readQc(ctx, day(18), day(36), day(28));
+    expect(recent).toEqual(full.map((s) => ({ ...s, runs: s.runs.filter((r) => r.day >= day(28)) })));
+    expect(recent.flatMap((s) => s.runs)).toHaveLength(DEVICES.length * 9);
   });
 });

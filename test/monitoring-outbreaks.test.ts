@@ -7,7 +7,7 @@ import { farringtonFlexible } from '../lib/monitoring/outbreaks/farrington.js';
 import { earsC } from '../lib/monitoring/outbreaks/ears.js';
 import { manualReview } from '../lib/outbreaks/manualReview.js';
 import { neededDays, signalsOnLastDay, RECENT_DAYS } from '../lib/outbreaks/job.js';
-import { DEFAULT_OUTBREAK_SETTINGS, farringtonHistoryDays, OUTBREAK_METHODS, seriesSignals } from '../lib/outbreaks/methods.js';
+import { DEFAULT_OUTBREAK_SETTINGS, farringtonHistoryDays, OUTBREAK_METHODS, SERIES_METHODS, seriesSignals } from '../lib/outbreaks/methods.js';
 import { ALL_REGIONS, seriesFromGold, seriesFromHistory, type CountSeries, type SeriesSet } from '../lib/outbreaks/series.js';
 import { OUTBREAK_SERIES } from '../lib/pipeline/goldTables.js';
 import type { EmbeddedAzurite } from '../lib/platform/azurite.js';
@@ -70,6 +70,18 @@ describe('multi-year test histories (lib/simulate/history.ts)', () => {
     const early = seriesSignals(set.series[0]!, { from: farringtonHistoryDays(5) - 10, to: farringtonHistoryDays(5) + 10 });
     expect(early.farrington.slice(0, 4).every((p) => p.alarm === null)).toBe(true);
     expect(early.farrington.slice(-7).some((p) => p.threshold !== null)).toBe(true);
+  });
+
+  it('signals of the last days equal those of every day of the history on those days', () => {
+    const set = seriesFromHistory(history, true);
+    const t = set.dates.length - 1;
+    for (const series of [set.series[0]!, set.series[set.series.length - 1]!]) {
+      const whole = seriesSignals(series, { from: 0, to: t });
+      for (const from of [t, t - 30]) {
+        const part = seriesSignals(series, { from, to: t });
+        for (const m of SERIES_METHODS) expect(part[m], m).toEqual(whole[m].slice(from));
+      }
+    }
   });
 
   it('the daily job reads only the days it needs: signals from those days equal signals from the whole history', () => {

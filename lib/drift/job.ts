@@ -5,10 +5,10 @@ import { FEATURE_NAMES } from '../features/deviceFeatures.js';
 import { DEVICE_FEATURES } from '../pipeline/goldTables.js';
 import { SILVER_TABLES } from '../pipeline/silverTables.js';
 import { CONTAINERS } from '../platform/resources.js';
-import type { Row } from '../sources/schema.js';
 import { ANALYTES } from '../standards/analytes.js';
 import { addDays, dateRange, daysBetween } from '../outbreaks/series.js';
-import { QC_COLUMNS, westgardByDeviceTest } from './qc.js';
+import { readColumns, type Columns } from './lakeColumns.js';
+import { QC_COLUMNS, westgardOfColumns, type QcSeries } from './qc.js';
 import { buildDriftReport, DEFAULT_DRIFT_OPTIONS, type DriftOptions, type DriftReport, type Window } from './report.js';
 import { daySummaries } from './summaries.js';
 
@@ -84,19 +84,20 @@ async function featureSamples(ctx: Pick<AppContext, 'lake'>, w: DriftWindows): P
   return out;
 }
 
-export async function readQc(ctx: Pick<AppContext, 'lake'>, from: string, to: string, concurrency = 16) {
+/** Westgard over the QC of [from, to], reporting runs from `reportFrom` on (default: all). */
+export async function readQc(ctx: Pick<AppContext, 'lake'>, from: string, to: string, reportFrom = from, concurrency = 16): Promise<QcSeries[]> {
   const days = dateRange(from, to);
-  const rows: Row[][] = new Array(days.length);
+  const batches: Columns[][] = new Array(days.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, days.length) }, async () => {
       while (next < days.length) {
         const i = next++;
-        rows[i] = await ctx.lake.readRows(SILVER_TABLES.quality_control, { run_date: days[i]! }, QC_COLUMNS);
+        batches[i] = await readColumns(ctx.lake, SILVER_TABLES.quality_control, { run_date: days[i]! }, QC_COLUMNS);
       }
     }),
   );
-  return westgardByDeviceTest(rows.flat());
+  return westgardOfColumns(batches.flat(), reportFrom);
 }
 
 /** Builds the report of the windows from the lake (nothing written). */
@@ -105,7 +106,7 @@ export async function computeDriftReport(ctx: Pick<AppContext, 'lake' | 'config'
     featureSamples(ctx, w),
     daySummaries(ctx.lake, dateRange(w.baseline.start, w.baseline.end)),
     daySummaries(ctx.lake, dateRange(w.current.start, w.current.end)),
-    readQc(ctx, addDays(w.current.start, -QC_LOOKBACK_DAYS), w.current.end),
+    readQc(ctx, addDays(w.current.start, -QC_LOOKBACK_DAYS), w.current.end, w.current.start),
   ]);
   return buildDriftReport({ baseline: w.baseline, current: w.current, features, baselineDays, currentDays, qc, analyteNames: analyteNames() }, driftOptions(ctx.config));
 }

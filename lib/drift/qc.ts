@@ -1,5 +1,6 @@
-import { westgardMultirule, zScore, type WestgardRule, type WestgardRunResult } from '../monitoring/westgard.js';
+import { westgardGrid, zScore, type WestgardRule, type WestgardRunResult } from '../monitoring/westgard.js';
 import type { Row } from '../sources/schema.js';
+import { columnsOfRows, type Columns } from './lakeColumns.js';
 
 /**
  * Westgard multirules over silver quality_control, per device and test (local test code; its
@@ -22,6 +23,7 @@ export interface QcSeries {
   readonly testCode: string;
   readonly loinc: string | null;
   readonly levels: readonly number[];
+  /** Runs from the first day reported on (all runs unless a `reportFrom` day was given). */
   readonly runs: readonly QcRun[];
 }
 
@@ -38,49 +40,96 @@ function isoDay(ms: number): string {
   return name;
 }
 
-export function westgardByDeviceTest(rows: readonly Row[]): QcSeries[] {
-  // Two-level grouping (device, then test): no key string per row.
-  const groups = new Map<unknown, Map<unknown, Row[]>>();
-  for (const row of rows) {
-    if (typeof row.measured_value !== 'number' || typeof row.run_at !== 'number' || typeof row.target_sd !== 'number' || typeof row.target_mean !== 'number') continue;
-    let byTest = groups.get(row.device_id);
-    if (!byTest) groups.set(row.device_id, (byTest = new Map()));
-    let list = byTest.get(row.test_code);
-    if (!list) byTest.set(row.test_code, (list = []));
-    list.push(row);
-  }
-  const out: QcSeries[] = [];
-  for (const byTest of groups.values()) {
-    for (const list of byTest.values()) {
-      let sorted = true;
-      for (let i = 1; i < list.length && sorted; i++) if ((list[i]!.run_at as number) < (list[i - 1]!.run_at as number)) sorted = false;
-      if (!sorted) list.sort((a, b) => (a.run_at as number) - (b.run_at as number));
-      const levels: number[] = [];
-      for (const r of list) {
-        const l = Number(r.control_level);
-        if (!levels.includes(l)) levels.push(l);
-      }
-      levels.sort((a, b) => a - b);
-      const runs: { day: string; at: number; z: (number | null)[] }[] = [];
-      let current: { day: string; at: number; z: (number | null)[] } | undefined;
-      for (const row of list) {
-        const at = row.run_at as number;
-        const day = isoDay(at);
-        const c = levels.indexOf(Number(row.control_level));
-        if (!current || current.day !== day || current.z[c] !== null) {
-          current = { day, at, z: new Array<number | null>(levels.length).fill(null) };
-          runs.push(current);
-        }
-        current.z[c] = zScore(row.measured_value as number, row.target_mean as number, row.target_sd as number);
-      }
-      const results = westgardMultirule(runs.map((r) => r.z));
-      const first = list[0]!;
-      const series: QcRun[] = new Array(runs.length);
-      for (let i = 0; i < runs.length; i++) series[i] = { day: runs[i]!.day, at: runs[i]!.at, z: runs[i]!.z, result: results[i]! };
-      out.push({ device: String(first.device_id), testCode: String(first.test_code), loinc: typeof first.loinc_code === 'string' ? first.loinc_code : null, levels, runs: series });
+/** QC measurements of silver quality_control, column by column (batches in the order read). */
+interface QcMeasurements {
+  readonly device: (string | null)[];
+  readonly testCode: (string | null)[];
+  readonly loinc: (string | null)[];
+  readonly level: number[];
+  readonly measured: number[];
+  readonly targetMean: number[];
+  readonly targetSd: number[];
+  readonly runAt: number[];
+}
+
+/** Measurements with every number present (level, value, target mean and SD, run time); others are skipped. */
+function usableMeasurements(batches: readonly Columns[]): QcMeasurements {
+  const m: QcMeasurements = { device: [], testCode: [], loinc: [], level: [], measured: [], targetMean: [], targetSd: [], runAt: [] };
+  for (const batch of batches) {
+    const [device, testCode, loinc] = [batch.text('device_id'), batch.text('test_code'), batch.text('loinc_code')];
+    const [level, measured, targetMean, targetSd, runAt] = ['control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'].map((name) => batch.number(name)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    for (let i = 0; i < batch.length; i++) {
+      if (Number.isNaN(level[i]!) || Number.isNaN(measured[i]!) || Number.isNaN(targetMean[i]!) || Number.isNaN(targetSd[i]!) || Number.isNaN(runAt[i]!)) continue;
+      m.device.push(device[i]!);
+      m.testCode.push(testCode[i]!);
+      m.loinc.push(loinc[i]!);
+      m.level.push(level[i]!);
+      m.measured.push(measured[i]!);
+      m.targetMean.push(targetMean[i]!);
+      m.targetSd.push(targetSd[i]!);
+      m.runAt.push(runAt[i]!);
     }
   }
+  return m;
+}
+
+/** Indices of the measurements of each device and test, in the order read (two-level grouping: no key string per row). */
+function groupByDeviceTest(m: QcMeasurements): number[][] {
+  const groups = new Map<string | null, Map<string | null, number[]>>();
+  for (let i = 0; i < m.device.length; i++) {
+    let byTest = groups.get(m.device[i]!);
+    if (!byTest) groups.set(m.device[i]!, (byTest = new Map()));
+    let list = byTest.get(m.testCode[i]!);
+    if (!list) byTest.set(m.testCode[i]!, (list = []));
+    list.push(i);
+  }
+  return [...groups.values()].flatMap((byTest) => [...byTest.values()]);
+}
+
+/** One device and test's measurements (indices in run_at order) as runs on the multirule's grid. */
+function seriesOf(m: QcMeasurements, list: number[], reportFrom: string): QcSeries {
+  let sorted = true;
+  for (let i = 1; i < list.length && sorted; i++) if (m.runAt[list[i]!]! < m.runAt[list[i - 1]!]!) sorted = false;
+  if (!sorted) list.sort((a, b) => m.runAt[a]! - m.runAt[b]!);
+  const levels = [...new Set(list.map((i) => m.level[i]!))].sort((a, b) => a - b);
+  const width = levels.length;
+  const z = new Float64Array(list.length * width).fill(NaN);
+  const days: string[] = [];
+  const starts: number[] = [];
+  for (const i of list) {
+    const day = isoDay(m.runAt[i]!);
+    const c = levels.indexOf(m.level[i]!);
+    const run = days.length - 1;
+    if (run < 0 || days[run] !== day || !Number.isNaN(z[run * width + c]!)) {
+      days.push(day);
+      starts.push(m.runAt[i]!);
+    }
+    z[(days.length - 1) * width + c] = zScore(m.measured[i]!, m.targetMean[i]!, m.targetSd[i]!);
+  }
+  let from = 0;
+  while (from < days.length && days[from]! < reportFrom) from++;
+  const results = westgardGrid(z.subarray(0, days.length * width), width, from);
+  const runs: QcRun[] = results.map((result, k) => {
+    const t = from + k;
+    return { day: days[t]!, at: starts[t]!, z: Array.from(z.subarray(t * width, (t + 1) * width), (v) => (Number.isNaN(v) ? null : v)), result };
+  });
+  const first = list[0]!;
+  return { device: String(m.device[first]), testCode: String(m.testCode[first]), loinc: m.loinc[first] ?? null, levels, runs };
+}
+
+/**
+ * Westgard multirules per device and test over QC read as columns. Runs before `reportFrom`
+ * (a day) are evaluated for the patterns they start but not returned: the drift report reads
+ * history before its window only so that the across-run rules see it.
+ */
+export function westgardOfColumns(batches: readonly Columns[], reportFrom = ''): QcSeries[] {
+  const m = usableMeasurements(batches);
+  const out = groupByDeviceTest(m).map((list) => seriesOf(m, list, reportFrom));
   return out.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.testCode < b.testCode ? -1 : a.testCode > b.testCode ? 1 : 0));
+}
+
+export function westgardByDeviceTest(rows: readonly Row[], reportFrom = ''): QcSeries[] {
+  return westgardOfColumns([columnsOfRows(rows)], reportFrom);
 }
 
 /** Rules tripped by a run (the 1-2s warning included), in the multirule's order. */

@@ -69,91 +69,129 @@ export interface WestgardRunResult {
   readonly violations: readonly WestgardViolation[];
 }
 
-interface Measurement {
-  readonly run: number;
-  readonly level: number;
-  readonly z: number;
-}
+const PASS: WestgardRunResult = { warning12s: false, r13s: false, r22s: false, rR4s: false, r41s: false, r10x: false, reject: false, violations: [] };
 
-const sameSide = (values: readonly Measurement[], limit: number): boolean =>
-  values.every((m) => m.z > limit) || values.every((m) => m.z < -limit);
+/** The run-length rules: 4-1s (four beyond the same 1 SD limit) and 10x (ten on one side of the mean). */
+const STREAK_RULES = [
+  { rule: '4-1s', length: 4, limit: 1 },
+  { rule: '10x', length: 10, limit: 0 },
+] as const;
+const LONGEST = 10;
 
-/** Whether some window of `length` consecutive measurements of `seq`, ending at a measurement of `run`, is all beyond the same +-limit. */
-function windowTrips(seq: readonly Measurement[], run: number, length: number, limit: number): Measurement[] | null {
-  for (let end = seq.length - 1; end >= length - 1 && seq[end]!.run === run; end--) {
-    const window = seq.slice(end - length + 1, end + 1);
-    if (sameSide(window, limit)) return window;
+/**
+ * Consecutive measurements beyond +limit (high) and beyond -limit (low) up to the newest one: a
+ * window of `length` consecutive measurements is all beyond the same limit exactly when one of
+ * them reaches `length`, so the window rules need no look back.
+ */
+class Streaks {
+  readonly high: Int32Array;
+  readonly low: Int32Array;
+  constructor(size: number) {
+    this.high = new Int32Array(size);
+    this.low = new Int32Array(size);
   }
-  return null;
+  add(i: number, z: number, limit: number): number {
+    this.high[i] = z > limit ? this.high[i]! + 1 : 0;
+    this.low[i] = z < -limit ? this.low[i]! + 1 : 0;
+    return Math.max(this.high[i]!, this.low[i]!);
+  }
 }
 
 /**
  * Full Westgard multirule over the QC runs of one device and test, in run order. `runs[t][l]` is
- * the z-score of control level l in run t (null when that level was not run). One result per run.
+ * the z-score of control level l in run t (null when that level was not run). One result per run
+ * from run `from` on (earlier runs are evaluated for the patterns they start, not reported).
  */
-export function westgardMultirule(runs: ReadonlyArray<ReadonlyArray<number | null>>): WestgardRunResult[] {
+export function westgardMultirule(runs: ReadonlyArray<ReadonlyArray<number | null>>, from = 0): WestgardRunResult[] {
+  const levels = runs.reduce((most, run) => Math.max(most, run.length), 0);
+  const z = new Float64Array(runs.length * levels).fill(NaN);
+  runs.forEach((run, t) =>
+    run.forEach((v, l) => {
+      if (v !== null && v !== undefined) z[t * levels + l] = v;
+    }),
+  );
+  return westgardGrid(z, levels, from);
+}
+
+/**
+ * The multirule over runs laid out flat: run t's level l at z[t * levels + l], NaN where the
+ * level was not run. One pass with running streaks per level and over all levels in measurement
+ * order (runs in order, levels in order within a run), so each run costs O(levels).
+ */
+export function westgardGrid(z: Float64Array, levels: number, from = 0): WestgardRunResult[] {
+  const runs = levels > 0 ? z.length / levels : 0;
+  const previous = new Float64Array(levels).fill(NaN);
+  // Index 0..levels-1: each level's own series; index `levels`: all levels in measurement order.
+  const streaks = STREAK_RULES.map(() => new Streaks(levels + 1));
+  // Levels of the newest measurements over all levels (a ring), for the across-levels windows.
+  const recent = new Int32Array(LONGEST);
+  let measured = 0;
+  const acrossLevels: (number[] | null)[] = STREAK_RULES.map(() => null);
   const results: WestgardRunResult[] = [];
-  const perLevel = new Map<number, Measurement[]>();
-  const combined: Measurement[] = [];
-  runs.forEach((levels, run) => {
-    const current: Measurement[] = [];
-    levels.forEach((z, level) => {
-      if (z === null || z === undefined || Number.isNaN(z)) return;
-      const m = { run, level, z };
-      current.push(m);
-      combined.push(m);
-      let series = perLevel.get(level);
-      if (!series) perLevel.set(level, (series = []));
-      series.push(m);
-    });
-    const violations: WestgardViolation[] = [];
-    const add = (rule: WestgardRule, scope: WestgardScope, ms: readonly Measurement[]) =>
-      violations.push({ rule, scope, levels: [...new Set(ms.map((m) => m.level))] });
-
-    const beyond2 = current.filter((m) => Math.abs(m.z) > 2);
-    if (beyond2.length > 0) add('1-2s', 'run', beyond2);
-    const beyond3 = current.filter((m) => Math.abs(m.z) > 3);
-    if (beyond3.length > 0) add('1-3s', 'run', beyond3);
-
-    const high2 = current.filter((m) => m.z > 2);
-    const low2 = current.filter((m) => m.z < -2);
-    if (high2.length >= 2) add('2-2s', 'within-run', high2);
-    if (low2.length >= 2) add('2-2s', 'within-run', low2);
-    for (const m of current) {
-      const series = perLevel.get(m.level)!;
-      const window = windowTrips(series, run, 2, 2);
-      if (window) add('2-2s', 'across-runs', window);
+  for (let t = 0; t < runs; t++) {
+    const report = t >= from;
+    const across22: number[] = [];
+    acrossLevels.fill(null);
+    for (let l = 0; l < levels; l++) {
+      const v = z[t * levels + l]!;
+      if (Number.isNaN(v)) continue;
+      const before = previous[l]!;
+      if ((v > 2 && before > 2) || (v < -2 && before < -2)) across22.push(l);
+      previous[l] = v;
+      recent[measured++ % LONGEST] = l;
+      STREAK_RULES.forEach(({ length, limit }, r) => {
+        streaks[r]!.add(l, v, limit);
+        // The newest window over all levels that completes in this run is the one reported.
+        if (streaks[r]!.add(levels, v, limit) >= length && report) acrossLevels[r] = windowLevels(recent, measured, length);
+      });
     }
-
-    if (high2.length >= 1 && low2.length >= 1) add('R-4s', 'within-run', [...high2, ...low2]);
-
-    for (const [rule, length, limit] of [
-      ['4-1s', 4, 1],
-      ['10x', 10, 0],
-    ] as const) {
-      for (const level of new Set(current.map((m) => m.level))) {
-        const window = windowTrips(perLevel.get(level)!, run, length, limit);
-        if (window) add(rule, 'across-runs', window);
-      }
-      const window = windowTrips(combined, run, length, limit);
-      if (window && new Set(window.map((m) => m.level)).size > 1) add(rule, 'across-levels', window);
-    }
-
-    const has = (rule: WestgardRule) => violations.some((v) => v.rule === rule);
-    const flags = {
-      warning12s: has('1-2s'),
-      r13s: has('1-3s'),
-      r22s: has('2-2s'),
-      rR4s: has('R-4s'),
-      r41s: has('4-1s'),
-      r10x: has('10x'),
-    };
-    results.push({ ...flags, reject: flags.r13s || flags.r22s || flags.rR4s || flags.r41s || flags.r10x, violations });
-  });
+    if (report) results.push(runResult(z.subarray(t * levels, (t + 1) * levels), across22, streaks, acrossLevels));
+  }
   return results;
+}
+
+/** Distinct levels, in order of appearance, of the newest `length` measurements over all levels. */
+function windowLevels(recent: Int32Array, measured: number, length: number): number[] {
+  const out: number[] = [];
+  for (let k = measured - length; k < measured; k++) {
+    const l = recent[k % LONGEST]!;
+    if (!out.includes(l)) out.push(l);
+  }
+  return out;
+}
+
+function runResult(run: Float64Array, across22: readonly number[], streaks: readonly Streaks[], acrossLevels: readonly (number[] | null)[]): WestgardRunResult {
+  const beyond2: number[] = [];
+  const beyond3: number[] = [];
+  const high2: number[] = [];
+  const low2: number[] = [];
+  run.forEach((v, l) => {
+    if (Math.abs(v) > 2) beyond2.push(l);
+    if (Math.abs(v) > 3) beyond3.push(l);
+    if (v > 2) high2.push(l);
+    if (v < -2) low2.push(l);
+  });
+  const violations: WestgardViolation[] = [];
+  if (beyond2.length > 0) violations.push({ rule: '1-2s', scope: 'run', levels: beyond2 });
+  if (beyond3.length > 0) violations.push({ rule: '1-3s', scope: 'run', levels: beyond3 });
+  if (high2.length >= 2) violations.push({ rule: '2-2s', scope: 'within-run', levels: high2 });
+  if (low2.length >= 2) violations.push({ rule: '2-2s', scope: 'within-run', levels: low2 });
+  for (const l of across22) violations.push({ rule: '2-2s', scope: 'across-runs', levels: [l] });
+  if (high2.length >= 1 && low2.length >= 1) violations.push({ rule: 'R-4s', scope: 'within-run', levels: [...high2, ...low2] });
+  STREAK_RULES.forEach(({ rule, length }, r) => {
+    run.forEach((v, l) => {
+      if (!Number.isNaN(v) && Math.max(streaks[r]!.high[l]!, streaks[r]!.low[l]!) >= length) violations.push({ rule, scope: 'across-runs', levels: [l] });
+    });
+    const levels = acrossLevels[r];
+    if (levels && levels.length > 1) violations.push({ rule, scope: 'across-levels', levels });
+  });
+  if (violations.length === 0) return PASS;
+  const has = (rule: WestgardRule) => violations.some((v) => v.rule === rule);
+  const flags = { warning12s: has('1-2s'), r13s: has('1-3s'), r22s: has('2-2s'), rR4s: has('R-4s'), r41s: has('4-1s'), r10x: has('10x') };
+  return { ...flags, reject: flags.r13s || flags.r22s || flags.rR4s || flags.r41s || flags.r10x, violations };
 }
 
 /** Multirule over a single control level's z-scores in run order. */
 export function westgardSeries(z: ArrayLike<number>): WestgardRunResult[] {
-  return westgardMultirule(Array.from(z as ArrayLike<number>, (v) => [v]));
+  return westgardGrid(Float64Array.from(z), 1);
 }

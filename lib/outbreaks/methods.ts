@@ -129,10 +129,10 @@ export function seriesSignals(series: CountSeries, range: SignalRange, settings:
   {
     const wow = empty();
     const seasonal = empty();
-    const trend = positivityTrend(y.subarray(0, to + 1), series.tests.subarray(0, to + 1));
+    const trend = positivityTrend(y.subarray(0, to + 1), series.tests.subarray(0, to + 1), { range: [from, to] });
     const z = settings.positivityZ;
     for (let t = from; t <= to; t++) {
-      const p = trend[t]!;
+      const p = trend[t - from]!;
       if (t - 14 + 1 >= start && p.weekOverWeek?.z !== null && p.weekOverWeek?.z !== undefined) {
         wow[t - from] = { value: p.weekOverWeek.z, threshold: z, alarm: p.weekOverWeek.z > z };
       }

@@ -35,6 +35,18 @@ describe('positivity trend', () => {
     expect(positivityTrend([1], [1], { years: 0 })[0]!.seasonal).toBeNull();
   });
 
+  it('a range gives the points of the whole history on that range', () => {
+    const days = 364 * 3 + 40;
+    const tests = Array.from({ length: days }, (_, t) => 50 + ((t * 37) % 90));
+    const positives = tests.map((n, t) => Math.floor((n * (3 + ((t * 11) % 17))) / 100));
+    const full = positivityTrend(positives, tests);
+    for (const range of [[days - 1, days - 1], [0, 6], [364 + 3, 2 * 364 + 9], [days - 60, days - 1]] as const) {
+      expect(positivityTrend(positives, tests, { range })).toEqual(full.slice(range[0], range[1] + 1));
+    }
+    expect(full[days - 1]!.seasonal!.years).toBe(3);
+    expect(() => positivityTrend(positives, tests, { range: [0, days] })).toThrow(/range/);
+  });
+
   it('rejects impossible counts', () => {
     expect(() => positivityTrend([3], [2])).toThrow(/day 0/);
     expect(() => positivityTrend([1, 2], [2])).toThrow(/length/);

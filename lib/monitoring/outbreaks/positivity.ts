@@ -24,6 +24,12 @@ export interface PositivityOptions {
   readonly halfWidthWeeks?: number;
   /** |z| above which week over week is rising/falling. Default 1.96. */
   readonly zCritical?: number;
+  /**
+   * First and last day (inclusive) to report; default every day. A daily job asks for its last
+   * day only: each point reads only windows ending on or before it, so the points equal those
+   * of the whole history.
+   */
+  readonly range?: readonly [number, number];
 }
 
 export interface WeekOverWeek {
@@ -55,6 +61,7 @@ export interface PositivityPoint {
   readonly seasonal: SeasonalComparison | null;
 }
 
+/** One point per day of the range, in day order. */
 export function positivityTrend(positives: ArrayLike<number>, tests: ArrayLike<number>, options: PositivityOptions = {}): PositivityPoint[] {
   const window = options.window ?? 7;
   const years = options.years ?? 5;
@@ -76,8 +83,10 @@ export function positivityTrend(positives: ArrayLike<number>, tests: ArrayLike<n
     if (end < window - 1 || end >= n) return null;
     return { x: cp[end + 1]! - cp[end + 1 - window]!, n: ct[end + 1]! - ct[end + 1 - window]! };
   };
+  const [from, to] = options.range ?? [0, n - 1];
+  if (from < 0 || to >= n) throw new RangeError(`positivity: range [${from}, ${to}] outside days 0..${n - 1}`);
   const out: PositivityPoint[] = [];
-  for (let t = 0; t < n; t++) {
+  for (let t = from; t <= to; t++) {
     const w = windowAt(t);
     const rolling = w && w.n > 0 ? w.x / w.n : null;
     let weekOverWeek: WeekOverWeek | null = null;
