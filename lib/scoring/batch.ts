@@ -4,9 +4,9 @@ import { DEVICE_FEATURES, shardLabel } from '../pipeline/goldTables.js';
 import { riskOf } from '../registry/card.js';
 import type { ColumnSpec, Row } from '../sources/schema.js';
 import type { RunLedger } from '../state/runs.js';
-import * as ort from 'onnxruntime-node';
-import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../ml/onnx.js';
+import { upsertPartitionEntities } from '../platform/tables.js';
 import type { ServingModel } from '../serving/modelCache.js';
+import { inputMatrix, onnxProbabilities, topFactors } from '../serving/predict.js';
 
 /** Daily batch scoring: one message per device shard scores its gold features of the day. */
 export interface ScoreWork {
@@ -56,7 +56,7 @@ export async function scoreShard(deps: ScoringDeps, work: ScoreWork): Promise<Sc
     const predictions = await deps.withProductionModel((model) => predict(model, features));
     await deps.lake.writePartition(DEVICE_RISK, { score_date: work.scoreDate, shard: shardLabel(work.shard) }, `score-${work.scoreDate}`, predictions);
     const high = predictions.filter((p) => p.risk_level === 'HIGH');
-    await Promise.all(high.map((p) => recordHighRisk(deps.alerts, work.scoreDate, p)));
+    await recordHighRisk(deps.alerts, work.scoreDate, high);
     await run.succeed({ rowsIn: features.length, rowsOut: predictions.length });
     return { devices: predictions.length, high: high.length, modelVersion: String(predictions[0]?.model_version ?? '') };
   } catch (error) {
@@ -65,34 +65,26 @@ export async function scoreShard(deps: ScoringDeps, work: ScoreWork): Promise<Sc
   }
 }
 
-/** Probabilities in one ONNX run; explanations for the devices anyone will look at (not LOW). */
+/** Probabilities in one ONNX run over the shard; explanations for the devices anyone will look at (not LOW). */
 async function predict(model: ServingModel, features: readonly Row[]): Promise<Row[]> {
   if (features.length === 0) return [];
   const width = model.inputs.length;
-  const x = new Float32Array(features.length * width);
-  features.forEach((row, r) => model.inputs.forEach((name, f) => (x[r * width + f] = row[name] as number)));
-  const output = await model.session.run({ [ONNX_INPUT_NAME]: new ort.Tensor('float32', x, [features.length, width]) });
-  const probabilities = output[ONNX_OUTPUT_NAME]!.data as Float32Array;
+  const x = inputMatrix(model, features);
+  const probabilities = await onnxProbabilities(model, x, features.length);
   return features.map((row, r) => {
     const probability = probabilities[r]!;
     const risk = riskOf(probability, model.thresholds);
-    return { device_id: String(row.device_id), probability, ...risk, model_version: model.version, top_factors: JSON.stringify(risk.risk_level === 'LOW' ? [] : topFactors(model, x, r)) };
+    const factors = risk.risk_level === 'LOW' ? [] : topFactors(model.inputs, model.inputs.map((name) => row[name] as number), model.explain(x, r * width).contributions);
+    return { device_id: String(row.device_id), probability, ...risk, model_version: model.version, top_factors: JSON.stringify(factors) };
   });
 }
 
-function topFactors(model: ServingModel, x: Float32Array, row: number, top = 3): { feature: string; value: number; contribution: number }[] {
-  const width = model.inputs.length;
-  const explanation = model.explain(x, row * width);
-  return model.inputs
-    .map((feature, f) => ({ feature, value: x[row * width + f]!, contribution: explanation.contributions[f]! }))
-    .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution))
-    .slice(0, top);
-}
-
-/** An alert event for the alerting stage to deliver (issue: alerts). */
-async function recordHighRisk(alerts: TableClient, scoreDate: string, prediction: Row): Promise<void> {
-  await alerts.upsertEntity(
-    {
+/** Alert events for the alerting stage to deliver (issue: alerts), one per device and day, in a few requests. */
+async function recordHighRisk(alerts: TableClient, scoreDate: string, predictions: readonly Row[]): Promise<void> {
+  const recordedAt = new Date().toISOString();
+  await upsertPartitionEntities(
+    alerts,
+    predictions.map((prediction) => ({
       partitionKey: 'high_risk_device',
       rowKey: `${scoreDate}_${prediction.device_id}`,
       kind: 'high_risk_device',
@@ -103,9 +95,8 @@ async function recordHighRisk(alerts: TableClient, scoreDate: string, prediction
       probability: prediction.probability as number,
       modelVersion: String(prediction.model_version),
       factors: String(prediction.top_factors),
-      recordedAt: new Date().toISOString(),
-    },
-    'Replace',
+      recordedAt,
+    })),
   );
 }
 

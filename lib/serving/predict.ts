@@ -17,13 +17,13 @@ export function topFactors(inputs: readonly FeatureName[], values: ArrayLike<num
   return order.slice(0, count).map((i) => ({ feature: inputs[i] as FeatureName, value: values[i] as number, contribution: contributions[i] as number }));
 }
 
-/** Row-major float32 matrix of the requests in the model's input order. */
-export function inputMatrix(model: ServingModel, requests: readonly DeviceFeaturesRequest[]): Float32Array {
+/** Row-major float32 matrix of validated requests or gold feature rows, in the model's input order. */
+export function inputMatrix(model: ServingModel, rows: readonly Readonly<Record<string, unknown>>[]): Float32Array {
   const width = model.inputs.length;
-  const x = new Float32Array(requests.length * width);
-  for (let r = 0; r < requests.length; r++) {
-    const request = requests[r] as DeviceFeaturesRequest;
-    for (let f = 0; f < width; f++) x[r * width + f] = request[model.inputs[f] as FeatureName];
+  const x = new Float32Array(rows.length * width);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Readonly<Record<string, unknown>>;
+    for (let f = 0; f < width; f++) x[r * width + f] = row[model.inputs[f] as FeatureName] as number;
   }
   return x;
 }
