@@ -230,7 +230,31 @@ export class Lake {
    * of it, so corrections cost little and partitions stay compact. Conflicting commits retry
    * from a fresh read, so no update is lost.
    */
-  async upsertPartition(table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[], key: string): Promise<{ written: number }> {
+  upsertPartition(table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[], key: string): Promise<{ written: number }> {
+    const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
+    return this.oneAtATime(prefix, () => this.upsertNow(table, partition, unit, rows, key));
+  }
+
+  /**
+   * Upserts of one partition from this process queue up: concurrent units would otherwise lose
+   * the commit race to each other, and each lost race re-reads the partition's keys and rewrites
+   * its file. Other processes are still serialised by the manifest's ETag.
+   */
+  private readonly partitionQueues = new Map<string, Promise<unknown>>();
+
+  private async oneAtATime<T>(prefix: string, work: () => Promise<T>): Promise<T> {
+    const before = this.partitionQueues.get(prefix) ?? Promise.resolve();
+    const mine = before.then(work);
+    const settled = mine.catch(() => undefined);
+    this.partitionQueues.set(prefix, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.partitionQueues.get(prefix) === settled) this.partitionQueues.delete(prefix);
+    }
+  }
+
+  private async upsertNow(table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[], key: string): Promise<{ written: number }> {
     for (let attempt = 1; ; attempt++) {
       const base = await this.version(table, partition);
       const files = base.manifest?.files ?? [];
@@ -266,7 +290,7 @@ export class Lake {
         await this.commit(table, partition, writer.unit, committedFiles, 'replace', {
           base,
           key,
-          onCommitted: (etag) => this.rememberKeys(prefix, etag, { committed: committedFiles, freshFile: kept.length }, existing, files, fresh, key),
+          onCommitted: (etag) => this.rememberKeys(prefix, etag, existing, kept.length < files.length, fresh, kept.length, key),
         });
         return { written: fresh.length };
       } catch (error) {
@@ -298,26 +322,15 @@ export class Lake {
     return index;
   }
 
-  /** The index after our own commit: file positions renumbered, fresh versions added. */
-  private rememberKeys(
-    prefix: string,
-    etag: string,
-    written: { committed: readonly ManifestFile[]; freshFile: number },
-    before: Map<string, number>,
-    oldFiles: readonly ManifestFile[],
-    fresh: readonly Row[],
-    key: string,
-  ): void {
+  /**
+   * The index after our own commit, updated in place: without compaction the old files keep
+   * their positions and the fresh file comes after them. A compacted file's rows moved, so the
+   * index is dropped and read again next time (rare: only corrections compact).
+   */
+  private rememberKeys(prefix: string, etag: string, index: Map<string, number>, compacted: boolean, fresh: readonly Row[], freshFile: number, key: string): void {
     this.keyIndexes.delete(prefix);
-    const position = new Map(written.committed.map((f, i) => [f.name, i]));
-    const index = new Map<string, number>();
-    for (const [k, packed] of before) {
-      const at = position.get(oldFiles[unpackFile(packed)]!.name);
-      // A compacted file's rows moved: re-reading next time is simpler than tracking them.
-      if (at === undefined) return;
-      index.set(k, packVersion(unpackTime(packed), at));
-    }
-    for (const row of fresh) index.set(String(row[key]), packVersion(row.modified_at as number, written.freshFile));
+    if (compacted) return;
+    for (const row of fresh) index.set(String(row[key]), packVersion(row.modified_at as number, freshFile));
     this.keyIndexes.set(prefix, { etag, index });
     while (this.keyIndexes.size > KEY_INDEX_PARTITIONS) this.keyIndexes.delete(this.keyIndexes.keys().next().value!);
   }
