@@ -119,7 +119,7 @@ const outbox = (): string[] => {
 };
 
 function calibrationEvent(subject: string, z: number, status: 'firing' | 'resolved' = 'firing'): AlertEvent {
-  const [event] = calibrationDriftAlerts([{ device: subject.split('/')[0]!, analyte: subject.split('/')[1]!, z, day: '2026-03-01', method: 'self' }], loadConfig({}));
+  const [event] = calibrationDriftAlerts([{ device: subject.split('/')[0]!, analyte: subject.split('/')[1]!, z, pAdjusted: 0.001, day: '2026-03-01', method: 'self' }], loadConfig({}));
   if (!event) throw new Error(`z = ${z} does not fire`);
   return { ...event, status };
 }
@@ -153,8 +153,11 @@ describe('alert rules as data', () => {
 
   it('fires exactly past each configured threshold', () => {
     const day = '2026-03-01';
-    expect(calibrationDriftAlerts([{ device: 'D1', analyte: '2345-7', z: 3, day }, { device: 'D2', analyte: '2345-7', z: -3.01, day }], config).map((e) => e.subject)).toEqual(['D2/2345-7']);
-    expect(calibrationDriftAlerts([{ device: 'D1', analyte: 'x', z: 3.5, day }], loadConfig({ ALERT_CALIBRATION_Z: '4' }))).toHaveLength(0);
+    expect(calibrationDriftAlerts([{ device: 'D1', analyte: '2345-7', z: 3, pAdjusted: 0.001, day }, { device: 'D2', analyte: '2345-7', z: -3.01, pAdjusted: 0.001, day }], config).map((e) => e.subject)).toEqual(['D2/2345-7']);
+    expect(calibrationDriftAlerts([{ device: 'D1', analyte: 'x', z: 3.5, pAdjusted: 0.001, day }], loadConfig({ ALERT_CALIBRATION_Z: '4' }))).toHaveLength(0);
+    // |z| past the threshold whose p-value does not survive the day's correction is no alert.
+    expect(calibrationDriftAlerts([{ device: 'D1', analyte: 'x', z: 3.5, pAdjusted: 0.05, day }, { device: 'D2', analyte: 'x', z: 3.5, pAdjusted: 0.0499, day }], config).map((e) => e.subject)).toEqual(['D2/x']);
+    expect(calibrationDriftAlerts([{ device: 'D1', analyte: 'x', z: 3.5, pAdjusted: 0.08, day }], loadConfig({ ALERT_CALIBRATION_FDR: '0.1' }))).toHaveLength(1);
     expect(highRiskAlerts([{ device: 'D1', day, riskScore: 80 }, { device: 'D2', day, riskScore: 81 }], config).map((e) => e.subject)).toEqual(['D2']);
     const tests = (ps: number[]) => ps.map((p, i) => ({ name: `t${i}`, pValue: p }));
     expect(dataDriftAlerts(tests([0.01, 0.02, 0.2, 0.5]), day, config)).toHaveLength(0);

@@ -5,7 +5,9 @@ import { loadConfig } from '../lib/config/config.js';
 import { computeDriftReport, readQc, runDriftReport, type DriftWindows } from '../lib/drift/job.js';
 import { QC_COLUMNS, westgardByDeviceTest } from '../lib/drift/qc.js';
 import { dateRange } from '../lib/outbreaks/series.js';
-import { leaveOneOutPeers, peerEquivalentZ, type DriftReport } from '../lib/drift/report.js';
+import { buildDriftReport, DEFAULT_DRIFT_OPTIONS, leaveOneOutPeers, peerEquivalentZ, type DriftReport } from '../lib/drift/report.js';
+import type { DaySummary } from '../lib/drift/summaries.js';
+import { Rng } from '../lib/simulate/random.js';
 import { peerZ } from '../lib/monitoring/calibration.js';
 import { qnorm, studentTTwoSided } from '../lib/monitoring/distributions.js';
 import { ANALYTE_DAILY } from '../lib/drift/summaries.js';
@@ -259,5 +261,40 @@ describe('QC read column by column', () => {
     const recent = await readQc(ctx, day(18), day(36), day(28));
     expect(recent).toEqual(full.map((s) => ({ ...s, runs: s.runs.filter((r) => r.day >= day(28)) })));
     expect(recent.flatMap((s) => s.runs)).toHaveLength(DEVICES.length * 9);
+  });
+});
+
+describe('calibration CRITICAL with multiplicity control', () => {
+  it('among 2,000 null devices and 5 shifted ones, the shifted are CRITICAL and every null |z| > 3 is WARNING', () => {
+    // One analyte, 20 results a day of SD 10; devices 0-4 read 8 units high in the current week.
+    const rng = new Rng(17, 4);
+    const devices = Array.from({ length: 2005 }, (_, d) => `D${String(d).padStart(4, '0')}`);
+    const shifted = new Set(devices.slice(0, 5));
+    const summaries = (days: number, first: number, current: boolean): DaySummary[] =>
+      Array.from({ length: days }, (_, i) => ({
+        date: day(first + i),
+        deviceAnalytes: devices.map((device) => ({ device, loinc: GLUCOSE, n: 20, mean: 100 + (current && shifted.has(device) ? 8 : 0) + (10 / Math.sqrt(20)) * rng.normal(), sd: 10 })),
+        samples: new Map(),
+      }));
+    const report = buildDriftReport({ ...WINDOWS, features: new Map(), baselineDays: summaries(28, 0, false), currentDays: summaries(7, 28, true), qc: [] });
+    const levelOf = new Map(report.calibration.map((c) => [c.device_id, c]));
+    for (const device of shifted) expect(levelOf.get(device)?.level, device).toBe('CRITICAL');
+    const nullBeyond3 = report.calibration.filter((c) => !shifted.has(c.device_id) && Math.max(Math.abs(c.self_z ?? 0), Math.abs(c.peer_z ?? 0)) > 3);
+    expect(nullBeyond3.length).toBeGreaterThan(0);
+    for (const c of nullBeyond3) {
+      expect(c.level).toBe('WARNING');
+      expect(Math.min(c.self_p_adjusted ?? 1, c.peer_p_adjusted ?? 1)).toBeGreaterThanOrEqual(DEFAULT_DRIFT_OPTIONS.criticalFdr);
+    }
+    expect(report.summary.devices_with_drift).toBe(5);
+    expect(report.summary.device_analytes_warning).toBeGreaterThanOrEqual(nullBeyond3.length);
+    expect(report.alert_level).toBe('CRITICAL');
+    expect(report.thresholds.critical_fdr).toBe(0.05);
+    expect(report.thresholds.critical_rule).toContain('Benjamini-Hochberg');
+    // Without the correction (FDR 1) the same null devices would have been CRITICAL.
+    const uncorrected = buildDriftReport(
+      { ...WINDOWS, features: new Map(), baselineDays: summaries(28, 0, false), currentDays: summaries(7, 28, true), qc: [] },
+      { ...DEFAULT_DRIFT_OPTIONS, criticalFdr: 1 },
+    );
+    expect(uncorrected.summary.devices_with_drift).toBeGreaterThan(5);
   });
 });

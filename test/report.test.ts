@@ -109,8 +109,8 @@ beforeAll(async () => {
   // Drift alerts as monitoring raises them (rules from lib/alerts, thresholds from settings).
   const days = [-9, -6, -2].map((d) => isoDay(Date.parse(`${horizon}T00:00:00Z`) + d * 86_400_000));
   await recordAlertEvents(ctx, [
-    ...calibrationDriftAlerts([{ device: 'DEV00003', analyte: '2345-7', z: 4.1, day: days[0]!, method: 'self' }], ctx.config),
-    ...calibrationDriftAlerts([{ device: 'DEV00005', analyte: '2160-0', z: -3.6, day: days[2]!, method: 'peer' }], ctx.config),
+    ...calibrationDriftAlerts([{ device: 'DEV00003', analyte: '2345-7', z: 4.1, pAdjusted: 0.002, day: days[0]!, method: 'self' }], ctx.config),
+    ...calibrationDriftAlerts([{ device: 'DEV00005', analyte: '2160-0', z: -3.6, pAdjusted: 0.02, day: days[2]!, method: 'peer' }], ctx.config),
     ...dataDriftAlerts([{ name: 'glucose', pValue: 0.001 }, { name: 'sodium', pValue: 0.01 }, { name: 'error_rate_7d', pValue: 0.03 }], days[1]!, ctx.config),
   ]);
   await evaluateAlerts(ctx);

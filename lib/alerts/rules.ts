@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { SettingKey } from '../config/settings.js';
+import { isCriticalZ } from '../monitoring/calibration.js';
 import type { AlertEvent, AlertKind, DetailValue, Severity } from './events.js';
 
 /**
@@ -11,6 +12,7 @@ import type { AlertEvent, AlertKind, DetailValue, Severity } from './events.js';
 export type RuleConfig = Pick<
   Config,
   | 'ALERT_CALIBRATION_Z'
+  | 'ALERT_CALIBRATION_FDR'
   | 'ALERT_RISK_SCORE'
   | 'ALERT_DRIFT_P_VALUE'
   | 'ALERT_DRIFT_MIN_TESTS'
@@ -34,8 +36,9 @@ export const ALERT_RULES: readonly AlertRule[] = [
     kind: 'calibration_drift',
     severity: 'CRITICAL',
     name: 'Device calibration drift',
-    thresholds: ['ALERT_CALIBRATION_Z'],
-    condition: (c) => `|z| > ${c.ALERT_CALIBRATION_Z} for a device and analyte (own baseline or peers)`,
+    thresholds: ['ALERT_CALIBRATION_Z', 'ALERT_CALIBRATION_FDR'],
+    condition: (c) =>
+      `|z| > ${c.ALERT_CALIBRATION_Z} for a device and analyte (own baseline or peers), with the z-test's two-sided p-value below ${c.ALERT_CALIBRATION_FDR} after Benjamini-Hochberg across the day's device/analyte z-tests`,
     observedBy: 'monitoring (calibration drift), via calibrationDriftAlerts + recordAlertEvent',
   },
   {
@@ -95,6 +98,8 @@ export interface CalibrationObservation {
   /** LOINC code (or local test code) of the analyte. */
   readonly analyte: string;
   readonly z: number;
+  /** The z-test's two-sided p-value, Benjamini-Hochberg adjusted over the day's family (the drift report's). */
+  readonly pAdjusted: number;
   readonly day: string;
   /** "self", "peer", "ewma", "westgard"... */
   readonly method?: string;
@@ -103,7 +108,7 @@ export interface CalibrationObservation {
 export function calibrationDriftAlerts(observations: readonly CalibrationObservation[], config: RuleConfig, source = 'monitoring/calibration'): AlertEvent[] {
   const worst = new Map<string, CalibrationObservation>();
   for (const o of observations) {
-    if (!Number.isFinite(o.z) || Math.abs(o.z) <= config.ALERT_CALIBRATION_Z) continue;
+    if (!Number.isFinite(o.z) || !isCriticalZ(o.z, o.pAdjusted, { criticalZ: config.ALERT_CALIBRATION_Z, fdr: config.ALERT_CALIBRATION_FDR })) continue;
     const key = `${o.device}/${o.analyte}`;
     const seen = worst.get(key);
     if (!seen || Math.abs(o.z) > Math.abs(seen.z)) worst.set(key, o);
@@ -114,6 +119,8 @@ export function calibrationDriftAlerts(observations: readonly CalibrationObserva
       analyte: o.analyte,
       z: round(o.z),
       threshold: config.ALERT_CALIBRATION_Z,
+      p_adjusted: o.pAdjusted,
+      fdr: config.ALERT_CALIBRATION_FDR,
       method: o.method ?? null,
     }),
   );

@@ -45,7 +45,7 @@ export function windowProblems(w: DriftWindows): string[] {
 }
 
 export function driftOptions(config: AppContext['config']): DriftOptions {
-  return { ...DEFAULT_DRIFT_OPTIONS, criticalZ: config.ALERT_CALIBRATION_Z, pValue: config.ALERT_DRIFT_P_VALUE, minTests: config.ALERT_DRIFT_MIN_TESTS };
+  return { ...DEFAULT_DRIFT_OPTIONS, criticalZ: config.ALERT_CALIBRATION_Z, criticalFdr: config.ALERT_CALIBRATION_FDR, pValue: config.ALERT_DRIFT_P_VALUE, minTests: config.ALERT_DRIFT_MIN_TESTS };
 }
 
 export function analyteNames(): Map<string, string> {
@@ -66,18 +66,19 @@ export function isStandardWindows(w: DriftWindows, config: Pick<AppContext['conf
   return d.baseline.start === w.baseline.start && d.baseline.end === w.baseline.end && d.current.start === w.current.start && d.current.end === w.current.end;
 }
 
-async function featureSamples(ctx: Pick<AppContext, 'lake'>, w: DriftWindows): Promise<Map<string, { baseline: Float64Array; current: Float64Array }>> {
+/** Device-day feature values of the two windows, by feature name (non-finite values left out). */
+export async function featureSamples(ctx: Pick<AppContext, 'lake'>, w: DriftWindows): Promise<Map<string, { baseline: Float64Array; current: Float64Array }>> {
   const partitions = (await ctx.lake.listPartitions(DEVICE_FEATURES)).filter((p) => {
     const d = p.feature_date ?? '';
     return (d >= w.baseline.start && d <= w.baseline.end) || (d >= w.current.start && d <= w.current.end);
   });
-  const parts = await Promise.all(partitions.map(async (p) => ({ current: p.feature_date! >= w.current.start, rows: await ctx.lake.readRows(DEVICE_FEATURES, p, FEATURE_NAMES) })));
+  const parts = await Promise.all(partitions.map(async (p) => ({ current: p.feature_date! >= w.current.start, batches: await readColumns(ctx.lake, DEVICE_FEATURES, p, FEATURE_NAMES) })));
   const out = new Map<string, { baseline: Float64Array; current: Float64Array }>();
   for (const name of FEATURE_NAMES) {
     const values = { baseline: [] as number[], current: [] as number[] };
     for (const part of parts) {
       const target = part.current ? values.current : values.baseline;
-      for (const row of part.rows) if (typeof row[name] === 'number' && Number.isFinite(row[name])) target.push(row[name]);
+      for (const batch of part.batches) for (const v of batch.number(name)) if (Number.isFinite(v)) target.push(v);
     }
     out.set(name, { baseline: Float64Array.from(values.baseline), current: Float64Array.from(values.current) });
   }
@@ -133,10 +134,12 @@ export async function runDriftReport(ctx: AppContext, w: DriftWindows, alerts: '
     if (alerts !== 'none') {
       const config = ctx.config;
       const calibration = calibrationDriftAlerts(
-        report.calibration.flatMap((c) => {
-          const z = Math.abs(c.self_z ?? 0) >= Math.abs(c.peer_z ?? 0) ? { z: c.self_z, method: 'self' } : { z: c.peer_z, method: 'peer' };
-          return z.z === null ? [] : [{ device: c.device_id, analyte: c.loinc_code, z: z.z, day: report.day, method: z.method }];
-        }),
+        report.calibration.flatMap((c) =>
+          [
+            { z: c.self_z, pAdjusted: c.self_p_adjusted, method: 'self' },
+            { z: c.peer_z, pAdjusted: c.peer_p_adjusted, method: 'peer' },
+          ].flatMap(({ z, pAdjusted, method }) => (z === null || pAdjusted === null ? [] : [{ device: c.device_id, analyte: c.loinc_code, z, pAdjusted, day: report.day, method }])),
+        ),
         config,
         'monitoring/drift',
       );

@@ -26,7 +26,14 @@ export interface Columns {
 export function columnsOfRows(rows: readonly Row[]): Columns {
   return {
     length: rows.length,
-    number: (name) => Float64Array.from(rows, (row) => (typeof row[name] === 'number' ? row[name] : NaN)),
+    number: (name) => {
+      const out = new Float64Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const v = rows[i]![name];
+        out[i] = typeof v === 'number' ? v : NaN;
+      }
+      return out;
+    },
     text: (name) => rows.map((row) => (row[name] === null || row[name] === undefined ? null : String(row[name]))),
   };
 }

@@ -33,85 +33,91 @@ const DAY_MS = 86_400_000;
 
 const dayNames = new Map<number, string>();
 
-function isoDay(ms: number): string {
-  const day = Math.floor(ms / DAY_MS);
+/** ISO name of a day number (days since the epoch), memoised: every reported run names its day. */
+function dayName(day: number): string {
   let name = dayNames.get(day);
   if (name === undefined) dayNames.set(day, (name = new Date(day * DAY_MS).toISOString().slice(0, 10)));
   return name;
 }
 
-/** QC measurements of silver quality_control, column by column (batches in the order read). */
+/** QC measurements of all batches in the order read; z is NaN where a number is missing (the measurement is skipped). */
 interface QcMeasurements {
   readonly device: (string | null)[];
   readonly testCode: (string | null)[];
   readonly loinc: (string | null)[];
-  readonly level: number[];
-  readonly measured: number[];
-  readonly targetMean: number[];
-  readonly targetSd: number[];
-  readonly runAt: number[];
+  readonly level: Float64Array;
+  readonly runAt: Float64Array;
+  readonly z: Float64Array;
 }
 
-/** Measurements with every number present (level, value, target mean and SD, run time); others are skipped. */
-function usableMeasurements(batches: readonly Columns[]): QcMeasurements {
-  const m: QcMeasurements = { device: [], testCode: [], loinc: [], level: [], measured: [], targetMean: [], targetSd: [], runAt: [] };
+function measurementsOf(batches: readonly Columns[]): QcMeasurements {
+  const n = batches.reduce((sum, b) => sum + b.length, 0);
+  const m: QcMeasurements = { device: new Array(n), testCode: new Array(n), loinc: new Array(n), level: new Float64Array(n), runAt: new Float64Array(n), z: new Float64Array(n) };
+  let o = 0;
   for (const batch of batches) {
     const [device, testCode, loinc] = [batch.text('device_id'), batch.text('test_code'), batch.text('loinc_code')];
     const [level, measured, targetMean, targetSd, runAt] = ['control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'].map((name) => batch.number(name)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-    for (let i = 0; i < batch.length; i++) {
-      if (Number.isNaN(level[i]!) || Number.isNaN(measured[i]!) || Number.isNaN(targetMean[i]!) || Number.isNaN(targetSd[i]!) || Number.isNaN(runAt[i]!)) continue;
-      m.device.push(device[i]!);
-      m.testCode.push(testCode[i]!);
-      m.loinc.push(loinc[i]!);
-      m.level.push(level[i]!);
-      m.measured.push(measured[i]!);
-      m.targetMean.push(targetMean[i]!);
-      m.targetSd.push(targetSd[i]!);
-      m.runAt.push(runAt[i]!);
+    for (let i = 0; i < batch.length; i++, o++) {
+      m.device[o] = device[i]!;
+      m.testCode[o] = testCode[i]!;
+      m.loinc[o] = loinc[i]!;
+      m.level[o] = level[i]!;
+      m.runAt[o] = runAt[i]!;
+      const missing = Number.isNaN(level[i]!) || Number.isNaN(measured[i]!) || Number.isNaN(targetMean[i]!) || Number.isNaN(targetSd[i]!) || Number.isNaN(runAt[i]!);
+      m.z[o] = missing ? NaN : zScore(measured[i]!, targetMean[i]!, targetSd[i]!);
     }
   }
   return m;
 }
 
-/** Indices of the measurements of each device and test, in the order read (two-level grouping: no key string per row). */
+/** Indices of the usable measurements of each device and test, in the order read (two-level grouping: no key string per row). */
 function groupByDeviceTest(m: QcMeasurements): number[][] {
   const groups = new Map<string | null, Map<string | null, number[]>>();
+  let device: string | null | undefined;
+  let byTest: Map<string | null, number[]> | undefined;
   for (let i = 0; i < m.device.length; i++) {
-    let byTest = groups.get(m.device[i]!);
-    if (!byTest) groups.set(m.device[i]!, (byTest = new Map()));
+    if (Number.isNaN(m.z[i]!)) continue;
+    // Rows of a device come together: look its tests up only when the device changes.
+    if (m.device[i] !== device || !byTest) {
+      device = m.device[i]!;
+      byTest = groups.get(device);
+      if (!byTest) groups.set(device, (byTest = new Map()));
+    }
     let list = byTest.get(m.testCode[i]!);
     if (!list) byTest.set(m.testCode[i]!, (list = []));
     list.push(i);
   }
-  return [...groups.values()].flatMap((byTest) => [...byTest.values()]);
+  return [...groups.values()].flatMap((tests) => [...tests.values()]);
 }
 
-/** One device and test's measurements (indices in run_at order) as runs on the multirule's grid. */
-function seriesOf(m: QcMeasurements, list: number[], reportFrom: string): QcSeries {
+/** One device and test's measurements as runs on the multirule's grid; runs before day number `reportFrom` are not returned. */
+function seriesOf(m: QcMeasurements, list: number[], reportFrom: number): QcSeries {
   let sorted = true;
   for (let i = 1; i < list.length && sorted; i++) if (m.runAt[list[i]!]! < m.runAt[list[i - 1]!]!) sorted = false;
   if (!sorted) list.sort((a, b) => m.runAt[a]! - m.runAt[b]!);
   const levels = [...new Set(list.map((i) => m.level[i]!))].sort((a, b) => a - b);
   const width = levels.length;
   const z = new Float64Array(list.length * width).fill(NaN);
-  const days: string[] = [];
+  const days: number[] = [];
   const starts: number[] = [];
   for (const i of list) {
-    const day = isoDay(m.runAt[i]!);
+    const day = Math.floor(m.runAt[i]! / DAY_MS);
     const c = levels.indexOf(m.level[i]!);
     const run = days.length - 1;
     if (run < 0 || days[run] !== day || !Number.isNaN(z[run * width + c]!)) {
       days.push(day);
       starts.push(m.runAt[i]!);
     }
-    z[(days.length - 1) * width + c] = zScore(m.measured[i]!, m.targetMean[i]!, m.targetSd[i]!);
+    z[(days.length - 1) * width + c] = m.z[i]!;
   }
   let from = 0;
   while (from < days.length && days[from]! < reportFrom) from++;
   const results = westgardGrid(z.subarray(0, days.length * width), width, from);
   const runs: QcRun[] = results.map((result, k) => {
     const t = from + k;
-    return { day: days[t]!, at: starts[t]!, z: Array.from(z.subarray(t * width, (t + 1) * width), (v) => (Number.isNaN(v) ? null : v)), result };
+    const levelZ: (number | null)[] = [];
+    for (let l = 0; l < width; l++) levelZ.push(Number.isNaN(z[t * width + l]!) ? null : z[t * width + l]!);
+    return { day: dayName(days[t]!), at: starts[t]!, z: levelZ, result };
   });
   const first = list[0]!;
   return { device: String(m.device[first]), testCode: String(m.testCode[first]), loinc: m.loinc[first] ?? null, levels, runs };
@@ -123,8 +129,9 @@ function seriesOf(m: QcMeasurements, list: number[], reportFrom: string): QcSeri
  * history before its window only so that the across-run rules see it.
  */
 export function westgardOfColumns(batches: readonly Columns[], reportFrom = ''): QcSeries[] {
-  const m = usableMeasurements(batches);
-  const out = groupByDeviceTest(m).map((list) => seriesOf(m, list, reportFrom));
+  const m = measurementsOf(batches);
+  const fromDay = reportFrom === '' ? -Infinity : Date.parse(`${reportFrom}T00:00:00Z`) / DAY_MS;
+  const out = groupByDeviceTest(m).map((list) => seriesOf(m, list, fromDay));
   return out.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.testCode < b.testCode ? -1 : a.testCode > b.testCode ? 1 : 0));
 }
 

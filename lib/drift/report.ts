@@ -1,9 +1,9 @@
 import {
   baselineFromDays,
-  driftLevel,
   EWMA_DEFAULT_L,
   EWMA_DEFAULT_LAMBDA,
   ewmaOfDailyMeans,
+  familyLevels,
   selfZ,
   type PeerComparison,
   type CalibrationBaseline,
@@ -36,7 +36,11 @@ import type { DaySummary } from './summaries.js';
  *   freedom once divided by sqrt(1 + 1/k) (a prediction interval), and its two-sided p-value is
  *   turned back into the normal z with that p (`peerEquivalentZ`); the raw ratio is `peer_z_raw`.
  *   Without it, with 5 peers a device is beyond |z| = 3 about 5% of the time with no drift at all.
- * - level: CRITICAL when |self z| or |peer z| > `criticalZ` (3), WARNING above 2;
+ * - level (`criticalRule`): CRITICAL when |self z| or |peer z| > `criticalZ` (3) and that z-test's
+ *   two-sided p-value survives Benjamini-Hochberg at `criticalFdr` (0.05) across the report's
+ *   family of z-tests (every pair's self and peer test); a |z| > 3 that does not survive is
+ *   WARNING, as is |z| > `warningZ` (2). The seed's |z| > 3 alone made 164 of 10,000 devices
+ *   CRITICAL on a day when 10 were shifted (familyLevels in calibration.ts);
  * - moving average: an EWMA of the device's daily means over the current days, from the
  *   baseline mean (lambda 0.2, limits 3 sigma): the earlier signal, reported with the day it first
  *   left its limits.
@@ -44,7 +48,7 @@ import type { DaySummary } from './summaries.js';
  * QC: Westgard multirules per device and test (qc.ts), runs of the current window reported when a
  * rejection rule trips (1-3s, 2-2s, R-4s, 4-1s, 10x); 1-2s warnings are counted.
  *
- * Levels (the seed's): CRITICAL when a device drifts (|z| > 3); MEDIUM when `minTests` (3) or
+ * Levels (the seed's, with the multiplicity control above): CRITICAL when a device drifts; MEDIUM when `minTests` (3) or
  * more data-drift tests drift; LOW when only warnings (|z| > 2, moving-average alarms, QC
  * rejections); NONE otherwise.
  */
@@ -71,6 +75,8 @@ export interface DriftInputs {
 
 export interface DriftOptions {
   readonly criticalZ: number;
+  /** False discovery rate a CRITICAL z-test must survive across the day's family. */
+  readonly criticalFdr: number;
   readonly warningZ: number;
   readonly pValue: number;
   readonly minTests: number;
@@ -86,6 +92,7 @@ export interface DriftOptions {
 
 export const DEFAULT_DRIFT_OPTIONS: DriftOptions = {
   criticalZ: 3,
+  criticalFdr: 0.05,
   warningZ: 2,
   pValue: 0.05,
   minTests: 3,
@@ -130,6 +137,9 @@ export interface CalibrationFinding {
   readonly peer_z: number | null;
   readonly peer_z_raw: number | null;
   readonly peers: number;
+  /** Benjamini-Hochberg adjusted two-sided p-values of the self and peer z-tests over the day's family. */
+  readonly self_p_adjusted: number | null;
+  readonly peer_p_adjusted: number | null;
   readonly level: DriftLevel;
   readonly moving_average_alarm: boolean;
   readonly moving_average_z: number | null;
@@ -171,7 +181,10 @@ export interface DriftReport {
     readonly devices_with_qc_rejections: number;
   };
   readonly thresholds: {
+    /** The CRITICAL rule in words, with its figures. */
+    readonly critical_rule: string;
     readonly critical_z: number;
+    readonly critical_fdr: number;
     readonly warning_z: number;
     readonly ks_p_value: number;
     readonly min_drifting_tests: number;
@@ -277,6 +290,8 @@ export interface PairCalibration {
   readonly peerZ: number | null;
   readonly peerZRaw: number | null;
   readonly peers: number;
+  readonly selfPAdjusted: number | null;
+  readonly peerPAdjusted: number | null;
   readonly level: DriftLevel;
   readonly ewmaAlarm: boolean;
   readonly ewmaZ: number | null;
@@ -319,8 +334,7 @@ export function calibrationOfPairs(
   }
   const peerOf = new Map<string, PeerComparison | null>();
   for (const { keys, means } of peersOf.values()) leaveOneOutPeers(means).forEach((c, i) => peerOf.set(keys[i]!, c));
-  const rank: Record<DriftLevel, number> = { OK: 0, WARNING: 1, CRITICAL: 2 };
-  const out: PairCalibration[] = [];
+  const tested: Omit<PairCalibration, 'level' | 'selfPAdjusted' | 'peerPAdjusted'>[] = [];
   for (const [key, p] of pooled) {
     const base = baseline.get(key);
     if (!base) continue;
@@ -328,31 +342,38 @@ export function calibrationOfPairs(
     for (const d of base) if (d && d.n > 0) baseDays++;
     const b = baselineFromDays(base);
     if (!(b.n >= options.minBaselineResults) || baseDays < 3) continue;
-    const z = selfZ({ mean: p.mean, n: p.n, days: p.days }, b);
     const peer = peerOf.get(key) ?? null;
-    const peerEquivalent = peer ? peerEquivalentZ(peer.z, peer.peers) : null;
-    const a = driftLevel(z, options.criticalZ, options.warningZ);
-    const c = driftLevel(peerEquivalent, options.criticalZ, options.warningZ);
     const ewma = ewmaOfDailyMeans(current.get(key)!, b, { lambda: options.ewmaLambda, L: options.ewmaL });
     const last = ewma[ewma.length - 1];
-    out.push({
+    tested.push({
       device: p.device,
       loinc: p.loinc,
       baseline: b,
       n: p.n,
       days: p.days,
       mean: p.mean,
-      selfZ: z,
-      peerZ: peerEquivalent,
+      selfZ: selfZ({ mean: p.mean, n: p.n, days: p.days }, b),
+      peerZ: peer ? peerEquivalentZ(peer.z, peer.peers) : null,
       peerZRaw: peer?.z ?? null,
       peers: peer?.peers ?? Math.max(0, (peersOf.get(p.loinc)?.means.length ?? 0) - 1),
-      level: rank[a] >= rank[c] ? a : c,
       ewmaAlarm: last?.alarm ?? false,
       ewmaZ: last?.z ?? null,
       ewmaFirstAlarm: ewma.findIndex((e) => e.alarm),
     });
   }
-  return out;
+  // One family: every pair's self test, then every pair's peer test.
+  const levels = familyLevels([...tested.map((t) => t.selfZ), ...tested.map((t) => t.peerZ)], { criticalZ: options.criticalZ, warningZ: options.warningZ, fdr: options.criticalFdr });
+  const rank: Record<DriftLevel, number> = { OK: 0, WARNING: 1, CRITICAL: 2 };
+  return tested.map((t, i) => {
+    const own = levels[i]!;
+    const peer = levels[tested.length + i]!;
+    return { ...t, level: rank[own.level] >= rank[peer.level] ? own.level : peer.level, selfPAdjusted: own.pAdjusted, peerPAdjusted: peer.pAdjusted };
+  });
+}
+
+/** The CRITICAL rule as the report states it. */
+export function criticalRule(options: Pick<DriftOptions, 'criticalZ' | 'criticalFdr'>): string {
+  return `|z| > ${options.criticalZ} (own baseline or peers) and the z-test's two-sided p-value below ${options.criticalFdr} after Benjamini-Hochberg across the day's device/analyte z-tests; a |z| > ${options.criticalZ} that does not survive the correction is WARNING`;
 }
 
 export function buildDriftReport(inputs: DriftInputs, options: DriftOptions = DEFAULT_DRIFT_OPTIONS, generatedAt = new Date()): DriftReport {
@@ -415,6 +436,8 @@ export function buildDriftReport(inputs: DriftInputs, options: DriftOptions = DE
     peer_z: round(p.peerZ, 4),
     peer_z_raw: round(p.peerZRaw, 4),
     peers: p.peers,
+    self_p_adjusted: round(p.selfPAdjusted, 4),
+    peer_p_adjusted: round(p.peerPAdjusted, 4),
     level: p.level,
     moving_average_alarm: p.ewmaAlarm,
     moving_average_z: round(p.ewmaZ, 4),
@@ -466,7 +489,9 @@ export function buildDriftReport(inputs: DriftInputs, options: DriftOptions = DE
       devices_with_qc_rejections: new Set(qc.map((q) => q.device_id)).size,
     },
     thresholds: {
+      critical_rule: criticalRule(options),
       critical_z: options.criticalZ,
+      critical_fdr: options.criticalFdr,
       warning_z: options.warningZ,
       ks_p_value: options.pValue,
       min_drifting_tests: options.minTests,

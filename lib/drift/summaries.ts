@@ -1,6 +1,7 @@
 import type { Lake, LakeTable, PartitionValues } from '../lake/lake.js';
 import { SILVER_TABLES } from '../pipeline/silverTables.js';
 import type { ColumnSpec, Row } from '../sources/schema.js';
+import { readColumns, type Columns } from './lakeColumns.js';
 
 /**
  * Daily summaries of silver lab results that drift monitoring reads instead of raw rows, so a
@@ -45,26 +46,38 @@ export interface DaySummary {
   readonly samples: ReadonlyMap<string, Float64Array>;
 }
 
-/** Summaries of one day's silver result rows (device_id, loinc_code, result_value). */
-export function summarizeResults(date: string, rows: readonly Row[], samplePerDay = ANALYTE_SAMPLE_PER_DAY): DaySummary {
-  const groups = new Map<string, { device: string; loinc: string; n: number; sum: number; sumSq: number; shift: number }>();
+/** Summaries of one day's silver results (device_id, loinc_code, result_value), read as columns in file order. */
+export function summarizeResults(date: string, batches: readonly Columns[], samplePerDay = ANALYTE_SAMPLE_PER_DAY): DaySummary {
+  type Group = { device: string; loinc: string; n: number; sum: number; sumSq: number; shift: number };
+  const groups: Group[] = [];
+  // device -> loinc -> group: no key string per result.
+  const index = new Map<string, Map<string, Group>>();
   const values = new Map<string, number[]>();
-  for (const row of rows) {
-    const v = row.result_value;
-    if (typeof v !== 'number' || !Number.isFinite(v) || typeof row.loinc_code !== 'string' || typeof row.device_id !== 'string') continue;
-    const key = `${row.device_id}|${row.loinc_code}`;
-    let g = groups.get(key);
-    // Shifted sums (by the first value) keep the variance exact for values far from 0.
-    if (!g) groups.set(key, (g = { device: row.device_id, loinc: row.loinc_code, n: 0, sum: 0, sumSq: 0, shift: v }));
-    const d = v - g.shift;
-    g.n++;
-    g.sum += d;
-    g.sumSq += d * d;
-    let list = values.get(row.loinc_code);
-    if (!list) values.set(row.loinc_code, (list = []));
-    list.push(v);
+  for (const batch of batches) {
+    const [devices, loincs, results] = [batch.text('device_id'), batch.text('loinc_code'), batch.number('result_value')];
+    for (let i = 0; i < batch.length; i++) {
+      const v = results[i]!;
+      const device = devices[i];
+      const loinc = loincs[i];
+      if (!Number.isFinite(v) || typeof loinc !== 'string' || typeof device !== 'string') continue;
+      let byLoinc = index.get(device);
+      if (!byLoinc) index.set(device, (byLoinc = new Map()));
+      let g = byLoinc.get(loinc);
+      // Shifted sums (by the first value) keep the variance exact for values far from 0.
+      if (!g) {
+        byLoinc.set(loinc, (g = { device, loinc, n: 0, sum: 0, sumSq: 0, shift: v }));
+        groups.push(g);
+      }
+      const d = v - g.shift;
+      g.n++;
+      g.sum += d;
+      g.sumSq += d * d;
+      let list = values.get(loinc);
+      if (!list) values.set(loinc, (list = []));
+      list.push(v);
+    }
   }
-  const deviceAnalytes = [...groups.values()]
+  const deviceAnalytes = groups
     .map((g) => ({
       device: g.device,
       loinc: g.loinc,
@@ -94,19 +107,28 @@ function toRows(summary: DaySummary): { daily: Row[]; sample: Row[] } {
   return { daily, sample };
 }
 
-function fromRows(date: string, daily: readonly Row[], sample: readonly Row[]): DaySummary {
-  const deviceAnalytes = daily.map((r) => ({ device: String(r.device_id), loinc: String(r.loinc_code), n: Number(r.n), mean: Number(r.mean), sd: typeof r.sd === 'number' ? r.sd : NaN }));
+function fromColumns(date: string, daily: readonly Columns[], sample: readonly Columns[]): DaySummary {
+  const deviceAnalytes: DeviceAnalyteDay[] = [];
+  for (const batch of daily) {
+    const [devices, loincs, n, mean, sd] = [batch.text('device_id'), batch.text('loinc_code'), batch.number('n'), batch.number('mean'), batch.number('sd')];
+    for (let i = 0; i < batch.length; i++) deviceAnalytes.push({ device: String(devices[i]), loinc: String(loincs[i]), n: n[i]!, mean: mean[i]!, sd: sd[i]! });
+  }
   const lists = new Map<string, number[]>();
-  for (const r of sample) {
-    const loinc = String(r.loinc_code);
-    let list = lists.get(loinc);
-    if (!list) lists.set(loinc, (list = []));
-    list.push(Number(r.result_value));
+  for (const batch of sample) {
+    const [loincs, values] = [batch.text('loinc_code'), batch.number('result_value')];
+    for (let i = 0; i < batch.length; i++) {
+      const loinc = String(loincs[i]);
+      let list = lists.get(loinc);
+      if (!list) lists.set(loinc, (list = []));
+      list.push(values[i]!);
+    }
   }
   return { date, deviceAnalytes, samples: new Map([...lists].map(([k, v]) => [k, Float64Array.from(v)])) };
 }
 
 const RESULT_COLUMNS = ['device_id', 'loinc_code', 'result_value'];
+const DAILY_COLUMNS = ANALYTE_DAILY.columns.map((c) => c.name);
+const SAMPLE_COLUMNS = ANALYTE_SAMPLE.columns.map((c) => c.name);
 
 /**
  * The summaries of one day: read from the cache when it is at least as new as the silver
@@ -122,10 +144,10 @@ export async function daySummary(lake: Lake, date: string): Promise<DaySummary> 
   ]);
   if (!silver) return { date, deviceAnalytes: [], samples: new Map() };
   if (cached && cachedSample && cached.committedAt >= silver.committedAt && cachedSample.committedAt >= silver.committedAt) {
-    const [daily, sample] = await Promise.all([lake.readRows(ANALYTE_DAILY, partition), lake.readRows(ANALYTE_SAMPLE, partition)]);
-    return fromRows(date, daily, sample);
+    const [daily, sample] = await Promise.all([readColumns(lake, ANALYTE_DAILY, partition, DAILY_COLUMNS), readColumns(lake, ANALYTE_SAMPLE, partition, SAMPLE_COLUMNS)]);
+    return fromColumns(date, daily, sample);
   }
-  const summary = summarizeResults(date, await lake.readRows(SILVER_TABLES.lab_results, partition, RESULT_COLUMNS));
+  const summary = summarizeResults(date, await readColumns(lake, SILVER_TABLES.lab_results, partition, RESULT_COLUMNS));
   const { daily, sample } = toRows(summary);
   const unit = `drift-${date}`;
   await Promise.all([writeInFiles(lake, ANALYTE_DAILY, partition, unit, daily), writeInFiles(lake, ANALYTE_SAMPLE, partition, unit, sample)]);

@@ -10,7 +10,8 @@ import { median } from './outbreaks.js';
  * results and QC of one analyte shifted by 1-3 analytical SDs from a start day until the
  * calibration that ends it). Each day is judged as the daily drift report judges it (the
  * current window of `currentDays` days ending on the day against the `baselineDays` before):
- * - z-score: the pair is CRITICAL (|self z| or |peer z| > 3);
+ * - z-score: the pair is CRITICAL (|self z| or |peer z| > 3 and its p-value surviving
+ *   Benjamini-Hochberg over that day's pairs, the report's rule);
  * - moving average: the pair's EWMA of daily means is outside its limits on the day;
  * - Westgard: a QC run of the device and analyte on the day trips a rejection rule.
  * An episode is detected on its first alarm day while it lasts (start day = delay 0); an alarm
@@ -21,7 +22,7 @@ import { median } from './outbreaks.js';
 export type CalibrationMethod = 'z_score' | 'moving_average' | 'westgard';
 
 export const CALIBRATION_LABELS: Readonly<Record<CalibrationMethod, string>> = {
-  z_score: 'z-score (own baseline or peers, |z| > 3)',
+  z_score: 'z-score (own baseline or peers, |z| > 3 surviving BH)',
   moving_average: 'Moving average (EWMA of daily means)',
   westgard: 'Westgard multirule on QC (rejection)',
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { baselineFromDays, calibrationDrift, driftLevel, ewmaOfDailyMeans, peerZ, selfZ, summarize } from './calibration.js';
+import { baselineFromDays, calibrationDrift, driftLevel, ewmaOfDailyMeans, familyLevels, peerZ, selfZ, summarize, zTestPValue } from './calibration.js';
+import { pnorm } from './distributions.js';
 
 describe('calibration z-scores', () => {
   it('self z is a two-sample z of means with the baseline SD', () => {
@@ -23,6 +24,22 @@ describe('calibration z-scores', () => {
     expect(driftLevel(-3.5)).toBe('CRITICAL');
     expect(driftLevel(2)).toBe('OK');
     expect(driftLevel(null)).toBe('OK');
+  });
+
+  it('in a family, CRITICAL also needs the z-test to survive Benjamini-Hochberg; the rest of |z| > 3 is WARNING', () => {
+    const options = { criticalZ: 3, warningZ: 2, fdr: 0.05 };
+    expect(zTestPValue(-1.96)).toBeCloseTo(2 * pnorm(-1.96), 15);
+    // Three tests: p(3.5) = 4.65e-4 adjusted x 3/2, p(2.5) = 0.0124 adjusted x 1.
+    const small = familyLevels([3.5, 2.5, null, -10], options);
+    expect(small.map((l) => l.level)).toEqual(['CRITICAL', 'WARNING', 'OK', 'CRITICAL']);
+    expect(small[0]!.pAdjusted).toBeCloseTo((zTestPValue(3.5) * 3) / 2, 15);
+    expect(small[2]!.pAdjusted).toBeNull();
+    // The same 3.5 among a thousand null tests: adjusted x 1003 / 2 = 0.23, no longer CRITICAL.
+    const large = familyLevels([3.5, 2.5, null, -10, ...Array.from({ length: 1000 }, () => 0.1)], options);
+    expect(large.slice(0, 4).map((l) => l.level)).toEqual(['WARNING', 'WARNING', 'OK', 'CRITICAL']);
+    expect(large[0]!.pAdjusted).toBeCloseTo((zTestPValue(3.5) * 1003) / 2, 12);
+    // |z| > 3 stays necessary whatever the p-value.
+    expect(familyLevels([2.9], { ...options, fdr: 1 })[0]!.level).toBe('WARNING');
   });
 
   it('baselineFromDays pools the results and separates the between-day SD', () => {

@@ -1,3 +1,6 @@
+import { pnorm } from './distributions.js';
+import { benjaminiHochberg } from './multipleTesting.js';
+
 /**
  * Calibration drift of one device on one analyte, from its patient results.
  *
@@ -16,7 +19,9 @@
  *    lambda = 0.2 and L = 3 by default. Days without results leave E and V unchanged. No reset
  *    after an alarm: the chart stays in alarm while the shift lasts. Averaging over days makes it
  *    the earlier signal for small sustained shifts that a single day's z does not reach.
- * Levels: CRITICAL when |z| > 3 (the seed's rule), WARNING when |z| > 2, else OK.
+ * Levels of one test: CRITICAL when |z| > 3 (the seed's rule), WARNING when |z| > 2, else OK
+ * (`driftLevel`, `calibrationDrift`). Over a day's family of device/analyte tests the report uses
+ * `familyLevels`, which adds multiplicity control to CRITICAL.
  */
 
 export interface CalibrationBaseline {
@@ -45,6 +50,46 @@ export function driftLevel(z: number | null, critical = CRITICAL_Z, warning = WA
   if (z === null || Number.isNaN(z)) return 'OK';
   const a = Math.abs(z);
   return a > critical ? 'CRITICAL' : a > warning ? 'WARNING' : 'OK';
+}
+
+/** Two-sided p-value of a z statistic under the standard normal. */
+export function zTestPValue(z: number): number {
+  return 2 * pnorm(-Math.abs(z));
+}
+
+export interface FamilyOptions {
+  readonly criticalZ: number;
+  readonly warningZ: number;
+  /** False discovery rate CRITICAL must survive (Benjamini-Hochberg). */
+  readonly fdr: number;
+}
+
+export interface FamilyLevel {
+  readonly level: DriftLevel;
+  /** Benjamini-Hochberg adjusted two-sided p-value; null for a missing z. */
+  readonly pAdjusted: number | null;
+}
+
+/**
+ * Levels of a family of calibration z-tests judged together (a day's device/analyte tests, own
+ * baseline and peers). |z| > `criticalZ` alone is not enough for CRITICAL: across 10,000 devices
+ * x 5 analytes about 0.27% of the null tests pass it by chance (over a hundred devices a day), so
+ * CRITICAL also needs the test's two-sided p-value to survive Benjamini-Hochberg at `fdr` over the
+ * family. A |z| > `criticalZ` that does not survive is WARNING - reported, never dropped - as is
+ * any |z| > `warningZ`. Missing z-tests (null or NaN) are OK and do not count in the family.
+ */
+export function familyLevels(z: readonly (number | null)[], options: FamilyOptions): FamilyLevel[] {
+  const adjusted = benjaminiHochberg(z.map((v) => (v === null || Number.isNaN(v) ? null : zTestPValue(v))));
+  return z.map((v, i) => {
+    const pAdjusted = adjusted[i] ?? null;
+    const raw = driftLevel(v, options.criticalZ, options.warningZ);
+    return { level: raw === 'CRITICAL' && !isCriticalZ(v, pAdjusted, options) ? 'WARNING' : raw, pAdjusted };
+  });
+}
+
+/** The CRITICAL rule for one z-test, given its p-value adjusted over the family (see familyLevels). */
+export function isCriticalZ(z: number | null, pAdjusted: number | null, options: Pick<FamilyOptions, 'criticalZ' | 'fdr'>): boolean {
+  return z !== null && Math.abs(z) > options.criticalZ && pAdjusted !== null && pAdjusted < options.fdr;
 }
 
 /** Mean, sample SD and count of raw values. */

@@ -139,11 +139,12 @@ export function westgardGrid(z: Float64Array, levels: number, from = 0): Westgar
       if ((v > 2 && before > 2) || (v < -2 && before < -2)) across22.push(l);
       previous[l] = v;
       recent[measured++ % LONGEST] = l;
-      STREAK_RULES.forEach(({ length, limit }, r) => {
+      for (let r = 0; r < STREAK_RULES.length; r++) {
+        const { length, limit } = STREAK_RULES[r]!;
         streaks[r]!.add(l, v, limit);
         // The newest window over all levels that completes in this run is the one reported.
         if (streaks[r]!.add(levels, v, limit) >= length && report) acrossLevels[r] = windowLevels(recent, measured, length);
-      });
+      }
     }
     if (report) results.push(runResult(z.subarray(t * levels, (t + 1) * levels), across22, streaks, acrossLevels));
   }
