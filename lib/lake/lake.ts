@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { ColumnSpec, Row } from '../sources/schema.js';
-import { parquetToRows, rowsToParquet } from './parquet.js';
+import { parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, type ColumnBatch } from './parquet.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -373,19 +373,28 @@ export class Lake {
     return this.container.getBlobClient(path).downloadToBuffer();
   }
 
-  /** Streams the committed rows of a partition, one file at a time (memory bounded by a file). */
-  async *readPartition(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): AsyncGenerator<Row[]> {
+  /** Streams the committed columns of a partition, one file at a time (memory bounded by a file). */
+  async *readPartitionColumns(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): AsyncGenerator<ColumnBatch> {
     const manifest = await this.readManifest(table, partition);
+    const key = manifest?.key;
     for (const file of manifest?.files ?? []) {
-      const key = manifest?.key;
       if (!file.deleted?.length || !key) {
-        yield parquetToRows(await this.readFile(table, partition, file.name), columns);
+        yield parquetToColumns(await this.readFile(table, partition, file.name), columns);
         continue;
       }
-      const gone = new Set(file.deleted);
       const wanted = columns && !columns.includes(key) ? [...columns, key] : columns;
-      yield parquetToRows(await this.readFile(table, partition, file.name), wanted).filter((row) => !gone.has(String(row[key])));
+      yield withoutKeys(parquetToColumns(await this.readFile(table, partition, file.name), wanted), key, new Set(file.deleted));
     }
+  }
+
+  /** Streams the committed rows of a partition, one file at a time (memory bounded by a file). */
+  async *readPartition(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): AsyncGenerator<Row[]> {
+    for await (const batch of this.readPartitionColumns(table, partition, columns)) yield rowsOfColumns(batch);
+  }
+
+  /** All committed columns of a partition, a batch per file; restarts like `readRows` when a replace deletes files under it. */
+  readColumns(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns: readonly string[]): Promise<ColumnBatch[]> {
+    return this.readWhole(() => this.readPartitionColumns(table, partition, columns));
   }
 
   /**
@@ -393,12 +402,19 @@ export class Lake {
    * old manifest listed: the read then starts over from the new manifest.
    */
   async readRows(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): Promise<Row[]> {
+    const batches = await this.readWhole(() => this.readPartition(table, partition, columns));
+    const rows: Row[] = [];
+    // Appended row by row: spreading a file of 100K+ rows into push() overflows the stack.
+    for (const batch of batches) for (const row of batch) rows.push(row);
+    return rows;
+  }
+
+  private async readWhole<B>(read: () => AsyncGenerator<B>): Promise<B[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const rows: Row[] = [];
-        // Appended row by row: spreading a file of 100K+ rows into push() overflows the stack.
-        for await (const batch of this.readPartition(table, partition, columns)) for (const row of batch) rows.push(row);
-        return rows;
+        const batches: B[] = [];
+        for await (const batch of read()) batches.push(batch);
+        return batches;
       } catch (error) {
         if (!(error instanceof RestError && error.statusCode === 404) || attempt >= 5) throw error;
       }
@@ -438,6 +454,15 @@ export class Lake {
     }
     return { partitions: partitions.length, files, rows };
   }
+}
+
+/** The batch without the rows whose key is in `gone` (rows superseded in another file). */
+function withoutKeys(batch: ColumnBatch, key: string, gone: ReadonlySet<string>): ColumnBatch {
+  const keys = batch.columns[key]!;
+  const kept: number[] = [];
+  for (let i = 0; i < batch.length; i++) if (!gone.has(String(keys[i]))) kept.push(i);
+  const columns = Object.fromEntries(Object.entries(batch.columns).map(([name, values]) => [name, kept.map((i) => values[i] ?? null)]));
+  return { length: kept.length, columns };
 }
 
 function isConflict(error: unknown): boolean {

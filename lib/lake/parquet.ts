@@ -1,6 +1,6 @@
 import * as arrow from '@uwdata/flechette';
 import * as parquet from 'parquet-wasm';
-import type { ColumnSpec, ColumnType, Row } from '../sources/schema.js';
+import type { CellValue, ColumnSpec, ColumnType, Row } from '../sources/schema.js';
 
 /**
  * Parquet encoding of row batches: rows -> Arrow (flechette) -> Parquet (parquet-wasm, Zstd).
@@ -179,13 +179,35 @@ function columnValues(column: arrow.Column<unknown>): ArrayLike<unknown> {
   return column.type.typeId === arrow.Type.Utf8 ? decodeUtf8Column(column) : column.toArray();
 }
 
-/** Rows as plain objects, built column by column (faster than row-wise materialisation). */
-export function parquetToRows(bytes: Uint8Array, only?: readonly string[]): Row[] {
+/** A file's columns as arrays: strings decoded, numbers typed where the column has no nulls. */
+export interface ColumnBatch {
+  readonly length: number;
+  readonly columns: Readonly<Record<string, ArrayLike<CellValue>>>;
+}
+
+/** Columns without row objects: for aggregations over many rows, where rows would be garbage. */
+export function parquetToColumns(bytes: Uint8Array, only?: readonly string[]): ColumnBatch {
   const table = parquetToArrow(bytes, only);
-  const names = table.names;
-  const values = names.map((name) => columnValues(table.getChild(name)));
+  return { length: table.numRows, columns: Object.fromEntries(table.names.map((name) => [name, columnValues(table.getChild(name)) as ArrayLike<CellValue>])) };
+}
+
+/** Rows as plain objects, built column by column (faster than row-wise materialisation). */
+export function rowsOfColumns(batch: ColumnBatch): Row[] {
+  const names = Object.keys(batch.columns);
+  const values = names.map((name) => batch.columns[name]!);
   const build = builderFor(names);
-  const rows = new Array<Row>(table.numRows);
-  for (let i = 0; i < table.numRows; i++) rows[i] = build(values, i);
+  const rows = new Array<Row>(batch.length);
+  for (let i = 0; i < batch.length; i++) rows[i] = build(values, i);
   return rows;
+}
+
+export function parquetToRows(bytes: Uint8Array, only?: readonly string[]): Row[] {
+  return rowsOfColumns(parquetToColumns(bytes, only));
+}
+
+/** A column of a batch, refused by name when the file lacks it. */
+export function columnOf(batch: ColumnBatch, name: string): ArrayLike<CellValue> {
+  const column = batch.columns[name];
+  if (!column) throw new Error(`Column ${name} is missing (columns: ${Object.keys(batch.columns).join(', ')})`);
+  return column;
 }

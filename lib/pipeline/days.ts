@@ -1,8 +1,19 @@
 /** UTC calendar days, as the lake's date partitions name them (YYYY-MM-DD). */
 
+const DAY_MS = 86_400_000;
+/** Day names by day number: isoDay runs once per row when silver partitions a batch. */
+const dayNames = new Map<number, string>();
+
 /** The UTC day (YYYY-MM-DD) of an epoch-ms instant. */
 export function isoDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const day = Math.floor(ms / DAY_MS);
+  let name = dayNames.get(day);
+  if (name === undefined) {
+    name = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (dayNames.size >= 100_000) dayNames.clear();
+    dayNames.set(day, name);
+  }
+  return name;
 }
 
 /** Epoch ms of a day's start; a malformed date is refused with the value. */

@@ -1,12 +1,13 @@
 import { DAY_MS, FEATURE_LOOKBACK_DAYS, LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
 import type { Lake, LakeTable, PartitionValues } from '../lake/lake.js';
+import type { ColumnBatch } from '../lake/parquet.js';
 import { forEachLimited } from '../queue/concurrency.js';
 import type { Row } from '../sources/schema.js';
 import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
 import { dayMs, isoDay } from './days.js';
 import { DEVICE_DAILY, DEVICE_FEATURES, OUTBREAK_SERIES, QC_DAILY, shardLabel, shardOf } from './goldTables.js';
-import { deviceDailyRows, deviceFeatureRows, outbreakSeriesRows, qcDailyRows, qcRunsOfDay } from './goldTransforms.js';
+import { LOG_INPUT, QC_INPUT, RESULT_INPUT, deviceDailyRows, deviceFeatureRows, outbreakSeriesRows, qcDailyRows, qcRunsOfDay } from './goldTransforms.js';
 import { SILVER_TABLES, SNAPSHOT } from './silverTables.js';
 
 /** A silver day to aggregate (message of the `gold-day` queue). */
@@ -44,14 +45,12 @@ const QC_LOOKBACK_DAYS = 3;
 
 export { dayMs, isoDay };
 
+const rowCount = (batches: readonly ColumnBatch[]): number => batches.reduce((sum, b) => sum + b.length, 0);
+
 function readAll(lake: Lake, table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): Promise<Row[]> {
   return lake.readRows(table, partition, columns);
 }
 
-/** Only the silver columns the daily aggregates read: most of a day's bytes are never decoded. */
-const RESULT_COLUMNS = ['device_id', 'received_at', 'resulted_at', 'result_text', 'loinc_code', 'loinc_name', 'region'];
-const LOG_COLUMNS = ['device_id', 'level'];
-const QC_COLUMNS = ['device_id', 'test_code', 'loinc_code', 'control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'];
 
 /** Feature days to (re)compute per shard, coalesced into units of consecutive days. */
 export class FeatureDays {
@@ -102,10 +101,11 @@ export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ devic
   try {
     const day = dayMs(work.date);
     const qcDays = Array.from({ length: QC_LOOKBACK_DAYS + 1 }, (_, back) => isoDay(day - back * DAY_MS));
+    // Only the columns the aggregates read, as columns: most of a day's bytes are never decoded.
     const [results, logs, ...qcByDay] = await Promise.all([
-      readAll(deps.lake, SILVER_TABLES.lab_results, { result_date: work.date }, RESULT_COLUMNS),
-      readAll(deps.lake, SILVER_TABLES.device_logs, { log_date: work.date }, LOG_COLUMNS),
-      ...qcDays.map((date) => readAll(deps.lake, SILVER_TABLES.quality_control, { run_date: date }, QC_COLUMNS)),
+      deps.lake.readColumns(SILVER_TABLES.lab_results, { result_date: work.date }, RESULT_INPUT),
+      deps.lake.readColumns(SILVER_TABLES.device_logs, { log_date: work.date }, LOG_INPUT),
+      ...qcDays.map((date) => deps.lake.readColumns(SILVER_TABLES.quality_control, { run_date: date }, QC_INPUT)),
     ]);
     const qcRuns = qcRunsOfDay(qcByDay.flat(), day);
     const unit = `gold-${work.date}`;
@@ -119,7 +119,7 @@ export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ devic
     ]);
     const latest = await deps.horizon.latestDay();
     await deps.enqueueFeatures?.(featureWorkFor(day, day + FEATURE_LOOKBACK_DAYS * DAY_MS, latest ? dayMs(latest) : day, deps.shards));
-    await run.succeed({ rowsIn: results.length + logs.length + qcRuns.length, rowsOut: deviceDays.length + qcGroups.length + series.length });
+    await run.succeed({ rowsIn: rowCount(results) + rowCount(logs) + qcRuns.length, rowsOut: deviceDays.length + qcGroups.length + series.length });
     return { deviceDays: deviceDays.length, qcGroups: qcGroups.length, series: series.length };
   } catch (error) {
     await run.fail(error);

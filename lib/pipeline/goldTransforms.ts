@@ -7,38 +7,73 @@ import {
   type MaintenanceEvent,
 } from '../features/deviceFeatures.js';
 import { passesWestgard, westgardFlags, zScore, type WestgardFlags } from '../monitoring/westgard.js';
-import type { Row } from '../sources/schema.js';
+import { columnOf, type ColumnBatch } from '../lake/parquet.js';
+import type { CellValue, Row } from '../sources/schema.js';
 
-/** Pure gold transforms: silver rows of a day in, gold rows out. */
+/** Pure gold transforms: silver columns of a day in, gold rows out (no row object per silver row). */
 
 export interface QcRun {
-  readonly row: Row;
+  readonly device_id: string;
+  readonly test_code: CellValue;
+  readonly loinc_code: CellValue;
+  readonly control_level: CellValue;
+  readonly measured_value: number;
   readonly z: number;
   readonly flags: WestgardFlags;
 }
 
-/** QC runs of `day` with their Westgard flags; earlier rows only supply the previous run of each material. */
-export function qcRunsOfDay(qcRows: readonly Row[], day: number): QcRun[] {
-  const sorted = [...qcRows].sort((a, b) => (a.run_at as number) - (b.run_at as number));
-  const previous = new Map<string, number>();
-  const runs: QcRun[] = [];
-  for (const row of sorted) {
-    if (row.measured_value === null || row.target_mean === null || row.target_sd === null) continue;
-    const material = `${row.device_id}|${row.test_code}|${row.control_level}`;
-    const z = zScore(row.measured_value as number, row.target_mean as number, row.target_sd as number);
-    const flags = westgardFlags(z, previous.get(material) ?? null);
-    previous.set(material, z);
-    if ((row.run_at as number) >= day && (row.run_at as number) < day + DAY_MS) runs.push({ row, z, flags });
+const isNumber = (value: unknown): value is number => typeof value === 'number';
+
+/** Numbers and keys of each QC run with a measurement and a target, in the batches' order. */
+function* qcMeasurements(batches: readonly ColumnBatch[]) {
+  for (const batch of batches) {
+    const [device, test, loinc, level, measured, mean, sd, runAt] = QC_INPUT.map((name) => columnOf(batch, name));
+    for (let i = 0; i < batch.length; i++) {
+      const [value, target, spread, at] = [measured![i], mean![i], sd![i], runAt![i]];
+      if (!isNumber(value) || !isNumber(target) || !isNumber(spread) || !isNumber(at)) continue;
+      yield { device_id: String(device![i]), test_code: test![i] ?? null, loinc_code: loinc![i] ?? null, control_level: level![i] ?? null, measured_value: value, z: zScore(value, target, spread), run_at: at };
+    }
   }
-  return runs;
+}
+
+/** Silver QC columns the daily QC aggregates read. */
+export const QC_INPUT = ['device_id', 'test_code', 'loinc_code', 'control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'] as const;
+
+/** QC runs of `day` with their Westgard flags; earlier runs only supply the previous run of each material. */
+export function qcRunsOfDay(qc: readonly ColumnBatch[], day: number): QcRun[] {
+  const material = (run: Pick<QcRun, 'device_id' | 'test_code' | 'control_level'>) => `${run.device_id}|${run.test_code}|${run.control_level}`;
+  const lastBefore = new Map<string, { at: number; z: number }>();
+  const ofDay: (QcRun & { run_at: number })[] = [];
+  for (const run of qcMeasurements(qc)) {
+    if (run.run_at >= day + DAY_MS) continue;
+    if (run.run_at >= day) {
+      ofDay.push({ ...run, flags: { r13s: false, r22s: false } });
+      continue;
+    }
+    const key = material(run);
+    const last = lastBefore.get(key);
+    if (!last || run.run_at >= last.at) lastBefore.set(key, { at: run.run_at, z: run.z });
+  }
+  ofDay.sort((a, b) => a.run_at - b.run_at);
+  const previous = new Map([...lastBefore].map(([key, last]) => [key, last.z]));
+  return ofDay.map(({ run_at: _runAt, ...run }) => {
+    const key = material(run);
+    const flags = westgardFlags(run.z, previous.get(key) ?? null);
+    previous.set(key, run.z);
+    return { ...run, flags };
+  });
 }
 
 function emptyDay(): { -readonly [K in keyof DeviceDay]: number } {
   return { results: 0, turnaroundHoursSum: 0, turnaroundCount: 0, logEvents: 0, logErrors: 0, logWarnings: 0, qcRuns: 0, qcPasses: 0 };
 }
 
+/** Silver lab_results and device_logs columns the daily aggregates read. */
+export const RESULT_INPUT = ['device_id', 'received_at', 'resulted_at', 'result_text', 'loinc_code', 'loinc_name', 'region'] as const;
+export const LOG_INPUT = ['device_id', 'level'] as const;
+
 /** Per-device activity of one day: results and turnaround, log levels, QC passes. */
-export function deviceDailyRows(labResults: readonly Row[], logs: readonly Row[], qcRuns: readonly QcRun[]): Row[] {
+export function deviceDailyRows(labResults: readonly ColumnBatch[], logs: readonly ColumnBatch[], qcRuns: readonly QcRun[]): Row[] {
   const byDevice = new Map<string, ReturnType<typeof emptyDay>>();
   const of = (deviceId: unknown) => {
     const id = String(deviceId);
@@ -46,22 +81,29 @@ export function deviceDailyRows(labResults: readonly Row[], logs: readonly Row[]
     if (!day) byDevice.set(id, (day = emptyDay()));
     return day;
   };
-  for (const result of labResults) {
-    const day = of(result.device_id);
-    day.results++;
-    if (typeof result.received_at === 'number' && typeof result.resulted_at === 'number') {
-      day.turnaroundHoursSum += (result.resulted_at - result.received_at) / 3_600_000;
-      day.turnaroundCount++;
+  for (const batch of labResults) {
+    const [device, received, resulted] = ['device_id', 'received_at', 'resulted_at'].map((name) => columnOf(batch, name));
+    for (let i = 0; i < batch.length; i++) {
+      const day = of(device![i]);
+      day.results++;
+      const [from, to] = [received![i], resulted![i]];
+      if (isNumber(from) && isNumber(to)) {
+        day.turnaroundHoursSum += (to - from) / 3_600_000;
+        day.turnaroundCount++;
+      }
     }
   }
-  for (const log of logs) {
-    const day = of(log.device_id);
-    day.logEvents++;
-    if (log.level === 'ERROR') day.logErrors++;
-    else if (log.level === 'WARN') day.logWarnings++;
+  for (const batch of logs) {
+    const [device, level] = LOG_INPUT.map((name) => columnOf(batch, name));
+    for (let i = 0; i < batch.length; i++) {
+      const day = of(device![i]);
+      day.logEvents++;
+      if (level![i] === 'ERROR') day.logErrors++;
+      else if (level![i] === 'WARN') day.logWarnings++;
+    }
   }
   for (const run of qcRuns) {
-    const day = of(run.row.device_id);
+    const day = of(run.device_id);
     day.qcRuns++;
     if (passesWestgard(run.flags)) day.qcPasses++;
   }
@@ -97,16 +139,16 @@ export function deviceDayOf(row: Row): DeviceDay {
 export function qcDailyRows(qcRuns: readonly QcRun[]): Row[] {
   const groups = new Map<string, QcRun[]>();
   for (const run of qcRuns) {
-    const key = `${run.row.device_id}|${run.row.test_code}|${run.row.control_level}`;
+    const key = `${run.device_id}|${run.test_code}|${run.control_level}`;
     let group = groups.get(key);
     if (!group) groups.set(key, (group = []));
     group.push(run);
   }
   return [...groups.values()].map((runs) => {
-    const values = runs.map((r) => r.row.measured_value as number);
+    const values = runs.map((r) => r.measured_value);
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const variance = values.length > 1 ? values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1) : 0;
-    const first = runs[0]!.row;
+    const first = runs[0]!;
     return {
       device_id: first.device_id ?? null,
       test_code: first.test_code ?? null,
@@ -123,17 +165,21 @@ export function qcDailyRows(qcRuns: readonly QcRun[]): Row[] {
 }
 
 /** Per (LOINC test, region): qualitative tests done, positives and positivity on the day. */
-export function outbreakSeriesRows(labResults: readonly Row[]): Row[] {
-  const groups = new Map<string, { loinc_code: unknown; loinc_name: unknown; region: unknown; tests: number; positives: number }>();
-  for (const result of labResults) {
-    if (result.result_text !== 'Positive' && result.result_text !== 'Negative') continue;
-    const key = `${result.loinc_code}|${result.region}`;
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { loinc_code: result.loinc_code, loinc_name: result.loinc_name, region: result.region, tests: 0, positives: 0 }));
-    group.tests++;
-    if (result.result_text === 'Positive') group.positives++;
+export function outbreakSeriesRows(labResults: readonly ColumnBatch[]): Row[] {
+  const groups = new Map<string, { loinc_code: CellValue; loinc_name: CellValue; region: CellValue; tests: number; positives: number }>();
+  for (const batch of labResults) {
+    const [text, loinc, name, region] = ['result_text', 'loinc_code', 'loinc_name', 'region'].map((column) => columnOf(batch, column));
+    for (let i = 0; i < batch.length; i++) {
+      const result = text![i];
+      if (result !== 'Positive' && result !== 'Negative') continue;
+      const key = `${loinc![i]}|${region![i]}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { loinc_code: loinc![i] ?? null, loinc_name: name![i] ?? null, region: region![i] ?? null, tests: 0, positives: 0 }));
+      group.tests++;
+      if (result === 'Positive') group.positives++;
+    }
   }
-  return [...groups.values()].map((g) => ({ ...g, positivity: g.positives / g.tests }) as Row);
+  return [...groups.values()].map((g) => ({ ...g, positivity: g.positives / g.tests }));
 }
 
 /** The device_features rows of each feature day for the given devices (built once for a run of days). */

@@ -57,9 +57,9 @@ function groupByPartition(table: LimsTableName, rows: readonly Row[]): Map<strin
   const groups = new Map<string, Row[]>();
   const silver = SILVER_TABLES[table];
   for (const row of rows) {
-    const key = JSON.stringify(silver.partitionOf(row));
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = []));
+    const value = silver.partitionValueOf(row);
+    let group = groups.get(value);
+    if (!group) groups.set(value, (group = []));
     group.push(row);
   }
   return groups;
@@ -108,8 +108,8 @@ async function standardizeUnit(deps: SilverDeps, commit: BronzeCommit): Promise<
   const silver = SILVER_TABLES[table];
   const passed = latestVersions(evaluation.passed, silver.key);
   const dates: string[] = [];
-  for (const [key, rows] of groupByPartition(table, passed)) {
-    const partition = JSON.parse(key) as Record<string, string>;
+  for (const [value, rows] of groupByPartition(table, passed)) {
+    const partition = { [silver.partitionColumn]: value };
     await deps.lake.upsertPartition(silver, partition, `silver-${commit.unit}`, rows, silver.key);
     const date = partitionDate(partition);
     if (date) dates.push(date);

@@ -46,10 +46,13 @@ const QC_COLUMNS: readonly ColumnSpec[] = [
 export interface SilverTable extends LakeTable {
   readonly source: LimsTableName;
   readonly key: string;
-  partitionOf(row: Row): PartitionValues;
+  /** The partition column and a row's value of it (one column: an event day, or the snapshot). */
+  readonly partitionColumn: string;
+  partitionValueOf(row: Row): string;
 }
 
-export const SNAPSHOT: PartitionValues = { snapshot: 'current' };
+const CURRENT = 'current';
+export const SNAPSHOT: PartitionValues = { snapshot: CURRENT };
 
 function dayOf(ms: unknown): string {
   return typeof ms === 'number' ? isoDay(ms) : 'unknown';
@@ -58,23 +61,23 @@ function dayOf(ms: unknown): string {
 export const SILVER_TABLES: Readonly<Record<LimsTableName, SilverTable>> = {
   lab_results: {
     zone: 'silver', name: 'lab_results', source: 'lab_results', key: 'result_id', columns: LAB_RESULT_COLUMNS,
-    partitionOf: (row) => ({ result_date: dayOf(row.resulted_at ?? row.received_at) }),
+    partitionColumn: 'result_date', partitionValueOf: (row) => dayOf(row.resulted_at ?? row.received_at),
   },
   device_logs: {
     zone: 'silver', name: 'device_logs', source: 'device_logs', key: 'log_id', columns: LIMS_TABLES.device_logs.columns,
-    partitionOf: (row) => ({ log_date: dayOf(row.logged_at) }),
+    partitionColumn: 'log_date', partitionValueOf: (row) => dayOf(row.logged_at),
   },
   quality_control: {
     zone: 'silver', name: 'quality_control', source: 'quality_control', key: 'qc_id', columns: QC_COLUMNS,
-    partitionOf: (row) => ({ run_date: dayOf(row.run_at) }),
+    partitionColumn: 'run_date', partitionValueOf: (row) => dayOf(row.run_at),
   },
   devices: {
     zone: 'silver', name: 'devices', source: 'devices', key: 'device_id', columns: LIMS_TABLES.devices.columns,
-    partitionOf: () => SNAPSHOT,
+    partitionColumn: 'snapshot', partitionValueOf: () => CURRENT,
   },
   maintenance_events: {
     zone: 'silver', name: 'maintenance_events', source: 'maintenance_events', key: 'event_id', columns: LIMS_TABLES.maintenance_events.columns,
-    partitionOf: () => SNAPSHOT,
+    partitionColumn: 'snapshot', partitionValueOf: () => CURRENT,
   },
 };
 
