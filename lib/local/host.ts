@@ -93,10 +93,13 @@ function readBody(request: IncomingMessage, limitBytes: number): Promise<string>
 
 function send(response: ServerResponse, result: ApiResponse): void {
   const body = result.jsonBody !== undefined ? JSON.stringify(result.jsonBody) : (result.body ?? '');
-  const headers: Record<string, string> = { ...(result.headers ?? {}) };
+  const headers: Record<string, string | number> = { ...(result.headers ?? {}) };
   if (result.jsonBody !== undefined) headers['content-type'] ??= 'application/json; charset=utf-8';
+  // With the length known, Node sends headers and body in one write instead of chunked encoding.
+  const payload = Buffer.from(body, 'utf8');
+  headers['content-length'] = payload.length;
   response.writeHead(result.status, headers);
-  response.end(body);
+  response.end(payload);
 }
 
 export async function startLocalHost(ctx: AppContext, options: HostOptions): Promise<LocalHost> {

@@ -75,7 +75,6 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
   const nFeatures = model.featureNames.length;
   const feature: number[] = [];
   const threshold: number[] = [];
-  const left: number[] = [];
   const right: number[] = [];
   const bit: number[] = [];
   const leafOf: number[] = [];
@@ -92,7 +91,6 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
       const f = tree.feature[node] as number;
       feature.push(f);
       threshold.push(f >= 0 ? (tree.threshold[node] as number) : 0);
-      left.push(-1);
       right.push(-1);
       bit.push(0);
       leafOf.push(-1);
@@ -116,9 +114,9 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
       for (const goLeft of [true, false]) {
         const child = (goLeft ? tree.left[node] : tree.right[node]) as number;
         pathZero[slot] = before * (cover > 0 ? (tree.cover[child] as number) / cover : 0);
+        // Preorder: the left child is laid out first, at id + 1; only the right child's index is kept.
         const childId = layout(child);
-        if (goLeft) left[id] = childId;
-        else right[id] = childId;
+        if (!goLeft) right[id] = childId;
       }
       pathZero[slot] = before;
       if (isNew) {
@@ -156,7 +154,6 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
 
   const nodeFeature = Int32Array.from(feature);
   const nodeThreshold = Float64Array.from(threshold);
-  const nodeLeft = Int32Array.from(left);
   const nodeRight = Int32Array.from(right);
   const nodeBit = Int32Array.from(bit);
   const nodeLeaf = Int32Array.from(leafOf);
@@ -165,6 +162,7 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
   const nNodes = nodeFeature.length;
   // Scratch for one row; explain() is synchronous, so one buffer per model is enough.
   const pattern = new Int32Array(nNodes);
+  const values = new Float64Array(nFeatures);
   const a = model.calibration ? model.calibration.a : 1;
   const b = model.calibration ? model.calibration.b : 0;
   let expected = model.baseScore;
@@ -178,16 +176,18 @@ export function compileShap(model: GbdtModel, maxEntries = MAX_TABLE_ENTRIES): C
       const phi = new Float64Array(nFeatures);
       let raw = 0;
       for (let r = 0; r < rootIds.length; r++) pattern[rootIds[r] as number] = -1;
+      // The row as the ONNX model sees it (float32), read once instead of at every split.
+      for (let f = 0; f < nFeatures; f++) values[f] = Math.fround(row[offset + f] as number);
       for (let n = 0; n < nNodes; n++) {
         const f = nodeFeature[n] as number;
         const p = pattern[n] as number;
         if (f >= 0) {
           const cleared = p & ~(nodeBit[n] as number);
-          if (Math.fround(row[offset + f] as number) <= (nodeThreshold[n] as number)) {
-            pattern[nodeLeft[n] as number] = p;
+          if ((values[f] as number) <= (nodeThreshold[n] as number)) {
+            pattern[n + 1] = p;
             pattern[nodeRight[n] as number] = cleared;
           } else {
-            pattern[nodeLeft[n] as number] = cleared;
+            pattern[n + 1] = cleared;
             pattern[nodeRight[n] as number] = p;
           }
           continue;
