@@ -8,7 +8,8 @@ import { earsC } from '../lib/monitoring/outbreaks/ears.js';
 import { manualReview } from '../lib/outbreaks/manualReview.js';
 import { neededDays, signalsOnLastDay, RECENT_DAYS } from '../lib/outbreaks/job.js';
 import { DEFAULT_OUTBREAK_SETTINGS, farringtonHistoryDays, OUTBREAK_METHODS, SERIES_METHODS, seriesSignals } from '../lib/outbreaks/methods.js';
-import { ALL_REGIONS, seriesFromGold, seriesFromHistory, type CountSeries, type SeriesSet } from '../lib/outbreaks/series.js';
+import { columnsOfRows, type Columns } from '../lib/drift/lakeColumns.js';
+import { ALL_REGIONS, readSeriesDays, seriesFromGold, seriesFromHistory, type CountSeries, type SeriesSet } from '../lib/outbreaks/series.js';
 import { OUTBREAK_SERIES } from '../lib/pipeline/goldTables.js';
 import type { EmbeddedAzurite } from '../lib/platform/azurite.js';
 import { TABLES } from '../lib/platform/resources.js';
@@ -218,9 +219,11 @@ describe('daily outbreak detection over the lake', () => {
   });
 
   it('reads the gold series as the pipeline wrote them', async () => {
-    const byDate = new Map<string, Row[]>();
-    for (let i = 0; i < DAYS; i++) byDate.set(date(i), await ctx.lake.readRows(OUTBREAK_SERIES, { series_date: date(i) }));
+    const byDate = new Map<string, Columns[]>();
+    for (let i = 0; i < DAYS; i++) byDate.set(date(i), [columnsOfRows(await ctx.lake.readRows(OUTBREAK_SERIES, { series_date: date(i) }))]);
     const set = seriesFromGold(byDate, date(0), date(DAYS - 1));
+    // The job's columnar read gives the same series.
+    expect(seriesFromGold(await readSeriesDays(ctx.lake, [...byDate.keys()]), date(0), date(DAYS - 1))).toEqual(set);
     expect(set.series.map((s) => `${s.loinc}|${s.region}`)).toHaveLength(10);
     const all = set.series.find((s) => s.loinc === FLU.loinc && s.region === ALL_REGIONS)!;
     const parts = set.series.filter((s) => s.loinc === FLU.loinc && s.region !== ALL_REGIONS);

@@ -1,16 +1,16 @@
 import path from 'node:path';
 import type { AppContext } from '../app/context.js';
 import { driftOptions, readQc } from '../drift/job.js';
+import type { Columns } from '../drift/lakeColumns.js';
 import { daySummaries } from '../drift/summaries.js';
 import { alertRule, outbreakSettings } from '../outbreaks/job.js';
 import { farringtonHistoryDays, type OutbreakSettings } from '../outbreaks/methods.js';
-import { dateRange, seriesFromGold, seriesFromHistory } from '../outbreaks/series.js';
+import { dateRange, readSeriesDays, seriesFromGold, seriesFromHistory } from '../outbreaks/series.js';
 import { OUTBREAK_SERIES } from '../pipeline/goldTables.js';
 import { SILVER_TABLES } from '../pipeline/silverTables.js';
 import { DEFAULT_HISTORY, simulateTestHistory, type TestHistoryOptions } from '../simulate/history.js';
 import { readGroundTruth } from '../simulate/store.js';
 import type { GroundTruth } from '../simulate/truth.js';
-import type { Row } from '../sources/schema.js';
 import { evaluateCalibrationDetection, type CalibrationEvaluation } from './calibration.js';
 import { FIRST_EVALUATED_DAY, evaluateOutbreakDetection, type AlertRule, type OutbreakEvaluation } from './outbreaks.js';
 
@@ -63,10 +63,9 @@ function evaluationSettings(ctx: Pick<AppContext, 'config'>): OutbreakSettings {
   return { ...outbreakSettings(ctx.config), scanReplicas: Math.min(EVALUATION_SCAN_REPLICAS, ctx.config.OUTBREAK_SCAN_REPLICAS) };
 }
 
-async function readAllSeries(ctx: Pick<AppContext, 'lake'>): Promise<Map<string, Row[]>> {
+async function readAllSeries(ctx: Pick<AppContext, 'lake'>): Promise<Map<string, Columns[]>> {
   const dates = (await ctx.lake.listPartitions(OUTBREAK_SERIES)).map((p) => p.series_date).filter((d): d is string => typeof d === 'string');
-  const rows = await Promise.all(dates.map((d) => ctx.lake.readRows(OUTBREAK_SERIES, { series_date: d })));
-  return new Map(dates.map((d, i) => [d, rows[i]!]));
+  return readSeriesDays(ctx.lake, dates);
 }
 
 export async function evaluateLab(ctx: Pick<AppContext, 'lake' | 'config'>, truth: GroundTruth, log: (line: string) => void = () => undefined): Promise<Evaluation['lab']> {

@@ -2,10 +2,8 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { AppContext } from '../app/context.js';
 import { outbreakAlerts, type OutbreakObservation } from '../alerts/rules.js';
 import { alertSink, publishEvents, reconcileAlerts } from '../alerts/record.js';
-import type { Lake } from '../lake/lake.js';
 import { OUTBREAK_SERIES } from '../pipeline/goldTables.js';
 import { TABLES } from '../platform/resources.js';
-import type { Row } from '../sources/schema.js';
 import { ANALYTES } from '../standards/analytes.js';
 import {
   DEFAULT_OUTBREAK_SETTINGS,
@@ -20,7 +18,7 @@ import {
   type OutbreakSettings,
   type SignalPoint,
 } from './methods.js';
-import { addDays, ALL_REGIONS, daysBetween, seriesFromGold, type CountSeries, type SeriesSet } from './series.js';
+import { addDays, ALL_REGIONS, daysBetween, readSeriesDays, seriesFromGold, type CountSeries, type SeriesSet } from './series.js';
 
 /**
  * Daily outbreak detection on gold outbreak_series: every method of methods.ts for each
@@ -85,19 +83,6 @@ export function neededDays(day: string, years: number): string[] {
   for (let i = 0; i < RECENT_DAYS; i++) days.add(addDays(day, -i));
   for (let y = 1; y <= years; y++) for (let d = -27; d <= 21; d++) days.add(addDays(day, d - 364 * y));
   return [...days].sort();
-}
-
-async function readSeriesDays(lake: Lake, dates: readonly string[], concurrency = 16): Promise<Map<string, Row[]>> {
-  const out = new Map<string, Row[]>();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < dates.length) {
-      const date = dates[next++]!;
-      out.set(date, await lake.readRows(OUTBREAK_SERIES, { series_date: date }));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, dates.length) }, worker));
-  return out;
 }
 
 /** Signals of every series of `set` on its last day. */

@@ -1,4 +1,6 @@
-import type { Row } from '../sources/schema.js';
+import { readColumns, type Columns } from '../drift/lakeColumns.js';
+import type { Lake } from '../lake/lake.js';
+import { OUTBREAK_SERIES } from '../pipeline/goldTables.js';
 import type { TestHistory } from '../simulate/history.js';
 
 /**
@@ -41,44 +43,68 @@ export function seriesKey(loinc: string, region: string): string {
   return `${loinc}|${region}`;
 }
 
+/** The columns of gold outbreak_series the series are built from. */
+export const SERIES_COLUMNS = ['loinc_code', 'loinc_name', 'region', 'tests', 'positives'];
+
 /**
- * Series from gold outbreak_series rows (loinc_code, loinc_name, region, tests, positives) by
- * series_date, over [from, to]. Rows without a region (unknown postal code) count only in the
- * overall series. With `overall`, one ALL_REGIONS series per test is added.
+ * Series from gold outbreak_series (SERIES_COLUMNS, read as columns) by series_date, over
+ * [from, to]. Rows without a region (unknown postal code) count only in the overall series; a
+ * missing count is 0. With `overall`, one ALL_REGIONS series per test is added.
  */
-export function seriesFromGold(rowsByDate: ReadonlyMap<string, readonly Row[]>, from: string, to: string, overall = true): SeriesSet {
+export function seriesFromGold(byDate: ReadonlyMap<string, readonly Columns[]>, from: string, to: string, overall = true): SeriesSet {
   const dates = dateRange(from, to);
   const index = new Map(dates.map((d, i) => [d, i]));
-  const byKey = new Map<string, { loinc: string; loincName: string; region: string; tests: Float64Array; positives: Float64Array }>();
+  // loinc -> region -> series: no key string per row.
+  const byTest = new Map<string, Map<string, CountSeries>>();
   const get = (loinc: string, loincName: string, region: string) => {
-    const key = seriesKey(loinc, region);
-    let s = byKey.get(key);
-    if (!s) byKey.set(key, (s = { loinc, loincName, region, tests: new Float64Array(dates.length), positives: new Float64Array(dates.length) }));
+    let regions = byTest.get(loinc);
+    if (!regions) byTest.set(loinc, (regions = new Map()));
+    let s = regions.get(region);
+    if (!s) regions.set(region, (s = { loinc, loincName, region, tests: new Float64Array(dates.length), positives: new Float64Array(dates.length) }));
     return s;
   };
-  for (const [date, rows] of rowsByDate) {
+  for (const [date, batches] of byDate) {
     const i = index.get(date);
     if (i === undefined) continue;
-    for (const row of rows) {
-      if (typeof row.loinc_code !== 'string' || row.loinc_code === '') continue;
-      const tests = Number(row.tests ?? 0);
-      const positives = Number(row.positives ?? 0);
-      const name = typeof row.loinc_name === 'string' ? row.loinc_name : row.loinc_code;
-      const region = typeof row.region === 'string' && row.region !== '' && row.region !== 'unknown' ? row.region : null;
-      if (region) {
-        const s = get(row.loinc_code, name, region);
-        s.tests[i]! += tests;
-        s.positives[i]! += positives;
-      }
-      if (overall) {
-        const s = get(row.loinc_code, name, ALL_REGIONS);
-        s.tests[i]! += tests;
-        s.positives[i]! += positives;
+    for (const batch of batches) {
+      const [loincs, names, regions, tests, positives] = [batch.text('loinc_code'), batch.text('loinc_name'), batch.text('region'), batch.number('tests'), batch.number('positives')];
+      for (let r = 0; r < batch.length; r++) {
+        const loinc = loincs[r];
+        if (typeof loinc !== 'string' || loinc === '') continue;
+        const testCount = Number.isNaN(tests[r]!) ? 0 : tests[r]!;
+        const positiveCount = Number.isNaN(positives[r]!) ? 0 : positives[r]!;
+        const name = names[r] ?? loinc;
+        const region = regions[r];
+        if (typeof region === 'string' && region !== '' && region !== 'unknown') {
+          const s = get(loinc, name, region);
+          s.tests[i]! += testCount;
+          s.positives[i]! += positiveCount;
+        }
+        if (overall) {
+          const s = get(loinc, name, ALL_REGIONS);
+          s.tests[i]! += testCount;
+          s.positives[i]! += positiveCount;
+        }
       }
     }
   }
-  const series = [...byKey.values()].sort((a, b) => a.loinc.localeCompare(b.loinc) || (a.region === ALL_REGIONS ? 1 : b.region === ALL_REGIONS ? -1 : a.region.localeCompare(b.region)));
+  const series = [...byTest.values()].flatMap((regions) => [...regions.values()]);
+  series.sort((a, b) => a.loinc.localeCompare(b.loinc) || (a.region === ALL_REGIONS ? 1 : b.region === ALL_REGIONS ? -1 : a.region.localeCompare(b.region)));
   return { dates, series };
+}
+
+/** gold outbreak_series of some days as columns, by day (no batch for a day without a partition), a few at a time. */
+export async function readSeriesDays(lake: Lake, dates: readonly string[], concurrency = 16): Promise<Map<string, Columns[]>> {
+  const out = new Map<string, Columns[]>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < dates.length) {
+      const date = dates[next++]!;
+      out.set(date, await readColumns(lake, OUTBREAK_SERIES, { series_date: date }, SERIES_COLUMNS));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, dates.length) }, worker));
+  return out;
 }
 
 /** Series of a simulated multi-year history (`lib/simulate/history.ts`), optionally with the overall series per test. */
