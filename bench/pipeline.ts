@@ -1,7 +1,8 @@
 /**
  * Bronze to gold at scale: the simulated lab is written by another process, then this process
  * runs the pipeline (bronze, silver, gold through the queues, as `lims-mlops run` does) on a
- * disk-backed Azurite and prints throughput per stage and its own peak RSS.
+ * disk-backed Azurite and prints throughput per stage and its own peak RSS; then the biggest unit
+ * of each kind runs again alone in a fresh process (bench/unit.ts) for its own peak RSS.
  * Usage: node dist/bench/pipeline.js [--devices 10000] [--days 30] [--results-per-device-day 33]
  */
 import { spawnSync } from 'node:child_process';
@@ -10,12 +11,40 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createAppContext } from '../lib/app/context.js';
+import { createAppContext, type AppContext } from '../lib/app/context.js';
 import { loadConfig } from '../lib/config/config.js';
 import { runPipeline } from '../lib/local/pipelineRun.js';
+import { bronzeTable, type BronzeCommit } from '../lib/pipeline/bronze.js';
+import { MAX_FEATURE_RUN_DAYS } from '../lib/pipeline/gold.js';
+import { SILVER_TABLES } from '../lib/pipeline/silverTables.js';
 import { startAzurite } from '../lib/platform/azurite.js';
 import { ensureStorageResources, storageFromConnectionString } from '../lib/platform/storage.js';
 import { peakRssMb, rate } from './figures.js';
+
+/** The biggest unit of each kind in the run: the largest lab_results bronze unit, the busiest day, the longest feature run. */
+async function largestUnits(ctx: AppContext): Promise<[string, unknown][]> {
+  const bronze = bronzeTable('lab_results');
+  let largest: BronzeCommit | undefined;
+  for (const partition of await ctx.lake.listPartitions(bronze)) {
+    const rowsByUnit = new Map<string, number>();
+    for (const file of await ctx.lake.partitionFiles(bronze, partition)) rowsByUnit.set(file.unit, (rowsByUnit.get(file.unit) ?? 0) + file.rows);
+    for (const [unit, rows] of rowsByUnit) {
+      if (!largest || rows > largest.rows) largest = { table: 'lab_results', partition: { ingest_date: partition.ingest_date! }, unit, rows };
+    }
+  }
+  const days = (await ctx.lake.listPartitions(SILVER_TABLES.lab_results)).map((p) => p.result_date!).filter((d) => d !== 'unknown').sort();
+  let busiest = { date: days[0]!, rows: -1 };
+  for (const date of days) {
+    const rows = (await ctx.lake.partitionFiles(SILVER_TABLES.lab_results, { result_date: date })).reduce((sum, f) => sum + f.rows, 0);
+    if (rows > busiest.rows) busiest = { date, rows };
+  }
+  const featureRun = { from: days[0]!, to: days[Math.min(days.length, MAX_FEATURE_RUN_DAYS) - 1]!, shard: 0 };
+  return [
+    ['silver', largest],
+    ['gold-day', { date: busiest.date }],
+    ['gold-features', featureRun],
+  ];
+}
 
 const { values } = parseArgs({ options: { devices: { type: 'string' }, days: { type: 'string' }, 'results-per-device-day': { type: 'string' } } });
 const devices = values.devices ?? '10000';
@@ -43,8 +72,18 @@ try {
   console.log(`gold: ${counts.gold.days} days, ${counts.gold.featureUnits} feature units, ${counts.gold.featureRows.toLocaleString('en-US')} device-days in ${counts.seconds.gold.toFixed(1)} s`);
   const silverGold = counts.seconds.silver + counts.seconds.gold;
   console.log(`silver + gold: ${Math.round(labResults / silverGold).toLocaleString('en-US')} lab results/s (target >= 100,000) over ${silverGold.toFixed(1)} s`);
-  console.log(`peak RSS of the process running the units of work (4 at a time): ${peakRssMb()} MB (target < 1024 per unit)`);
+  console.log(`peak RSS of the process running the units of work (4 at a time, with its caches): ${peakRssMb()} MB`);
   if (counts.parked > 0) console.log(`WARNING: ${counts.parked} messages parked`);
+  for (const [kind, message] of await largestUnits(ctx)) {
+    const child = spawnSync(process.execPath, [fileURLToPath(new URL('./unit.js', import.meta.url)), work, kind, JSON.stringify(message)], {
+      encoding: 'utf8',
+      env: { ...process.env, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (child.status !== 0) throw new Error(`unit ${kind} failed with exit code ${child.status}`);
+    const unit = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; peakRssMb: number };
+    console.log(`one ${kind} unit alone in a fresh process (${JSON.stringify(message)}): ${unit.seconds.toFixed(1)} s, peak RSS ${unit.peakRssMb} MB (target < 1024)`);
+  }
   await ctx.close();
 } finally {
   await azurite.stop();
