@@ -53,7 +53,10 @@ interface ClientResult {
   readonly latencies: Float64Array;
   /** Open loop: how late each request left its client after its scheduled time. */
   readonly sendDelays: Float64Array;
+  /** Requests recorded (after the warm-up). */
   readonly count: number;
+  /** Requests sent, warm-up included (the server's event-loop use covers them all). */
+  readonly sent: number;
   readonly failures: number;
   readonly elapsedMs: number;
 }
@@ -173,7 +176,7 @@ async function runClients(job: ClientJob): Promise<ClientResult> {
   };
   await Promise.all(Array.from({ length: job.clients }, (_, index) => client(index)));
   const elapsedMs = performance.now() - recordFrom;
-  return { latencies: Float64Array.from(latencies), sendDelays: Float64Array.from(sendDelays), count: latencies.length, failures, elapsedMs };
+  return { latencies: Float64Array.from(latencies), sendDelays: Float64Array.from(sendDelays), count: latencies.length, sent: next, failures, elapsedMs };
 }
 
 /** Runs the load generator in a worker thread against the server; with the server's event-loop use meanwhile. */
@@ -300,7 +303,7 @@ async function main(): Promise<void> {
     try {
       const closed = await loadTest({ url: host.url, bodies, clients, seconds, warmupSeconds: WARMUP_SECONDS });
       const rps = closed.result.count / (closed.result.elapsedMs / 1000);
-      const busyPerRequest = (closed.elu.active / closed.result.count) * 1000;
+      const busyPerRequest = (closed.elu.active / closed.result.sent) * 1000;
       console.log(
         `local HTTP, saturation (closed loop: ${clients} keep-alive clients, each sending its next request when answered, ${seconds} s after ${WARMUP_SECONDS} s of warm-up): ` +
           `${closed.result.count.toLocaleString('en-US')} requests, ${Math.round(rps).toLocaleString('en-US')} req/s (target >= 2,000), ${closed.result.failures} failed; ` +
