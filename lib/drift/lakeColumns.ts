@@ -78,7 +78,12 @@ function textOf(column: arrow.Column<unknown>): (string | null)[] {
 function numbersOf(column: arrow.Column<unknown>): Float64Array {
   const values = column.toArray() as ArrayLike<unknown>;
   if (values instanceof Float64Array) return values;
-  return Float64Array.from(values as ArrayLike<unknown>, (v) => (typeof v === 'number' ? v : NaN));
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = typeof v === 'number' ? v : NaN;
+  }
+  return out;
 }
 
 function columnsOfArrow(table: arrow.Table): Columns {

@@ -216,6 +216,11 @@ function concat(parts: readonly ArrayLike<number>[]): Float64Array {
   return out;
 }
 
+/** The values in ascending order: KS and PSI find them sorted and skip their own sorts. */
+function ascending(values: ArrayLike<number>): Float64Array {
+  return Float64Array.from(values).sort();
+}
+
 const round = (v: number | null, digits = 6): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));
 
 /** Per (device|loinc): its daily summaries over `days` (null where it had no results). */
@@ -394,10 +399,12 @@ export function buildDriftReport(inputs: DriftInputs, options: DriftOptions = DE
     if (cur) samples.push({ kind: 'analyte', name: loinc, baseline: base, current: cur });
   }
   const tested = samples.filter((s) => s.baseline.length >= options.minSample && s.current.length >= options.minSample);
-  const ks = tested.map((s) => ks2samp(s.baseline, s.current));
+  // Each sample sorted once for both tests; the means below add the values in their own order.
+  const sorted = tested.map((s) => ({ baseline: ascending(s.baseline), current: ascending(s.current) }));
+  const ks = sorted.map((s) => ks2samp(s.baseline, s.current));
   const adjusted = benjaminiHochberg(ks.map((k) => (Number.isNaN(k.pvalue) ? null : k.pvalue)));
   const dataDrift: DataDriftTest[] = tested.map((s, i) => {
-    const psi = populationStabilityIndex(s.baseline, s.current, { bins: options.psiBins, epsilon: options.psiEpsilon }).psi;
+    const psi = populationStabilityIndex(sorted[i]!.baseline, sorted[i]!.current, { bins: options.psiBins, epsilon: options.psiEpsilon }).psi;
     const p = adjusted[i] ?? NaN;
     return {
       kind: s.kind,

@@ -1,3 +1,5 @@
+import { sortedCopy } from './ks.js';
+
 /**
  * Population Stability Index of a current sample against a baseline sample.
  *
@@ -64,7 +66,7 @@ export function populationStabilityIndex(baseline: ArrayLike<number>, current: A
   const epsilon = options.epsilon ?? PSI_DEFAULT_EPSILON;
   if (baseline.length === 0 || current.length === 0) throw new RangeError('PSI: both samples must be non-empty');
   if (!(bins >= 2 && Number.isInteger(bins))) throw new RangeError('PSI: bins must be an integer >= 2');
-  const sorted = Float64Array.from(baseline as ArrayLike<number>).sort();
+  const sorted = sortedCopy(baseline);
   const hasNaN = (xs: ArrayLike<number>) => {
     for (let i = 0; i < xs.length; i++) if (Number.isNaN(xs[i]!)) return true;
     return false;
