@@ -13,7 +13,7 @@ export interface ModelCard {
   readonly features: readonly { readonly name: string; readonly min: number; readonly max: number }[];
   readonly label: string;
   readonly hyperparameters: Readonly<Record<string, number | string | boolean>>;
-  /** Holdout metrics (roc_auc, pr_auc, brier, accuracy, precision, recall, f1, ...). */
+  /** Holdout metrics (roc_auc, pr_auc, brier; accuracy, precision, recall, f1 and lead times at the HIGH threshold). */
   readonly metrics: Readonly<Record<string, number | null>>;
   readonly calibration: Readonly<Record<string, number | string>>;
   /** Operating thresholds on the probability, chosen on the validation split; they anchor the risk score. */
