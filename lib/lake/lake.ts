@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { ColumnSpec, Row } from '../sources/schema.js';
-import { parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, type ColumnBatch } from './parquet.js';
+import { parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, type ColumnBatch, type ParquetCodec } from './parquet.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -70,6 +70,9 @@ const unpackTime = (packed: number): number => Math.floor(packed / FILE_SLOTS);
 const unpackFile = (packed: number): number => packed % FILE_SLOTS;
 const SAFE_VALUE = /^[A-Za-z0-9_.:-]+$/;
 
+/** Bronze is the archive, kept small; the zones the pipeline and its jobs re-read favour speed. */
+const codecOf = (zone: Zone): ParquetCodec => (zone === 'bronze' ? 'zstd' : 'snappy');
+
 export function tablePath(table: Pick<LakeTable, 'zone' | 'name'>): string {
   return `${table.zone}/${table.name}`;
 }
@@ -123,7 +126,7 @@ export class PartitionWriter {
   /** Writes one Parquet file (not yet visible). Empty batches write nothing. */
   async write(rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
-    const bytes = rowsToParquet(this.table.columns, rows);
+    const bytes = rowsToParquet(this.table.columns, rows, codecOf(this.table.zone));
     await this.writeFile(bytes, rows.length);
   }
 

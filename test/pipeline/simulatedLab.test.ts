@@ -89,14 +89,22 @@ function piiOf(rows: readonly Row[]): Pii {
   return { ids, names, isoDates, birthMs, postalCodes, namePattern };
 }
 
+/**
+ * Five digits standing alone in a text: not part of an id such as S12345 or of a hex digest.
+ * In Parquet's raw bytes, only as a stored string: after its length (0x05, Thrift's varint in statistics
+ * and metadata, or the first byte of Parquet's plain int32 length). Five bare digits are too
+ * weak a pattern for compressed bytes: Snappy's literal fragments of ids next to tag bytes that
+ * happen to be ASCII digits form them by chance; the values themselves are scanned decoded.
+ */
+const POSTAL_CODE = { text: /(?<![A-Za-z0-9_-])\d{5}(?![A-Za-z0-9])/g, parquet: /(?<=\x05(?:\x00\x00\x00)?)\d{5}(?![0-9])/g };
+
 /** Identifiers inside a text: raw file bytes read as Latin-1, or one decoded string value. */
-function textFindings(text: string, pii: Pii): [PiiKind, string][] {
+function textFindings(text: string, pii: Pii, form: keyof typeof POSTAL_CODE): [PiiKind, string][] {
   const found: [PiiKind, string][] = [];
   for (const [match] of text.matchAll(/P\d{7}/g)) if (pii.ids.has(match)) found.push(['patient id', match]);
   for (const [match] of text.matchAll(pii.namePattern)) if (pii.names.has(match)) found.push(['patient name', match]);
   for (const [match] of text.matchAll(/\d{4}-\d{2}-\d{2}/g)) if (pii.isoDates.has(match)) found.push(['birth date (ISO)', match]);
-  // Five digits standing alone: not part of an id such as S12345 or of a hex digest such as 12345ab...
-  for (const [match] of text.matchAll(/(?<![A-Za-z0-9_-])\d{5}(?![A-Za-z0-9])/g)) if (pii.postalCodes.has(match)) found.push(['postal code', match]);
+  for (const [match] of text.matchAll(POSTAL_CODE[form])) if (pii.postalCodes.has(match)) found.push(['postal code', match]);
   return found;
 }
 
@@ -117,17 +125,17 @@ function int64Findings(bytes: Uint8Array, pii: Pii): [PiiKind, string][] {
 function scanFile(file: string, bytes: Uint8Array, pii: Pii): Finding[] {
   const findings: Finding[] = [];
   const add = (via: Finding['via']) => ([kind, value]: [PiiKind, string]) => findings.push({ file, via, kind, value });
-  const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  textFindings(raw, pii).forEach(add('bytes'));
-  int64Findings(bytes, pii).forEach(add('bytes'));
   if (file.endsWith('.parquet')) {
     for (const row of parquetToRows(bytes)) {
       for (const value of Object.values(row)) {
-        if (typeof value === 'string') textFindings(value, pii).forEach(add('decoded rows'));
+        if (typeof value === 'string') textFindings(value, pii, 'text').forEach(add('decoded rows'));
         else if (typeof value === 'number' && pii.birthMs.has(value)) add('decoded rows')(['birth date (epoch ms)', String(value)]);
       }
     }
   }
+  const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  textFindings(raw, pii, file.endsWith('.parquet') ? 'parquet' : 'text').forEach(add('bytes'));
+  int64Findings(bytes, pii).forEach(add('bytes'));
   return findings;
 }
 
