@@ -96,6 +96,7 @@ function piiOf(rows: readonly Row[]): Pii {
  * weak a pattern for compressed bytes: Snappy's literal fragments of ids next to tag bytes that
  * happen to be ASCII digits form them by chance; the values themselves are scanned decoded.
  */
+// eslint-disable-next-line no-control-regex -- length bytes are what mark a stored string
 const POSTAL_CODE = { text: /(?<![A-Za-z0-9_-])\d{5}(?![A-Za-z0-9])/g, parquet: /(?<=\x05(?:\x00\x00\x00)?)\d{5}(?![0-9])/g };
 
 /** Identifiers inside a text: raw file bytes read as Latin-1, or one decoded string value. */
