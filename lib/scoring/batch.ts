@@ -52,8 +52,9 @@ export interface ScoreResult {
 export async function scoreShard(deps: ScoringDeps, work: ScoreWork): Promise<ScoreResult> {
   const run = await deps.ledger.start('score', `${work.scoreDate}/${shardLabel(work.shard)}`);
   try {
-    const features = await deps.lake.readRows(DEVICE_FEATURES, { feature_date: work.scoreDate, shard: shardLabel(work.shard) });
-    const predictions = await deps.withProductionModel((model) => predict(model, features));
+    // The shard is read while a cold instance loads its model (Promise.all observes both failures).
+    const reading = deps.lake.readRows(DEVICE_FEATURES, { feature_date: work.scoreDate, shard: shardLabel(work.shard) });
+    const [predictions, features] = await Promise.all([deps.withProductionModel(async (model) => predict(model, await reading)), reading]);
     await deps.lake.writePartition(DEVICE_RISK, { score_date: work.scoreDate, shard: shardLabel(work.shard) }, `score-${work.scoreDate}`, predictions);
     const high = predictions.filter((p) => p.risk_level === 'HIGH');
     await recordHighRisk(deps.alerts, work.scoreDate, high);
