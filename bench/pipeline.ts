@@ -81,8 +81,8 @@ try {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (child.status !== 0) throw new Error(`unit ${kind} failed with exit code ${child.status}`);
-    const unit = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; peakRssMb: number };
-    console.log(`one ${kind} unit alone in a fresh process (${JSON.stringify(message)}): ${unit.seconds.toFixed(1)} s, peak RSS ${unit.peakRssMb} MB (target < 1024)`);
+    const unit = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; cpuSeconds: number; peakRssMb: number };
+    console.log(`one ${kind} unit alone in a fresh process (${JSON.stringify(message)}): ${unit.seconds.toFixed(1)} s (${unit.cpuSeconds.toFixed(1)} s CPU), peak RSS ${unit.peakRssMb} MB (target < 1024)`);
   }
   await ctx.close();
 } finally {

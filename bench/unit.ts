@@ -4,7 +4,8 @@
  * A silver unit runs against a scratch copy of its bronze files and the devices snapshot, so it
  * really standardizes, checks and writes its rows (in the real lake it would find them there).
  * Usage: node dist/bench/unit.js <work dir> <silver|gold-day|gold-features> <message JSON>
- * with AZURE_STORAGE_CONNECTION_STRING set; prints {"kind", "seconds", "peakRssMb"}.
+ * with AZURE_STORAGE_CONNECTION_STRING set; prints {"kind", "seconds", "cpuSeconds", "peakRssMb"}
+ * (CPU seconds are what other processes on the machine cannot inflate).
  */
 import { createAppContext } from '../lib/app/context.js';
 import { parseBronzeCommit, parseDayWork, parseFeatureWork } from '../lib/app/messages.js';
@@ -67,8 +68,10 @@ async function prepare(): Promise<PreparedUnit> {
 
 const unit = await prepare();
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 await unit.run();
+const cpu = process.cpuUsage(cpuBefore);
 const seconds = (performance.now() - started) / 1000;
 await unit.cleanup();
-console.log(JSON.stringify({ kind, seconds, peakRssMb: peakRssMb() }));
+console.log(JSON.stringify({ kind, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peakRssMb() }));
 await ctx.close();
