@@ -120,21 +120,28 @@ const settings = { ...DEFAULT_OUTBREAK_SETTINGS };
 const rule = { methods: ['ears_c1', 'cusum', 'scan', 'positivity_seasonal'] as const, min: 2 };
 
 // ---- compute only -------------------------------------------------------------------------------
+/**
+ * The drift inputs in the form the job holds them: feature values and QC as columns (as the job
+ * reads them from the lake), daily summaries as objects. The generated rows are dropped here, so
+ * the garbage collector does not walk 1.7M QC row objects the job never has.
+ */
+function driftInputs(seed: number) {
+  const data = makeDriftData(seed);
+  const values = (days: Row[][], f: string) => Float64Array.from(days.flat(), (r) => r[f] as number);
+  const features = new Map(FEATURE_NAMES.map((f) => [f, { baseline: values(data.featureDays.slice(0, BASELINE_DAYS), f), current: values(data.featureDays.slice(BASELINE_DAYS), f) }]));
+  const qcBatches = data.qcDays.map((rows) => {
+    const columns = columnsOfRows(rows);
+    const numbers = new Map(['control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'].map((name) => [name, columns.number(name)]));
+    const texts = new Map(['device_id', 'test_code', 'loinc_code'].map((name) => [name, columns.text(name)]));
+    return { length: rows.length, number: (name: string) => numbers.get(name)!, text: (name: string) => texts.get(name)! };
+  });
+  return { summaries: data.summaries, features, qcBatches, measurements: data.qcDays.reduce((sum, rows) => sum + rows.length, 0) };
+}
+
 /** The pure drift code on inputs in memory (they die with the call, as with a timer invocation). */
 function driftCompute(): { ms: number; cpuMs: number } {
-  const data = makeDriftData(7);
-  const features = new Map(
-    FEATURE_NAMES.map((f) => [
-      f,
-      {
-        baseline: Float64Array.from(data.featureDays.slice(0, BASELINE_DAYS).flat(), (r) => r[f] as number),
-        current: Float64Array.from(data.featureDays.slice(BASELINE_DAYS).flat(), (r) => r[f] as number),
-      },
-    ]),
-  );
-  // The job reads QC as columns (one batch per file); turning the rows into columns is not timed.
-  const qcBatches = data.qcDays.map((rows) => columnsOfRows(rows));
-  const measurements = data.qcDays.reduce((sum, rows) => sum + rows.length, 0);
+  const data = driftInputs(7);
+  const { features, qcBatches, measurements } = data;
   const qc = timed(() => westgardOfColumns(qcBatches, window.current.start));
   const report = timed(() =>
     buildDriftReport(

@@ -14,6 +14,7 @@ import { qnorm, studentTTwoSided } from '../monitoring/distributions.js';
 import { ks2samp, type KsResult } from '../monitoring/ks.js';
 import { benjaminiHochberg } from '../monitoring/multipleTesting.js';
 import { populationStabilityIndex, psiLevel, PSI_DEFAULT_BINS, PSI_DEFAULT_EPSILON } from '../monitoring/psi.js';
+import { sortFloat64 } from '../monitoring/sort.js';
 import { rulesOf, type QcSeries } from './qc.js';
 import type { DaySummary } from './summaries.js';
 
@@ -218,7 +219,7 @@ function concat(parts: readonly ArrayLike<number>[]): Float64Array {
 
 /** The values in ascending order: KS and PSI find them sorted and skip their own sorts. */
 function ascending(values: ArrayLike<number>): Float64Array {
-  return Float64Array.from(values).sort();
+  return sortFloat64(Float64Array.from(values));
 }
 
 const round = (v: number | null, digits = 6): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));

@@ -1,3 +1,5 @@
+import { sortFloat64 } from './sort.js';
+
 /**
  * Two-sample Kolmogorov-Smirnov test, two-sided, as scipy.stats.ks_2samp(method='auto',
  * alternative='two-sided') computes it (scipy 1.17, scipy/stats/_stats_py.py, _ksstats.py,
@@ -66,12 +68,12 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
-/** A sorted copy; samples already in order (the drift report sorts each once for KS and PSI) skip the sort. */
+/** A sorted copy (radix sort, sort.ts); samples already in order (the drift report sorts each once for KS and PSI) skip the sort. */
 export function sortedCopy(values: ArrayLike<number>): Float64Array {
   const out = Float64Array.from(values as ArrayLike<number>);
   for (let i = 1; i < out.length; i++) {
     // NaN compares false both ways: an unsorted pair or a NaN sends the copy to the sort.
-    if (!(out[i - 1]! <= out[i]!)) return out.sort();
+    if (!(out[i - 1]! <= out[i]!)) return sortFloat64(out);
   }
   return out;
 }
