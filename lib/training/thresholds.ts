@@ -7,8 +7,8 @@
  *  - HIGH: the probability that maximises F1 on validation (the balance of missed failures and
  *    false alarms for the alerts HIGH raises);
  *  - MEDIUM: the highest probability whose validation recall reaches 0.8 (four failures in five
- *    at least on the watch list); when HIGH alone already reaches that recall, half the HIGH
- *    threshold, so MEDIUM stays a lower level.
+ *    at least on the watch list); half the HIGH threshold when that is not below HIGH (HIGH alone
+ *    reaches the recall) or no threshold reaches it, so MEDIUM stays a lower level.
  * The probability itself stays calibrated and is reported as is; the risk score maps these
  * thresholds to 50 and 80 (lib/registry/card.ts riskScore).
  */
@@ -33,7 +33,7 @@ export function chooseRiskThresholds(labels: ArrayLike<number>, probabilities: A
       medium: medium.threshold,
       high: high.threshold,
       rule: {
-        medium: `highest probability with recall >= ${MEDIUM_TARGET_RECALL} on the validation split (half the HIGH threshold when HIGH reaches that recall)`,
+        medium: `highest probability with recall >= ${MEDIUM_TARGET_RECALL} on the validation split (half the HIGH threshold when that is not below HIGH)`,
         high: 'probability with the maximum F1 on the validation split',
       },
     },
