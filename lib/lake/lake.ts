@@ -40,6 +40,11 @@ export interface Manifest {
   readonly files: readonly ManifestFile[];
   /** The key column `deleted` entries refer to. */
   readonly key?: string;
+  /**
+   * Keys whose newer version lives in another partition, with that version's modified_at: an
+   * older version arriving here again (a rerun) is not fresh, so a moved row is not resurrected.
+   */
+  readonly movedAway?: Readonly<Record<string, number>>;
 }
 
 export type CommitMode = 'replace' | 'append';
@@ -66,6 +71,8 @@ const SNAPSHOT_PARTITIONS = 4;
 /** A key's version packed in one number: modified_at (ms) and the file's position in the manifest. */
 const FILE_SLOTS = 1024;
 const packVersion = (modifiedAt: number, file: number): number => modifiedAt * FILE_SLOTS + file;
+/** The "file" of a key whose live version is in another partition (Manifest.movedAway). */
+const ELSEWHERE = FILE_SLOTS - 1;
 const unpackTime = (packed: number): number => Math.floor(packed / FILE_SLOTS);
 const unpackFile = (packed: number): number => packed % FILE_SLOTS;
 const SAFE_VALUE = /^[A-Za-z0-9_.:-]+$/;
@@ -176,7 +183,7 @@ export class Lake {
     unit: string,
     files: readonly ManifestFile[],
     mode: CommitMode,
-    { base, key, onCommitted }: { base?: PartitionVersion | undefined; key?: string; onCommitted?: (etag: string) => void } = {},
+    { base, key, movedAway, onCommitted }: { base?: PartitionVersion | undefined; key?: string; movedAway?: Manifest['movedAway']; onCommitted?: (etag: string) => void } = {},
   ): Promise<Manifest> {
     const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
     const blob = this.container.getBlockBlobClient(`${prefix}/${MANIFEST}`);
@@ -184,7 +191,7 @@ export class Lake {
       const current = await this.readManifestWithTag(prefix);
       if (base && current?.etag !== base.etag) throw new CommitConflict(prefix);
       const kept = mode === 'append' && current ? current.manifest.files.filter((f) => f.unit !== unit) : [];
-      const manifest: Manifest = { table: tablePath(table), partition, committedAt: new Date().toISOString(), files: [...kept, ...files], ...(key ? { key } : {}) };
+      const manifest: Manifest = { table: tablePath(table), partition, committedAt: new Date().toISOString(), files: [...kept, ...files], ...(key ? { key } : {}), ...(movedAway ? { movedAway } : {}) };
       const body = JSON.stringify(manifest);
       try {
         const uploaded = await blob.upload(body, Buffer.byteLength(body), {
@@ -261,7 +268,7 @@ export class Lake {
     for (let attempt = 1; ; attempt++) {
       const base = await this.version(table, partition);
       const files = base.manifest?.files ?? [];
-      if (files.length >= FILE_SLOTS) throw new Error(`Partition ${partitionPath(partition)} of ${tablePath(table)} has ${files.length} files; compact it before upserting`);
+      if (files.length >= ELSEWHERE) throw new Error(`Partition ${partitionPath(partition)} of ${tablePath(table)} has ${files.length} files; compact it before upserting`);
       const existing = await this.keyIndex(table, partition, base, key);
       const fresh = rows.filter((row) => {
         const current = existing.get(String(row[key]));
@@ -271,7 +278,7 @@ export class Lake {
       const supersededByFile = new Map<string, string[]>();
       for (const row of fresh) {
         const current = existing.get(String(row[key]));
-        if (current === undefined) continue;
+        if (current === undefined || unpackFile(current) === ELSEWHERE) continue;
         const file = files[unpackFile(current)]!.name;
         supersededByFile.set(file, [...(supersededByFile.get(file) ?? []), String(row[key])]);
       }
@@ -293,12 +300,56 @@ export class Lake {
         await this.commit(table, partition, writer.unit, committedFiles, 'replace', {
           base,
           key,
+          movedAway: base.manifest?.movedAway,
           onCommitted: (etag) => this.rememberKeys(prefix, etag, existing, kept.length < files.length, fresh, kept.length, key),
         });
         return { written: fresh.length };
       } catch (error) {
         this.keyIndexes.delete(prefix);
         await writer.discard();
+        if (!(error instanceof CommitConflict) || attempt >= 20) throw error;
+      }
+    }
+  }
+
+  /**
+   * Marks this partition's rows of keys whose newer version landed in another partition (a
+   * correction that moved a result to another day): a key whose version here is older than the
+   * given modified_at is marked deleted, as an upsert marks the versions it supersedes. Returns
+   * how many rows it marked; a partition that does not exist has none.
+   */
+  markSuperseded(table: LakeTable, partition: PartitionValues, unit: string, newer: ReadonlyMap<string, number>, key: string): Promise<number> {
+    const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
+    return this.oneAtATime(prefix, () => this.markSupersededNow(table, partition, unit, newer, key, prefix));
+  }
+
+  private async markSupersededNow(table: LakeTable, partition: PartitionValues, unit: string, newer: ReadonlyMap<string, number>, key: string, prefix: string): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const base = await this.version(table, partition);
+      if (!base.manifest) return 0;
+      const files = base.manifest.files;
+      const existing = await this.keyIndex(table, partition, base, key);
+      const supersededByFile = new Map<string, string[]>();
+      const movedAway: Record<string, number> = { ...base.manifest.movedAway };
+      for (const [k, modifiedAt] of newer) {
+        const current = existing.get(k);
+        if (current === undefined || unpackTime(current) >= modifiedAt || unpackFile(current) === ELSEWHERE) continue;
+        const file = files[unpackFile(current)]!.name;
+        supersededByFile.set(file, [...(supersededByFile.get(file) ?? []), k]);
+        movedAway[k] = modifiedAt;
+      }
+      const marked = [...supersededByFile.values()].flat();
+      if (marked.length === 0) return 0;
+      const committed = files.map((f) => (supersededByFile.has(f.name) ? { ...f, deleted: [...(f.deleted ?? []), ...supersededByFile.get(f.name)!] } : f));
+      const remember = (etag: string) => {
+        for (const k of marked) existing.set(k, packVersion(movedAway[k]!, ELSEWHERE));
+        this.cacheKeyIndex(prefix, etag, existing);
+      };
+      try {
+        await this.commit(table, partition, unit, committed, 'replace', { base, key, movedAway, onCommitted: remember });
+        return marked.length;
+      } catch (error) {
+        this.keyIndexes.delete(prefix);
         if (!(error instanceof CommitConflict) || attempt >= 20) throw error;
       }
     }
@@ -316,10 +367,13 @@ export class Lake {
     const cached = this.keyIndexes.get(prefix);
     if (cached && base.etag && cached.etag === base.etag) return cached.index;
     const index = new Map<string, number>();
+    for (const [k, modifiedAt] of Object.entries(base.manifest?.movedAway ?? {})) index.set(k, packVersion(modifiedAt, ELSEWHERE));
     for (const [f, file] of (base.manifest?.files ?? []).entries()) {
       const deleted = new Set(file.deleted);
       for (const row of parquetToRows(await this.readFile(table, partition, file.name), [key, 'modified_at'])) {
-        if (!deleted.has(String(row[key]))) index.set(String(row[key]), packVersion(row.modified_at as number, f));
+        const k = String(row[key]);
+        const moved = index.get(k);
+        if (!deleted.has(k) && (moved === undefined || unpackTime(moved) < (row.modified_at as number))) index.set(k, packVersion(row.modified_at as number, f));
       }
     }
     return index;
@@ -334,6 +388,11 @@ export class Lake {
     this.keyIndexes.delete(prefix);
     if (compacted) return;
     for (const row of fresh) index.set(String(row[key]), packVersion(row.modified_at as number, freshFile));
+    this.cacheKeyIndex(prefix, etag, index);
+  }
+
+  private cacheKeyIndex(prefix: string, etag: string, index: Map<string, number>): void {
+    this.keyIndexes.delete(prefix);
     this.keyIndexes.set(prefix, { etag, index });
     while (this.keyIndexes.size > KEY_INDEX_PARTITIONS) this.keyIndexes.delete(this.keyIndexes.keys().next().value!);
   }

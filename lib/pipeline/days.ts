@@ -1,6 +1,7 @@
 /** UTC calendar days, as the lake's date partitions name them (YYYY-MM-DD). */
 
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../features/deviceFeatures.js';
+
 /** Day names by day number: isoDay runs once per row when silver partitions a batch. */
 const dayNames = new Map<number, string>();
 

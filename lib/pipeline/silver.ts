@@ -8,6 +8,7 @@ import type { RunLedger } from '../state/runs.js';
 import { reportOf, type DqReport } from '../quality/report.js';
 import { bronzeTable, type BronzeCommit } from './bronze.js';
 import { isoDay } from './days.js';
+import { DAY_MS, dayStart } from '../features/deviceFeatures.js';
 import { SILVER_TABLES, SNAPSHOT, partitionDate, quarantineTable } from './silverTables.js';
 import { latestVersions, standardizeRows, type Standards } from './standardize.js';
 
@@ -65,6 +66,36 @@ function groupByPartition(table: LimsTableName, rows: readonly Row[]): Map<strin
   return groups;
 }
 
+/** Longest a re-run result is looked for in earlier days: corrections come within days. */
+const MOVED_RESULT_DAYS = 31;
+
+/**
+ * Day partitions (other than its own) where an earlier version of each result may sit, with the
+ * modified_at that supersedes it there. A re-run re-sets resulted_at but never received_at, so an
+ * earlier version was resulted between receipt and this version's modification. Only lab results
+ * move: the other tables' event times do not change between versions.
+ */
+function earlierVersionPlaces(table: LimsTableName, rows: readonly Row[]): Map<string, Map<string, number>> {
+  const places = new Map<string, Map<string, number>>();
+  if (table !== 'lab_results') return places;
+  const silver = SILVER_TABLES[table];
+  for (const row of rows) {
+    const from = row.received_at ?? row.resulted_at;
+    const to = row.modified_at;
+    if (typeof from !== 'number' || typeof to !== 'number') continue;
+    const own = silver.partitionValueOf(row);
+    const firstDay = Math.max(dayStart(from), dayStart(to) - MOVED_RESULT_DAYS * DAY_MS);
+    for (let day = firstDay; day <= to; day += DAY_MS) {
+      const value = isoDay(day);
+      if (value === own) continue;
+      let newer = places.get(value);
+      if (!newer) places.set(value, (newer = new Map()));
+      newer.set(String(row[silver.key]), to);
+    }
+  }
+  return places;
+}
+
 function quarantineRows(quarantined: readonly QuarantinedRow[]): Row[] {
   return quarantined.map(({ row, rules }) => ({ ...row, dq_rules: rules.join(',') }));
 }
@@ -113,6 +144,10 @@ async function standardizeUnit(deps: SilverDeps, commit: BronzeCommit): Promise<
     await deps.lake.upsertPartition(silver, partition, `silver-${commit.unit}`, rows, silver.key);
     const date = partitionDate(partition);
     if (date) dates.push(date);
+  }
+  for (const [value, newer] of earlierVersionPlaces(table, passed)) {
+    const marked = await deps.lake.markSuperseded(silver, { [silver.partitionColumn]: value }, `silver-${commit.unit}`, newer, silver.key);
+    if (marked > 0 && !dates.includes(value)) dates.push(value);
   }
   if ((table === 'lab_results' || table === 'device_logs') && dates.length > 0) await deps.horizon.advanceTo(dates.reduce((a, b) => (a > b ? a : b)));
   // A rerun that now quarantines nothing must still drop the unit's earlier quarantine files.

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppContext, type AppContext } from '../../lib/app/context.js';
 import { loadConfig } from '../../lib/config/config.js';
-import type { LakeTable, PartitionValues } from '../../lib/lake/lake.js';
+import { Lake, type LakeTable, type PartitionValues } from '../../lib/lake/lake.js';
 import type { BronzeCommit } from '../../lib/pipeline/bronze.js';
-import { silverForBronzeUnit, type SilverDeps } from '../../lib/pipeline/silver.js';
+import { silverForBronzeUnit, type SilverChange, type SilverDeps } from '../../lib/pipeline/silver.js';
 import type { EmbeddedAzurite } from '../../lib/platform/azurite.js';
 import { TEST_CATALOGUE, localTest, siteIdOf } from '../../lib/simulate/index.js';
 import { LIMS_TABLES, type LimsTableName, type Row } from '../../lib/sources/schema.js';
@@ -222,19 +222,28 @@ describe('silver lab_results', () => {
   });
 });
 
-describe('silver known limitation', () => {
-  // Known bug, kept as an executable description: silver de-duplicates within the partition a
-  // version lands in, so a correction that moves a result to another day (resulted_at re-set by
-  // a re-run on the next day) leaves the original in its old partition, and the result is counted
-  // twice in silver and gold. `it.fails` passes while the bug is there; when it is fixed, this
-  // test fails: turn it into a plain `it`.
-  it.fails('a correction that changes the result day replaces the original in its old day partition', async () => {
+describe('silver corrections across days', () => {
+  it('a correction that changes the result day replaces the original in its old day partition, and gold hears of both days', async () => {
     const original = result('S500-1', '2025-06-10', { result_value: 90 });
-    const moved = result('S500-1', '2025-06-11', { result_value: 95, status: 'corrected', modified_at: Date.parse('2025-06-12T00:00:00Z') });
+    // A re-run the next day: received_at stays, resulted_at moves past midnight.
+    const moved = result('S500-1', '2025-06-11', {
+      result_value: 95,
+      status: 'corrected',
+      received_at: original.received_at,
+      modified_at: Date.parse('2025-06-12T00:00:00Z'),
+    });
     await silverForBronzeUnit(deps, await commitBronze('lab_results', 'lab-move-1', [original]));
-    await silverForBronzeUnit(deps, await commitBronze('lab_results', 'lab-move-2', [moved], '2025-07-05'));
+    const changes: SilverChange[] = [];
+    await silverForBronzeUnit({ ...deps, onSilverChanged: async (change) => void changes.push(change) }, await commitBronze('lab_results', 'lab-move-2', [moved], '2025-07-05'));
     const everywhere = [...(await rowsOf(silver('lab_results'), { result_date: '2025-06-10' })), ...(await rowsOf(silver('lab_results'), { result_date: '2025-06-11' }))];
     expect(everywhere.filter((r) => r.result_id === 'S500-1')).toEqual([expect.objectContaining({ result_value: 95 })]);
+    expect(changes.map((c) => c.dates)).toEqual([['2025-06-10', '2025-06-11']]);
+
+    // Running the older version again, in another process (no cached key index), changes nothing:
+    // the newer version wins wherever it is.
+    await silverForBronzeUnit({ ...deps, lake: new Lake(ctx.lake.container) }, await commitBronze('lab_results', 'lab-move-1', [original]));
+    const again = [...(await rowsOf(silver('lab_results'), { result_date: '2025-06-10' })), ...(await rowsOf(silver('lab_results'), { result_date: '2025-06-11' }))];
+    expect(again.filter((r) => r.result_id === 'S500-1').map((r) => r.result_value)).toEqual([95]);
   });
 });
 
