@@ -7,7 +7,7 @@ import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
 import { dayMs, isoDay } from './days.js';
 import { DEVICE_DAILY, DEVICE_FEATURES, OUTBREAK_SERIES, QC_DAILY, shardLabel, shardOf } from './goldTables.js';
-import { LOG_INPUT, QC_INPUT, RESULT_INPUT, deviceDailyRows, deviceFeatureRows, outbreakSeriesRows, qcDailyRows, qcRunsOfDay } from './goldTransforms.js';
+import { DeviceDayTotals, LOG_INPUT, OutbreakSeriesTotals, QC_INPUT, QcRunsOfDay, RESULT_INPUT, deviceFeatureRows, qcDailyRows } from './goldTransforms.js';
 import { SILVER_TABLES, SNAPSHOT } from './silverTables.js';
 
 /** A silver day to aggregate (message of the `gold-day` queue). */
@@ -45,7 +45,12 @@ const QC_LOOKBACK_DAYS = 3;
 
 export { dayMs, isoDay };
 
-const rowCount = (batches: readonly ColumnBatch[]): number => batches.reduce((sum, b) => sum + b.length, 0);
+/** Reads a partition's columns, hands them to `add` and lets them go; returns the rows read. */
+async function addPartition(lake: Lake, table: LakeTable, partition: PartitionValues, columns: readonly string[], add: (batches: readonly ColumnBatch[]) => void): Promise<number> {
+  const batches = await lake.readColumns(table, partition, columns);
+  add(batches);
+  return batches.reduce((sum, b) => sum + b.length, 0);
+}
 
 function readAll(lake: Lake, table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): Promise<Row[]> {
   return lake.readRows(table, partition, columns);
@@ -101,17 +106,23 @@ export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ devic
   try {
     const day = dayMs(work.date);
     const qcDays = Array.from({ length: QC_LOOKBACK_DAYS + 1 }, (_, back) => isoDay(day - back * DAY_MS));
-    // Only the columns the aggregates read, as columns: most of a day's bytes are never decoded.
-    const [results, logs, ...qcByDay] = await Promise.all([
-      deps.lake.readColumns(SILVER_TABLES.lab_results, { result_date: work.date }, RESULT_INPUT),
-      deps.lake.readColumns(SILVER_TABLES.device_logs, { log_date: work.date }, LOG_INPUT),
-      ...qcDays.map((date) => deps.lake.readColumns(SILVER_TABLES.quality_control, { run_date: date }, QC_INPUT)),
-    ]);
-    const qcRuns = qcRunsOfDay(qcByDay.flat(), day);
+    // Only the columns the aggregates read, as columns, one partition at a time and dropped once
+    // added: a unit holds the day's largest partition, not all six.
+    const totals = new DeviceDayTotals();
+    const outbreaks = new OutbreakSeriesTotals();
+    const qc = new QcRunsOfDay(day);
+    let rowsIn = await addPartition(deps.lake, SILVER_TABLES.lab_results, { result_date: work.date }, RESULT_INPUT, (results) => {
+      totals.addResults(results);
+      outbreaks.add(results);
+    });
+    rowsIn += await addPartition(deps.lake, SILVER_TABLES.device_logs, { log_date: work.date }, LOG_INPUT, (logs) => totals.addLogs(logs));
+    for (const date of qcDays) await addPartition(deps.lake, SILVER_TABLES.quality_control, { run_date: date }, QC_INPUT, (batches) => qc.add(batches));
+    const qcRuns = qc.runs();
+    totals.addQcRuns(qcRuns);
     const unit = `gold-${work.date}`;
-    const deviceDays = deviceDailyRows(results, logs, qcRuns);
+    const deviceDays = totals.rows();
     const qcGroups = qcDailyRows(qcRuns);
-    const series = outbreakSeriesRows(results);
+    const series = outbreaks.rows();
     await Promise.all([
       deps.lake.writePartition(DEVICE_DAILY, { activity_date: work.date }, unit, deviceDays),
       deps.lake.writePartition(QC_DAILY, { run_date: work.date }, unit, qcGroups),
@@ -119,7 +130,7 @@ export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ devic
     ]);
     const latest = await deps.horizon.latestDay();
     await deps.enqueueFeatures?.(featureWorkFor(day, day + FEATURE_LOOKBACK_DAYS * DAY_MS, latest ? dayMs(latest) : day, deps.shards));
-    await run.succeed({ rowsIn: rowCount(results) + rowCount(logs) + qcRuns.length, rowsOut: deviceDays.length + qcGroups.length + series.length });
+    await run.succeed({ rowsIn: rowsIn + qcRuns.length, rowsOut: deviceDays.length + qcGroups.length + series.length });
     return { deviceDays: deviceDays.length, qcGroups: qcGroups.length, series: series.length };
   } catch (error) {
     await run.fail(error);

@@ -39,30 +39,43 @@ function* qcMeasurements(batches: readonly ColumnBatch[]) {
 /** Silver QC columns the daily QC aggregates read. */
 export const QC_INPUT = ['device_id', 'test_code', 'loinc_code', 'control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'] as const;
 
-/** QC runs of `day` with their Westgard flags; earlier runs only supply the previous run of each material. */
-export function qcRunsOfDay(qc: readonly ColumnBatch[], day: number): QcRun[] {
-  const material = (run: Pick<QcRun, 'device_id' | 'test_code' | 'control_level'>) => `${run.device_id}|${run.test_code}|${run.control_level}`;
-  const lastBefore = new Map<string, { at: number; z: number }>();
-  const ofDay: (QcRun & { run_at: number })[] = [];
-  for (const run of qcMeasurements(qc)) {
-    if (run.run_at >= day + DAY_MS) continue;
-    if (run.run_at >= day) {
-      ofDay.push({ ...run, flags: { r13s: false, r22s: false } });
-      continue;
+/**
+ * QC runs of `day` with their Westgard flags, fed partition by partition (the day and the days
+ * before it, any order); earlier runs only supply the previous run of each material.
+ */
+export class QcRunsOfDay {
+  private readonly lastBefore = new Map<string, { at: number; z: number }>();
+  private readonly ofDay: (Omit<QcRun, 'flags'> & { run_at: number })[] = [];
+
+  constructor(private readonly day: number) {}
+
+  add(qc: readonly ColumnBatch[]): void {
+    for (const run of qcMeasurements(qc)) {
+      if (run.run_at >= this.day + DAY_MS) continue;
+      if (run.run_at >= this.day) {
+        this.ofDay.push(run);
+        continue;
+      }
+      const key = materialOf(run);
+      const last = this.lastBefore.get(key);
+      if (!last || run.run_at >= last.at) this.lastBefore.set(key, { at: run.run_at, z: run.z });
     }
-    const key = material(run);
-    const last = lastBefore.get(key);
-    if (!last || run.run_at >= last.at) lastBefore.set(key, { at: run.run_at, z: run.z });
   }
-  ofDay.sort((a, b) => a.run_at - b.run_at);
-  const previous = new Map([...lastBefore].map(([key, last]) => [key, last.z]));
-  return ofDay.map(({ run_at: _runAt, ...run }) => {
-    const key = material(run);
-    const flags = westgardFlags(run.z, previous.get(key) ?? null);
-    previous.set(key, run.z);
-    return { ...run, flags };
-  });
+
+  runs(): QcRun[] {
+    const previous = new Map([...this.lastBefore].map(([key, last]) => [key, last.z]));
+    return [...this.ofDay]
+      .sort((a, b) => a.run_at - b.run_at)
+      .map(({ run_at: _runAt, ...run }) => {
+        const key = materialOf(run);
+        const flags = westgardFlags(run.z, previous.get(key) ?? null);
+        previous.set(key, run.z);
+        return { ...run, flags };
+      });
+  }
 }
+
+const materialOf = (run: Pick<QcRun, 'device_id' | 'test_code' | 'control_level'>) => `${run.device_id}|${run.test_code}|${run.control_level}`;
 
 function emptyDay(): { -readonly [K in keyof DeviceDay]: number } {
   return { results: 0, turnaroundHoursSum: 0, turnaroundCount: 0, logEvents: 0, logErrors: 0, logWarnings: 0, qcRuns: 0, qcPasses: 0 };
@@ -72,54 +85,67 @@ function emptyDay(): { -readonly [K in keyof DeviceDay]: number } {
 export const RESULT_INPUT = ['device_id', 'received_at', 'resulted_at', 'result_text', 'loinc_code', 'loinc_name', 'region'] as const;
 export const LOG_INPUT = ['device_id', 'level'] as const;
 
-/** Per-device activity of one day: results and turnaround, log levels, QC passes. */
-export function deviceDailyRows(labResults: readonly ColumnBatch[], logs: readonly ColumnBatch[], qcRuns: readonly QcRun[]): Row[] {
-  const byDevice = new Map<string, ReturnType<typeof emptyDay>>();
-  const of = (deviceId: unknown) => {
+/** Per-device activity of one day (results and turnaround, log levels, QC passes), added to partition by partition. */
+export class DeviceDayTotals {
+  private readonly byDevice = new Map<string, ReturnType<typeof emptyDay>>();
+
+  private of(deviceId: unknown): ReturnType<typeof emptyDay> {
     const id = String(deviceId);
-    let day = byDevice.get(id);
-    if (!day) byDevice.set(id, (day = emptyDay()));
+    let day = this.byDevice.get(id);
+    if (!day) this.byDevice.set(id, (day = emptyDay()));
     return day;
-  };
-  for (const batch of labResults) {
-    const [device, received, resulted] = ['device_id', 'received_at', 'resulted_at'].map((name) => columnOf(batch, name));
-    for (let i = 0; i < batch.length; i++) {
-      const day = of(device![i]);
-      day.results++;
-      const [from, to] = [received![i], resulted![i]];
-      if (isNumber(from) && isNumber(to)) {
-        day.turnaroundHoursSum += (to - from) / 3_600_000;
-        day.turnaroundCount++;
+  }
+
+  addResults(labResults: readonly ColumnBatch[]): void {
+    for (const batch of labResults) {
+      const [device, received, resulted] = ['device_id', 'received_at', 'resulted_at'].map((name) => columnOf(batch, name));
+      for (let i = 0; i < batch.length; i++) {
+        const day = this.of(device![i]);
+        day.results++;
+        const [from, to] = [received![i], resulted![i]];
+        if (isNumber(from) && isNumber(to)) {
+          day.turnaroundHoursSum += (to - from) / 3_600_000;
+          day.turnaroundCount++;
+        }
       }
     }
   }
-  for (const batch of logs) {
-    const [device, level] = LOG_INPUT.map((name) => columnOf(batch, name));
-    for (let i = 0; i < batch.length; i++) {
-      const day = of(device![i]);
-      day.logEvents++;
-      if (level![i] === 'ERROR') day.logErrors++;
-      else if (level![i] === 'WARN') day.logWarnings++;
+
+  addLogs(logs: readonly ColumnBatch[]): void {
+    for (const batch of logs) {
+      const [device, level] = LOG_INPUT.map((name) => columnOf(batch, name));
+      for (let i = 0; i < batch.length; i++) {
+        const day = this.of(device![i]);
+        day.logEvents++;
+        if (level![i] === 'ERROR') day.logErrors++;
+        else if (level![i] === 'WARN') day.logWarnings++;
+      }
     }
   }
-  for (const run of qcRuns) {
-    const day = of(run.device_id);
-    day.qcRuns++;
-    if (passesWestgard(run.flags)) day.qcPasses++;
+
+  addQcRuns(qcRuns: readonly QcRun[]): void {
+    for (const run of qcRuns) {
+      const day = this.of(run.device_id);
+      day.qcRuns++;
+      if (passesWestgard(run.flags)) day.qcPasses++;
+    }
   }
-  return [...byDevice.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([device_id, d]) => ({
-      device_id,
-      results: d.results,
-      turnaround_hours_sum: d.turnaroundHoursSum,
-      turnaround_count: d.turnaroundCount,
-      log_events: d.logEvents,
-      log_errors: d.logErrors,
-      log_warnings: d.logWarnings,
-      qc_runs: d.qcRuns,
-      qc_passes: d.qcPasses,
-    }));
+
+  rows(): Row[] {
+    return [...this.byDevice.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([device_id, d]) => ({
+        device_id,
+        results: d.results,
+        turnaround_hours_sum: d.turnaroundHoursSum,
+        turnaround_count: d.turnaroundCount,
+        log_events: d.logEvents,
+        log_errors: d.logErrors,
+        log_warnings: d.logWarnings,
+        qc_runs: d.qcRuns,
+        qc_passes: d.qcPasses,
+      }));
+  }
 }
 
 export function deviceDayOf(row: Row): DeviceDay {
@@ -165,21 +191,27 @@ export function qcDailyRows(qcRuns: readonly QcRun[]): Row[] {
 }
 
 /** Per (LOINC test, region): qualitative tests done, positives and positivity on the day. */
-export function outbreakSeriesRows(labResults: readonly ColumnBatch[]): Row[] {
-  const groups = new Map<string, { loinc_code: CellValue; loinc_name: CellValue; region: CellValue; tests: number; positives: number }>();
-  for (const batch of labResults) {
-    const [text, loinc, name, region] = ['result_text', 'loinc_code', 'loinc_name', 'region'].map((column) => columnOf(batch, column));
-    for (let i = 0; i < batch.length; i++) {
-      const result = text![i];
-      if (result !== 'Positive' && result !== 'Negative') continue;
-      const key = `${loinc![i]}|${region![i]}`;
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = { loinc_code: loinc![i] ?? null, loinc_name: name![i] ?? null, region: region![i] ?? null, tests: 0, positives: 0 }));
-      group.tests++;
-      if (result === 'Positive') group.positives++;
+export class OutbreakSeriesTotals {
+  private readonly groups = new Map<string, { loinc_code: CellValue; loinc_name: CellValue; region: CellValue; tests: number; positives: number }>();
+
+  add(labResults: readonly ColumnBatch[]): void {
+    for (const batch of labResults) {
+      const [text, loinc, name, region] = ['result_text', 'loinc_code', 'loinc_name', 'region'].map((column) => columnOf(batch, column));
+      for (let i = 0; i < batch.length; i++) {
+        const result = text![i];
+        if (result !== 'Positive' && result !== 'Negative') continue;
+        const key = `${loinc![i]}|${region![i]}`;
+        let group = this.groups.get(key);
+        if (!group) this.groups.set(key, (group = { loinc_code: loinc![i] ?? null, loinc_name: name![i] ?? null, region: region![i] ?? null, tests: 0, positives: 0 }));
+        group.tests++;
+        if (result === 'Positive') group.positives++;
+      }
     }
   }
-  return [...groups.values()].map((g) => ({ ...g, positivity: g.positives / g.tests }));
+
+  rows(): Row[] {
+    return [...this.groups.values()].map((g) => ({ ...g, positivity: g.positives / g.tests }));
+  }
 }
 
 /** The device_features rows of each feature day for the given devices (built once for a run of days). */
