@@ -24,58 +24,64 @@ export interface QcRun {
 
 const isNumber = (value: unknown): value is number => typeof value === 'number';
 
-/** Numbers and keys of each QC run with a measurement and a target, in the batches' order. */
-function* qcMeasurements(batches: readonly ColumnBatch[]) {
-  for (const batch of batches) {
-    const [device, test, loinc, level, measured, mean, sd, runAt] = QC_INPUT.map((name) => columnOf(batch, name));
-    for (let i = 0; i < batch.length; i++) {
-      const [value, target, spread, at] = [measured![i], mean![i], sd![i], runAt![i]];
-      if (!isNumber(value) || !isNumber(target) || !isNumber(spread) || !isNumber(at)) continue;
-      yield { device_id: String(device![i]), test_code: test![i] ?? null, loinc_code: loinc![i] ?? null, control_level: level![i] ?? null, measured_value: value, z: zScore(value, target, spread), run_at: at };
-    }
-  }
-}
-
 /** Silver QC columns the daily QC aggregates read. */
 export const QC_INPUT = ['device_id', 'test_code', 'loinc_code', 'control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'] as const;
 
+type PendingRun = Omit<QcRun, 'flags'> & { readonly run_at: number };
+
 /**
  * QC runs of `day` with their Westgard flags, fed partition by partition (the day and the days
- * before it, any order); earlier runs only supply the previous run of each material.
+ * before it, any order); earlier runs only supply the previous run of each material. Runs are
+ * read straight from the columns: a day and its look-back are half a million runs at 10K devices.
  */
 export class QcRunsOfDay {
   private readonly lastBefore = new Map<string, { at: number; z: number }>();
-  private readonly ofDay: (Omit<QcRun, 'flags'> & { run_at: number })[] = [];
+  private readonly ofDay: PendingRun[] = [];
 
   constructor(private readonly day: number) {}
 
   add(qc: readonly ColumnBatch[]): void {
-    for (const run of qcMeasurements(qc)) {
-      if (run.run_at >= this.day + DAY_MS) continue;
-      if (run.run_at >= this.day) {
-        this.ofDay.push(run);
-        continue;
+    const dayEnd = this.day + DAY_MS;
+    for (const batch of qc) {
+      const [device, test, loinc, level, measured, mean, sd, runAt] = QC_INPUT.map((name) => columnOf(batch, name));
+      for (let i = 0; i < batch.length; i++) {
+        const value = measured![i];
+        const target = mean![i];
+        const spread = sd![i];
+        const at = runAt![i];
+        if (!isNumber(value) || !isNumber(target) || !isNumber(spread) || !isNumber(at) || at >= dayEnd) continue;
+        const z = zScore(value, target, spread);
+        if (at >= this.day) {
+          this.ofDay.push({ device_id: String(device![i]), test_code: test![i] ?? null, loinc_code: loinc![i] ?? null, control_level: level![i] ?? null, measured_value: value, z, run_at: at });
+          continue;
+        }
+        const key = materialOf(device![i] ?? null, test![i] ?? null, level![i] ?? null);
+        const last = this.lastBefore.get(key);
+        if (!last) this.lastBefore.set(key, { at, z });
+        else if (at >= last.at) {
+          last.at = at;
+          last.z = z;
+        }
       }
-      const key = materialOf(run);
-      const last = this.lastBefore.get(key);
-      if (!last || run.run_at >= last.at) this.lastBefore.set(key, { at: run.run_at, z: run.z });
     }
   }
 
   runs(): QcRun[] {
-    const previous = new Map([...this.lastBefore].map(([key, last]) => [key, last.z]));
+    const previous = new Map<string, number>();
+    for (const [key, last] of this.lastBefore) previous.set(key, last.z);
     return [...this.ofDay]
       .sort((a, b) => a.run_at - b.run_at)
-      .map(({ run_at: _runAt, ...run }) => {
-        const key = materialOf(run);
+      .map((run) => {
+        const key = materialOf(run.device_id, run.test_code, run.control_level);
         const flags = westgardFlags(run.z, previous.get(key) ?? null);
         previous.set(key, run.z);
-        return { ...run, flags };
+        return { device_id: run.device_id, test_code: run.test_code, loinc_code: run.loinc_code, control_level: run.control_level, measured_value: run.measured_value, z: run.z, flags };
       });
   }
 }
 
-const materialOf = (run: Pick<QcRun, 'device_id' | 'test_code' | 'control_level'>) => `${run.device_id}|${run.test_code}|${run.control_level}`;
+/** One QC material: a device's control level of a test. */
+const materialOf = (device: CellValue, test: CellValue, level: CellValue): string => `${device}|${test}|${level}`;
 
 function emptyDay(): { -readonly [K in keyof DeviceDay]: number } {
   return { results: 0, turnaroundHoursSum: 0, turnaroundCount: 0, logEvents: 0, logErrors: 0, logWarnings: 0, qcRuns: 0, qcPasses: 0 };
@@ -165,7 +171,7 @@ export function deviceDayOf(row: Row): DeviceDay {
 export function qcDailyRows(qcRuns: readonly QcRun[]): Row[] {
   const groups = new Map<string, QcRun[]>();
   for (const run of qcRuns) {
-    const key = `${run.device_id}|${run.test_code}|${run.control_level}`;
+    const key = materialOf(run.device_id, run.test_code, run.control_level);
     let group = groups.get(key);
     if (!group) groups.set(key, (group = []));
     group.push(run);
