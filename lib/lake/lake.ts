@@ -392,9 +392,7 @@ export class Lake {
   }
 
   private cacheKeyIndex(prefix: string, etag: string, index: Map<string, number>): void {
-    this.keyIndexes.delete(prefix);
-    this.keyIndexes.set(prefix, { etag, index });
-    while (this.keyIndexes.size > KEY_INDEX_PARTITIONS) this.keyIndexes.delete(this.keyIndexes.keys().next().value!);
+    keepRecent(this.keyIndexes, prefix, { etag, index }, KEY_INDEX_PARTITIONS);
   }
 
   async readManifest(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<Manifest | undefined> {
@@ -495,11 +493,7 @@ export class Lake {
     if (cached && etag && cached.etag === etag) return cached.rows;
     // Read after the version: the rows are at least that new, so a stale entry is never kept as fresh.
     const rows = await this.readRows(table, partition);
-    if (etag) {
-      this.snapshots.delete(prefix);
-      this.snapshots.set(prefix, { etag, rows });
-      while (this.snapshots.size > SNAPSHOT_PARTITIONS) this.snapshots.delete(this.snapshots.keys().next().value!);
-    }
+    if (etag) keepRecent(this.snapshots, prefix, { etag, rows }, SNAPSHOT_PARTITIONS);
     return rows;
   }
 
@@ -516,6 +510,13 @@ export class Lake {
     }
     return { partitions: partitions.length, files, rows };
   }
+}
+
+/** Stores `value` as the most recent entry of `cache`, dropping the oldest beyond `limit`. */
+function keepRecent<K, V>(cache: Map<K, V>, key: K, value: V, limit: number): void {
+  cache.delete(key);
+  cache.set(key, value);
+  while (cache.size > limit) cache.delete(cache.keys().next().value!);
 }
 
 /** The batch without the rows whose key is in `gone` (rows superseded in another file). */
