@@ -23,7 +23,7 @@ import { ANALYTE_DAILY, ANALYTE_SAMPLE, ANALYTE_SAMPLE_PER_DAY, daySummaries, ty
 import { FEATURE_NAMES } from '../lib/features/deviceFeatures.js';
 import { computeOutbreakSignals, neededDays, RECENT_DAYS, signalsOnLastDay } from '../lib/outbreaks/job.js';
 import { DEFAULT_OUTBREAK_SETTINGS, farringtonHistoryDays } from '../lib/outbreaks/methods.js';
-import { addDays, dateRange, seriesFromHistory, type SeriesSet } from '../lib/outbreaks/series.js';
+import { seriesFromHistory, type SeriesSet } from '../lib/outbreaks/series.js';
 import { DEVICE_FEATURES, OUTBREAK_SERIES, shardLabel, shardOf } from '../lib/pipeline/goldTables.js';
 import { SILVER_TABLES } from '../lib/pipeline/silverTables.js';
 import { startAzurite } from '../lib/platform/azurite.js';
@@ -33,6 +33,7 @@ import { Rng } from '../lib/simulate/random.js';
 import { ANALYTES } from '../lib/standards/analytes.js';
 import type { Row } from '../lib/sources/schema.js';
 import { peakRssMb } from './figures.js';
+import { addDays, dateRange, DAY_MS } from '../lib/calendar/days.js';
 
 const { values } = parseArgs({ options: { devices: { type: 'string' }, tests: { type: 'string' }, regions: { type: 'string' }, 'no-lake': { type: 'boolean' } }, strict: false });
 const DEVICES = Number(values.devices ?? 10_000);
@@ -45,7 +46,6 @@ const QC_DAYS = CURRENT_DAYS + 10;
 const ANALYTES_PER_DEVICE = 5;
 const RESULTS_PER_DEVICE_DAY = 75;
 const LATEST = '2026-06-30';
-const DAY_MS = 86_400_000;
 const day = (i: number) => new Date(Date.parse(`${LATEST}T00:00:00Z`) - (DAYS - 1 - i) * DAY_MS).toISOString().slice(0, 10);
 const quantitative = ANALYTES.filter((a) => a.canonicalUnit !== null).slice(0, 19);
 const deviceId = (d: number) => `DEV${String(d).padStart(5, '0')}`;

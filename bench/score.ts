@@ -23,7 +23,6 @@ import { enqueueScoring, scoringDeps } from '../lib/app/stages.js';
 import { loadConfig } from '../lib/config/config.js';
 import { FEATURE_NAMES } from '../lib/features/deviceFeatures.js';
 import { syntheticDeviceDays } from '../lib/ml/synthetic.js';
-import { isoDay } from '../lib/pipeline/days.js';
 import { DEVICE_FEATURES, shardLabel, shardOf } from '../lib/pipeline/goldTables.js';
 import { startAzurite } from '../lib/platform/azurite.js';
 import { QUEUES } from '../lib/platform/resources.js';
@@ -34,6 +33,7 @@ import { DEVICE_RISK, scoreShard, type ScoreResult, type ScoreWork } from '../li
 import { registerSyntheticModel } from '../lib/serving/syntheticModel.js';
 import type { Row } from '../lib/sources/schema.js';
 import { peakRssMb } from './figures.js';
+import { isoDay } from '../lib/calendar/days.js';
 
 const { values } = parseArgs({ options: { devices: { type: 'string' }, runs: { type: 'string' } }, strict: false });
 const devices = Number(values.devices ?? 10_000);

@@ -4,7 +4,6 @@ import { createAppContext, type AppContext } from '../lib/app/context.js';
 import { loadConfig } from '../lib/config/config.js';
 import { computeDriftReport, readQc, runDriftReport, type DriftWindows } from '../lib/drift/job.js';
 import { QC_COLUMNS, westgardByDeviceTest } from '../lib/drift/qc.js';
-import { dateRange } from '../lib/outbreaks/series.js';
 import { buildDriftReport, DEFAULT_DRIFT_OPTIONS, leaveOneOutPeers, peerEquivalentZ, type DriftReport } from '../lib/drift/report.js';
 import type { DaySummary } from '../lib/drift/summaries.js';
 import { Rng } from '../lib/simulate/random.js';
@@ -18,6 +17,7 @@ import type { EmbeddedAzurite } from '../lib/platform/azurite.js';
 import { CONTAINERS, TABLES } from '../lib/platform/resources.js';
 import type { Row } from '../lib/sources/schema.js';
 import { startTestStorage } from './support/storage.js';
+import { dateRange } from '../lib/calendar/days.js';
 
 /**
  * The drift report over a small lake written here: 6 devices x 2 analytes for 28 baseline and

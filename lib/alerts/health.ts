@@ -5,6 +5,7 @@ import { TABLES } from '../platform/resources.js';
 import { LIMS_TABLE_NAMES } from '../sources/schema.js';
 import type { RunRecord } from '../state/runs.js';
 import type { FailedUnit, Freshness } from './rules.js';
+import { DAY_MS } from '../calendar/days.js';
 
 /**
  * Pipeline health as the alert rules and the report see it: data freshness against the
@@ -20,8 +21,6 @@ export interface PipelineClock {
   readonly now: Date;
   readonly kind: 'wall' | 'simulated';
 }
-
-const DAY_MS = 86_400_000;
 
 export function pipelineClock(ctx: Pick<AppContext, 'config' | 'localDataDir'>): PipelineClock {
   if (ctx.config.LIMS_SOURCE === 'simulator') {

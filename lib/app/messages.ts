@@ -2,6 +2,7 @@ import type { BronzeCommit } from '../pipeline/bronze.js';
 import { MAX_FEATURE_RUN_DAYS, type DayWork, type FeatureWork } from '../pipeline/gold.js';
 import type { ScoreWork } from '../scoring/batch.js';
 import { isLimsTableName } from '../sources/schema.js';
+import { daysBetween } from '../calendar/days.js';
 
 /**
  * Queue bodies are checked before use: a malformed message fails with a message naming the
@@ -44,7 +45,7 @@ export function parseFeatureWork(body: unknown): FeatureWork {
   const message = record(body, 'gold-features');
   const from = field(message, 'gold-features', 'from', isDate, 'a date YYYY-MM-DD');
   const to = field(message, 'gold-features', 'to', isDate, 'a date YYYY-MM-DD');
-  const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
+  const days = daysBetween(from, to) + 1;
   if (!(days >= 1 && days <= MAX_FEATURE_RUN_DAYS)) throw new Error(`gold-features message must span 1 to ${MAX_FEATURE_RUN_DAYS} days from "from" to "to", got ${from}..${to}`);
   return { from, to, shard: field(message, 'gold-features', 'shard', isCount, 'a shard number') };
 }

@@ -6,11 +6,11 @@ import { DEVICE_FEATURES } from '../pipeline/goldTables.js';
 import { SILVER_TABLES } from '../pipeline/silverTables.js';
 import { CONTAINERS } from '../platform/resources.js';
 import { ANALYTES } from '../standards/analytes.js';
-import { addDays, dateRange, daysBetween } from '../outbreaks/series.js';
 import { readColumns, type Columns } from './lakeColumns.js';
 import { QC_COLUMNS, westgardOfColumns, type QcSeries } from './qc.js';
 import { buildDriftReport, DEFAULT_DRIFT_OPTIONS, type DriftOptions, type DriftReport, type Window } from './report.js';
 import { daySummaries } from './summaries.js';
+import { addDays, dateRange, daysBetween } from '../calendar/days.js';
 
 /**
  * The drift report job: reads the two windows from the lake, builds the report (report.ts),

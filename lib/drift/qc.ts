@@ -1,6 +1,7 @@
 import { westgardGrid, zScore, type WestgardRule, type WestgardRunResult } from '../monitoring/westgard.js';
 import type { Row } from '../sources/schema.js';
 import { columnsOfRows, type Columns } from './lakeColumns.js';
+import { DAY_MS, isoDay } from '../calendar/days.js';
 
 /**
  * Westgard multirules over silver quality_control, per device and test (local test code; its
@@ -28,17 +29,6 @@ export interface QcSeries {
 }
 
 export const QC_COLUMNS = ['device_id', 'test_code', 'loinc_code', 'control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'];
-
-const DAY_MS = 86_400_000;
-
-const dayNames = new Map<number, string>();
-
-/** ISO name of a day number (days since the epoch), memoised: every reported run names its day. */
-function dayName(day: number): string {
-  let name = dayNames.get(day);
-  if (name === undefined) dayNames.set(day, (name = new Date(day * DAY_MS).toISOString().slice(0, 10)));
-  return name;
-}
 
 /** QC measurements of all batches in the order read; z is NaN where a number is missing (the measurement is skipped). */
 interface QcMeasurements {
@@ -117,7 +107,7 @@ function seriesOf(m: QcMeasurements, list: number[], reportFrom: number): QcSeri
     const t = from + k;
     const levelZ: (number | null)[] = [];
     for (let l = 0; l < width; l++) levelZ.push(Number.isNaN(z[t * width + l]!) ? null : z[t * width + l]!);
-    return { day: dayName(days[t]!), at: starts[t]!, z: levelZ, result };
+    return { day: isoDay(days[t]! * DAY_MS), at: starts[t]!, z: levelZ, result };
   });
   const first = list[0]!;
   return { device: String(m.device[first]), testCode: String(m.testCode[first]), loinc: m.loinc[first] ?? null, levels, runs };

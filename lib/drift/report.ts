@@ -17,6 +17,7 @@ import { populationStabilityIndex, psiLevel, PSI_DEFAULT_BINS, PSI_DEFAULT_EPSIL
 import { sortFloat64 } from '../monitoring/sort.js';
 import { rulesOf, type QcSeries } from './qc.js';
 import type { DaySummary } from './summaries.js';
+import { daysBetween } from '../calendar/days.js';
 
 /**
  * The drift report of one baseline window against one current window (pure: inputs in, JSON out).
@@ -471,7 +472,7 @@ export function buildDriftReport(inputs: DriftInputs, options: DriftOptions = DE
   const devicesWithDrift = new Set(critical.map((p) => p.device)).size;
   const warningsOnly = pairs.some((p) => p.level === 'WARNING' || p.ewmaAlarm) || qc.length > 0;
   const alertLevel: AlertLevel = devicesWithDrift > 0 ? 'CRITICAL' : drifted.length >= options.minTests ? 'MEDIUM' : warningsOnly || drifted.length > 0 ? 'LOW' : 'NONE';
-  const dayCount = (w: Window) => Math.round((Date.parse(`${w.end}T00:00:00Z`) - Date.parse(`${w.start}T00:00:00Z`)) / 86_400_000) + 1;
+  const dayCount = (w: Window) => daysBetween(w.start, w.end) + 1;
   return {
     report: 'drift',
     generated_at: generatedAt.toISOString(),

@@ -5,7 +5,7 @@ import type { Columns } from '../drift/lakeColumns.js';
 import { daySummaries } from '../drift/summaries.js';
 import { alertRule, outbreakSettings } from '../outbreaks/job.js';
 import { farringtonHistoryDays, type OutbreakSettings } from '../outbreaks/methods.js';
-import { dateRange, readSeriesDays, seriesFromGold, seriesFromHistory } from '../outbreaks/series.js';
+import { readSeriesDays, seriesFromGold, seriesFromHistory } from '../outbreaks/series.js';
 import { OUTBREAK_SERIES } from '../pipeline/goldTables.js';
 import { SILVER_TABLES } from '../pipeline/silverTables.js';
 import { DEFAULT_HISTORY, simulateTestHistory, type TestHistoryOptions } from '../simulate/history.js';
@@ -13,6 +13,7 @@ import { readGroundTruth } from '../simulate/store.js';
 import type { GroundTruth } from '../simulate/truth.js';
 import { evaluateCalibrationDetection, type CalibrationEvaluation } from './calibration.js';
 import { FIRST_EVALUATED_DAY, evaluateOutbreakDetection, type AlertRule, type OutbreakEvaluation } from './outbreaks.js';
+import { dateRange } from '../calendar/days.js';
 
 /**
  * `lims-mlops evaluate`: the product's claims measured against the simulator's ground truth.

@@ -8,7 +8,7 @@ import { TABLES } from '../platform/resources.js';
 import type { ModelCard } from '../registry/card.js';
 import { DEVICE_RISK } from '../scoring/batch.js';
 import type { Row } from '../sources/schema.js';
-import { addDays } from '../outbreaks/series.js';
+import { addDays } from '../calendar/days.js';
 
 /**
  * Realised performance of the device-failure model: predictions (predictions/device_risk) made

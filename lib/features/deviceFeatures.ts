@@ -5,7 +5,7 @@
  * device's daily aggregates and maintenance history.
  */
 
-export const DAY_MS = 86_400_000;
+import { DAY_MS } from '../calendar/days.js';
 
 export interface FeatureDefinition {
   readonly name: FeatureName;
@@ -83,10 +83,6 @@ export interface DeviceHistory {
 
 /** Unscheduled events: what the model predicts. */
 export const FAILURE_EVENT_TYPES: ReadonlySet<string> = new Set(['failure', 'repair']);
-
-export function dayStart(ms: number): number {
-  return Math.floor(ms / DAY_MS) * DAY_MS;
-}
 
 function sumDays(history: DeviceHistory, fromDay: number, toDay: number, pick: (d: DeviceDay) => number): number {
   let total = 0;

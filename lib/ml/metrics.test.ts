@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { DAY_MS } from '../features/deviceFeatures.js';
 import { averagePrecision, bestF1Threshold, binaryMetrics, brierScore, confusionMatrix, leadTimes, logLoss, rocAuc, thresholdForRecall, thresholdMetrics } from './metrics.js';
+import { DAY_MS } from '../calendar/days.js';
 
 // Hand-computed example with ties across classes.
 const labels = [1, 0, 1, 0, 1, 0];

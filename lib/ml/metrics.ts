@@ -1,3 +1,4 @@
+import { DAY_MS } from '../calendar/days.js';
 /**
  * Binary classification metrics for the holdout report: threshold metrics from the confusion
  * matrix, ranking metrics (ROC-AUC with ties, PR-AUC as average precision), the Brier score, and
@@ -8,7 +9,6 @@
  * (precision with no positive predictions, recall with no positives), except the AUCs, which are
  * NaN when one class is absent.
  */
-import { DAY_MS } from '../features/deviceFeatures.js';
 
 export interface ConfusionMatrix {
   readonly tp: number;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { DAY_MS, LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
+import { LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
 import { timeSplit } from './split.js';
+import { DAY_MS } from '../calendar/days.js';
 
 const start = Date.UTC(2026, 0, 1);
 

@@ -17,8 +17,8 @@
  *
  * Days are UTC day starts in epoch milliseconds (as elsewhere in the product).
  */
-import { DAY_MS, LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
-import { isoDay } from '../pipeline/days.js';
+import { LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
+import { DAY_MS, isoDay } from '../calendar/days.js';
 
 export interface TimeSplitOptions {
   /** Newest labelled days held out for the final metrics (default 14). */

@@ -8,9 +8,10 @@
  * (log errors and warnings, QC passes, result volume, turnaround), so the signal is real but
  * noisy. Deterministic for a seed.
  */
-import { DAY_MS, FEATURE_NAMES } from '../features/deviceFeatures.js';
+import { FEATURE_NAMES } from '../features/deviceFeatures.js';
 import { Rng } from '../simulate/random.js';
 import type { Dataset } from './dataset.js';
+import { DAY_MS } from '../calendar/days.js';
 
 export interface SyntheticDeviceDaysOptions {
   readonly devices: number;

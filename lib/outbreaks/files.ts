@@ -2,7 +2,7 @@ import { InputFileError, numberCell, readCsvInput } from '../drift/files.js';
 import { cusum } from '../monitoring/outbreaks/cusum.js';
 import { earsC, type EarsMethod } from '../monitoring/outbreaks/ears.js';
 import { farringtonFlexible } from '../monitoring/outbreaks/farrington.js';
-import { daysBetween } from './series.js';
+import { daysBetween } from '../calendar/days.js';
 
 /**
  * `lims-mlops detect` on a CSV of counts: columns `date,count` (optional `population`), one row

@@ -18,7 +18,8 @@ import {
   type OutbreakSettings,
   type SignalPoint,
 } from './methods.js';
-import { addDays, ALL_REGIONS, daysBetween, readSeriesDays, seriesFromGold, type CountSeries, type SeriesSet } from './series.js';
+import { ALL_REGIONS, readSeriesDays, seriesFromGold, type CountSeries, type SeriesSet } from './series.js';
+import { addDays, daysBetween } from '../calendar/days.js';
 
 /**
  * Daily outbreak detection on gold outbreak_series: every method of methods.ts for each

@@ -2,6 +2,7 @@ import { readColumns, type Columns } from '../drift/lakeColumns.js';
 import type { Lake } from '../lake/lake.js';
 import { OUTBREAK_SERIES } from '../pipeline/goldTables.js';
 import type { TestHistory } from '../simulate/history.js';
+import { dateRange } from '../calendar/days.js';
 
 /**
  * Daily count series of one infectious test in one region (or all regions together): what the
@@ -23,21 +24,6 @@ export interface SeriesSet {
 }
 
 export const ALL_REGIONS = 'ALL';
-
-const DAY_MS = 86_400_000;
-
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
-}
-
-export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
-}
-
-export function dateRange(from: string, to: string): string[] {
-  const n = daysBetween(from, to) + 1;
-  return Array.from({ length: Math.max(0, n) }, (_, i) => addDays(from, i));
-}
 
 export function seriesKey(loinc: string, region: string): string {
   return `${loinc}|${region}`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFeatureWork } from '../app/messages.js';
-import { dayMs } from './days.js';
 import { FeatureDays, featureWorkFor, featureWorkForEvents } from './gold.js';
+import { dayMs } from '../calendar/days.js';
 
 describe('feature work', () => {
   it('coalesces each shard\'s feature days into runs of consecutive days, split at gaps and at the cap', () => {

@@ -1,14 +1,14 @@
-import { DAY_MS, FEATURE_LOOKBACK_DAYS, LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
+import { FEATURE_LOOKBACK_DAYS, LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
 import type { Lake, LakeTable, PartitionValues } from '../lake/lake.js';
 import type { ColumnBatch } from '../lake/parquet.js';
 import { forEachLimited } from '../queue/concurrency.js';
 import type { Row } from '../sources/schema.js';
 import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
-import { dayMs, isoDay } from './days.js';
 import { DEVICE_DAILY, DEVICE_FEATURES, OUTBREAK_SERIES, QC_DAILY, shardLabel, shardOf } from './goldTables.js';
 import { DeviceDayTotals, LOG_INPUT, OutbreakSeriesTotals, QC_INPUT, QcRunsOfDay, RESULT_INPUT, deviceFeatureRows, qcDailyRows } from './goldTransforms.js';
 import { SILVER_TABLES, SNAPSHOT } from './silverTables.js';
+import { DAY_MS, dayMs, isoDay } from '../calendar/days.js';
 
 /** A silver day to aggregate (message of the `gold-day` queue). */
 export interface DayWork {

@@ -1,14 +1,8 @@
-import {
-  DAY_MS,
-  computeDeviceFeatures,
-  failureWithin7Days,
-  type DeviceDay,
-  type DeviceHistory,
-  type MaintenanceEvent,
-} from '../features/deviceFeatures.js';
+import { computeDeviceFeatures, failureWithin7Days, type DeviceDay, type DeviceHistory, type MaintenanceEvent } from '../features/deviceFeatures.js';
 import { passesWestgard, westgardFlags, zScore, type WestgardFlags } from '../monitoring/westgard.js';
 import { columnOf, type ColumnBatch } from '../lake/parquet.js';
 import type { CellValue, Row } from '../sources/schema.js';
+import { DAY_MS } from '../calendar/days.js';
 
 /** Pure gold transforms: silver columns of a day in, gold rows out (no row object per silver row). */
 

@@ -7,10 +7,9 @@ import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
 import { reportOf, type DqReport } from '../quality/report.js';
 import { bronzeTable, type BronzeCommit } from './bronze.js';
-import { isoDay } from './days.js';
-import { DAY_MS, dayStart } from '../features/deviceFeatures.js';
 import { SILVER_TABLES, SNAPSHOT, partitionDate, quarantineTable } from './silverTables.js';
 import { latestVersions, standardizeRows, type Standards } from './standardize.js';
+import { DAY_MS, dayStart, isoDay } from '../calendar/days.js';
 
 /** What silver learns once per process: mappings and the patient-id hasher. */
 export type StaticStandards = Omit<Standards, 'deviceSites'>;

@@ -1,6 +1,6 @@
 import type { LakeTable, PartitionValues } from '../lake/lake.js';
-import { isoDay } from './days.js';
 import { LIMS_TABLES, type ColumnSpec, type LimsTableName, type Row } from '../sources/schema.js';
+import { isoDay } from '../calendar/days.js';
 
 /**
  * Silver: standardized, de-duplicated LIMS tables with no raw patient identifiers. Event

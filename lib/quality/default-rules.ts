@@ -1,7 +1,7 @@
 import type { DqRule, Limits } from './rules.js';
+import { DAY_MS } from '../calendar/days.js';
 
 const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
 const YEAR_MS = 365.25 * DAY_MS;
 
 /** Clock differences between the LIMS, the instruments and this system. */

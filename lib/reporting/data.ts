@@ -9,6 +9,7 @@ import { CONTAINERS, TABLES } from '../platform/resources.js';
 import { ParkedMessageLog } from '../queue/parkedMessages.js';
 import { DEVICE_RISK } from '../scoring/batch.js';
 import type { Row } from '../sources/schema.js';
+import { addDays, DAY_MS } from '../calendar/days.js';
 
 /**
  * Everything the daily report shows, gathered from storage as plain numbers and labels. No
@@ -85,7 +86,6 @@ export interface AlertsSection {
   readonly open: readonly { readonly kind: AlertKind; readonly subject: string; readonly severity: Severity; readonly title: string; readonly since: string }[];
 }
 
-const DAY_MS = 86_400_000;
 export const RISK_DAYS = 14;
 const DRIFT_DAYS = 30;
 const OUTBREAK_DAYS = 28;
@@ -93,7 +93,6 @@ const HEATMAP_DEVICES = 25;
 const OUTBREAK_PANELS = 6;
 const PERFORMANCE_METRICS = ['roc_auc', 'pr_auc', 'precision', 'recall', 'f1', 'accuracy'] as const;
 
-export const addDays = (day: string, days: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 const window = (end: string, days: number): string[] => Array.from({ length: days }, (_, i) => addDays(end, i - days + 1));
 const num = (v: unknown): number | null => {
   const x = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
@@ -177,6 +176,12 @@ async function riskSection(ctx: AppContext, dataDay: string): Promise<RiskSectio
   };
 }
 
+
+/**
+ * A table monitoring owns: its name from resources.ts once it is declared there, else the name
+ * it is expected to have (Table names are letters and digits only: `outbreak_signals` is
+ * stored as `outbreaksignals`).
+ */
 function parseFactors(text: unknown): RiskFactor[] {
   try {
     const parsed = JSON.parse(String(text ?? '[]')) as unknown;
@@ -186,11 +191,6 @@ function parseFactors(text: unknown): RiskFactor[] {
   }
 }
 
-/**
- * A table monitoring owns: its name from resources.ts once it is declared there, else the name
- * it is expected to have (Table names are letters and digits only: `outbreak_signals` is
- * stored as `outbreaksignals`).
- */
 function otherTable(key: string, fallback: string): string {
   return (TABLES as Readonly<Record<string, string>>)[key] ?? fallback;
 }

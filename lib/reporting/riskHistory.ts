@@ -2,7 +2,8 @@ import type { AppContext } from '../app/context.js';
 import { scoringDeps } from '../app/stages.js';
 import { DEVICE_FEATURES } from '../pipeline/goldTables.js';
 import { DEVICE_RISK, scoreShard } from '../scoring/batch.js';
-import { addDays, RISK_DAYS } from './data.js';
+import { RISK_DAYS } from './data.js';
+import { addDays } from '../calendar/days.js';
 
 /**
  * The report's risk heatmap covers 14 score days; a fresh installation has scored one. This

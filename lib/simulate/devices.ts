@@ -1,5 +1,6 @@
 import { TEST_CATALOGUE, type DeviceCategory, type LabTest } from './catalogue.js';
 import type { Rng } from './random.js';
+import { DAY_MS } from '../calendar/days.js';
 
 /** An analyzer model: what it runs, how often it needs calibration and preventive maintenance. */
 export interface DeviceModel {
@@ -117,7 +118,7 @@ export function buildFleet(devices: number, sites: number, startMs: number, rng:
       siteIndex,
       model: rng.pick(models),
       tests: testsFor(category, rng),
-      installedAt: startMs - Math.floor(rng.uniform(90, 2500)) * 86_400_000 + Math.floor(rng.uniform(7, 17) * 3_600_000),
+      installedAt: startMs - Math.floor(rng.uniform(90, 2500)) * DAY_MS + Math.floor(rng.uniform(7, 17) * 3_600_000),
       volumeFactor: Math.exp(volumeSigma * rng.normal() - (volumeSigma * volumeSigma) / 2),
       wearRate: rng.uniform(0.0025, 0.007),
       lateProbability: rng.uniform(0.05, 0.5),

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Row } from '../sources/schema.js';
 import { siteTestCodes } from './catalogue.js';
 import { GroundTruthRecorder, regionOfPostalCode, simulateLab, type SimulationOptions } from './index.js';
+import { DAY_MS } from '../calendar/days.js';
 
 /** Four months of a mid-sized lab: enough failures, drift episodes and outbreaks to measure. */
 const OPTIONS: SimulationOptions = { devices: 60, days: 120, sites: 4, resultsPerDeviceDay: 25, seed: 5, start: '2026-01-01' };
-const DAY_MS = 86_400_000;
 const startMs = Date.parse(`${OPTIONS.start}T00:00:00Z`);
 const dayIndex = (epochMs: number): number => Math.floor((epochMs - startMs) / DAY_MS);
 

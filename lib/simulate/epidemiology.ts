@@ -2,8 +2,7 @@ import { TEST_CATALOGUE, type LabTest, type Seasonality } from './catalogue.js';
 import { REGIONS } from './regions.js';
 import type { Rng } from './random.js';
 import type { OutbreakTruth } from './truth.js';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../calendar/days.js';
 
 /** 1 at the season's peak day, falling smoothly to 0 half a year away. */
 export function seasonalBump(dayOfYear: number, peakDayOfYear: number): number {
@@ -52,7 +51,7 @@ const OUTBREAK_WEIGHTS: Readonly<Record<string, number>> = { influenza_a: 4, sar
 export function planOutbreaks(
   days: number,
   visibleRegions: ReadonlyMap<LabTest, ReadonlySet<number>>,
-  dayString: (day: number) => string,
+  isoDay: (day: number) => string,
   rng: Rng,
 ): OutbreakPlan[] {
   const candidates = TEST_CATALOGUE.filter((t) => (OUTBREAK_WEIGHTS[t.key] ?? 0) > 0 && (visibleRegions.get(t)?.size ?? 0) > 0);
@@ -81,9 +80,9 @@ export function planOutbreaks(
         test_name: test.name,
         region_id: regionInfo.id,
         region_name: regionInfo.name,
-        start_day: dayString(startDay),
-        peak_day: dayString(startDay + peakOffset),
-        end_day: dayString(startDay + durationDays - 1),
+        start_day: isoDay(startDay),
+        peak_day: isoDay(startDay + peakOffset),
+        end_day: isoDay(startDay + durationDays - 1),
         extra_tests: 0,
         extra_positives: 0,
       },

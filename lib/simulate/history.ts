@@ -20,12 +20,11 @@
  */
 import { TEST_CATALOGUE, type Seasonality } from './catalogue.js';
 import { dayOfYear, seasonalBump } from './epidemiology.js';
-import { dayString } from './options.js';
+import { isoDay } from '../calendar/days.js';
 import { Rng } from './random.js';
 import { REGIONS } from './regions.js';
 import type { OutbreakTruth } from './truth.js';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../calendar/days.js';
 
 export interface HistoryTest {
   readonly key: string;
@@ -157,7 +156,7 @@ export function simulateTestHistory(options: Partial<TestHistoryOptions> = {}): 
   const tests = o.tests ?? infectiousTests();
   const regions = o.regions ?? scaledRegions(REGIONS.length);
   const days = Math.round(o.years * 365.25);
-  const dates = Array.from({ length: days }, (_, d) => dayString(startMs + d * DAY_MS));
+  const dates = Array.from({ length: days }, (_, d) => isoDay(startMs + d * DAY_MS));
   const doy = Int16Array.from({ length: days }, (_, d) => dayOfYear(startMs + d * DAY_MS));
   const weekday = Uint8Array.from({ length: days }, (_, d) => new Date(startMs + d * DAY_MS).getUTCDay());
 

@@ -3,10 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { LIMS_TABLES, LIMS_TABLE_NAMES, type LimsTableName, type Row } from '../sources/schema.js';
 import { UNKNOWN_TEST_CODES, siteTestCodes } from './catalogue.js';
 import { GroundTruthRecorder, REGIONS, regionOfPostalCode, simulateLab, type SimulatedDay, type SimulationOptions } from './index.js';
+import { DAY_MS } from '../calendar/days.js';
 
 const SMALL: SimulationOptions = { devices: 24, days: 21, sites: 4, resultsPerDeviceDay: 40, seed: 11, start: '2026-01-01' };
-const DAY_MS = 86_400_000;
-
 function fingerprint(options: SimulationOptions): string {
   const hash = createHash('sha256');
   for (const day of simulateLab(options)) hash.update(JSON.stringify(day));

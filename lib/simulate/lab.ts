@@ -10,12 +10,14 @@ import {
   CALIBRATION_DUE_LOG, CALIBRATION_LOG, ERROR_LOGS, FAILURE_LOG, INFO_LOGS, PREVENTIVE_LOG, REPAIR_LOG, WARN_LOGS, type LogEntry,
 } from './logEntries.js';
 import { MESS_PROBABILITY, abnormalFlag, messUp, type MessTarget } from './mess.js';
-import { dayString, validateOptions, type SimulationOptions } from './options.js';
+import { isoDay } from '../calendar/days.js';
+import { validateOptions, type SimulationOptions } from './options.js';
 import { buildPatientPools, type Patient } from './patients.js';
 import { Rng, weightedLookup } from './random.js';
 import { REGIONS } from './regions.js';
 import { buildSite, sitePatient, type Site } from './sites.js';
 import { GroundTruthRecorder, type DriftTruth, type MessCounts } from './truth.js';
+import { DAY_MS } from '../calendar/days.js';
 
 export interface SimulatedDay {
   /** UTC day, YYYY-MM-DD. */
@@ -24,7 +26,6 @@ export interface SimulatedDay {
   tables: Record<LimsTableName, Row[]>;
 }
 
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
@@ -382,7 +383,7 @@ class LabSimulation {
       device_id: device.id,
       site_id: device.site.id,
       started_at: at,
-      day: dayString(at),
+      day: isoDay(at),
       repair_event_id: repairId,
       repaired_at: repairEnd,
       wear: Math.round(device.wear * 1000) / 1000,
@@ -612,7 +613,7 @@ class LabSimulation {
   }
 
   private dayName(day: number): string {
-    return dayString(this.startMs + day * DAY_MS);
+    return isoDay(this.startMs + day * DAY_MS);
   }
 }
 

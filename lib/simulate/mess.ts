@@ -2,6 +2,7 @@ import type { Row } from '../sources/schema.js';
 import { UNKNOWN_TEST_CODES } from './catalogue.js';
 import type { Rng } from './random.js';
 import type { MessCounts } from './truth.js';
+import { DAY_MS } from '../calendar/days.js';
 
 /**
  * The mess of real LIMS data, applied to a freshly built lab result: at most one kind per
@@ -23,7 +24,6 @@ const MESS_KINDS = Object.keys(MESS) as MessKind[];
 /** A result is messed up when its draw falls below this. */
 export const MESS_PROBABILITY = Object.values(MESS).reduce((a, b) => a + b, 0);
 
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const INVALID_POSTAL_CODES = ['0000', 'N/A', '1234A', '999999', 'UNKNOWN'];
 const MISSING_VALUE_TEXTS = ['Hemolyzed specimen', 'Quantity not sufficient', 'Clotted specimen'];

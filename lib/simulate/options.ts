@@ -37,6 +37,3 @@ export function validateOptions(options: SimulationOptions): number {
   return startMs;
 }
 
-export function dayString(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10);
-}

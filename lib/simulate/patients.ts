@@ -1,5 +1,6 @@
 import { REGIONS, postalCodeIn } from './regions.js';
 import type { Rng } from './random.js';
+import { DAY_MS } from '../calendar/days.js';
 
 /** A simulated patient: the PII a LIMS holds, built once so result rows only copy references. */
 export interface Patient {
@@ -32,7 +33,6 @@ const FAMILY_NAMES = [
   'Ivanov', 'Petrov', 'Popescu', 'Papadopoulos', 'Murphy', 'OBrien', 'Kelly', 'Walsh', 'Novotny', 'Dvorak', 'Horvath',
 ];
 
-const DAY_MS = 86_400_000;
 const YEAR_MS = 365.25 * DAY_MS;
 
 /** Lab patients skew old: 10% children, 52% adults under 65, 38% aged 65 to 95. */

@@ -5,7 +5,8 @@ import { parquetToRows, rowsToParquet } from '../lake/parquet.js';
 import { LIMS_TABLES, LIMS_TABLE_NAMES, compareToWatermark, type LimsTableName, type Row, type Watermark } from '../sources/schema.js';
 import type { LimsSource } from '../sources/source.js';
 import { simulateLab, type SimulatedDay } from './lab.js';
-import { dayString, validateOptions, type SimulationOptions } from './options.js';
+import { isoDay } from '../calendar/days.js';
+import { validateOptions, type SimulationOptions } from './options.js';
 import { GroundTruthRecorder, type GroundTruth } from './truth.js';
 
 /**
@@ -180,8 +181,8 @@ export class SimulatorSource implements LimsSource {
   async readPage(table: LimsTableName, after: Watermark | null, limit: number, until?: number): Promise<Row[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`readPage limit must be a positive integer, got ${String(limit)}`);
     const spec = LIMS_TABLES[table];
-    const firstDay = after ? dayString(after.modifiedAt) : '';
-    const lastDay = until === undefined ? null : dayString(until);
+    const firstDay = after ? isoDay(after.modifiedAt) : '';
+    const lastDay = until === undefined ? null : isoDay(until);
     const page: Row[] = [];
     for (const { day, name } of this.files[table]) {
       if (day < firstDay) continue;

@@ -1,5 +1,6 @@
 import { quoteIdentifier, quoteTable, type LimsMapping } from './mapping.js';
 import { LIMS_TABLES, type CellValue, type ColumnType, type LimsTableName, type Row, type TableSpec, type Watermark } from './schema.js';
+import { DAY_MS } from '../calendar/days.js';
 
 /**
  * Pure SQL Server pieces of the LIMS source: the page query (text + typed parameters) and the
@@ -150,8 +151,6 @@ function toInt32(value: unknown): number {
   if (!Number.isInteger(number) || number < -2_147_483_648 || number > 2_147_483_647) throw new TypeError('expected a 32-bit integer');
   return number;
 }
-
-const DAY_MS = 86_400_000;
 
 /** The driver reads `date` as midnight UTC; a datetime mapped to a date column keeps its UTC day. */
 function toUtcMidnight(value: unknown): number {

@@ -9,6 +9,7 @@ import type { RunRecord } from '../../state/runs.js';
 import { integerOption } from '../args.js';
 import type { Command } from '../command.js';
 import { formatTable, withPlatform } from '../session.js';
+import { DAY_MS } from '../../calendar/days.js';
 
 export interface StatusReport {
   readonly watermarks: Record<string, { modifiedAt: string | null; key: string | null; updatedAt: string | null }>;
@@ -33,7 +34,7 @@ export async function collectStatus(ctx: AppContext, runs = 10): Promise<StatusR
   const lake: StatusReport['lake'] = {};
   for (const table of LAKE_TABLES.filter((t) => t.zone !== 'bronze')) lake[lakeTableName(table)] = await ctx.lake.countRows(table);
   const parkedMessages = await new ParkedMessageLog(ctx.storage.table(TABLES.parked)).list();
-  const dataQuality = await ctx.dqReports.since(new Date(Date.now() - 86_400_000));
+  const dataQuality = await ctx.dqReports.since(new Date(Date.now() - DAY_MS));
   return { watermarks, bronze, lake, dataQuality, recentRuns: await ctx.ledger.recent(runs), parkedMessages };
 }
 

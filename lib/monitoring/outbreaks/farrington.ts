@@ -27,6 +27,7 @@
  */
 import { fitQuasiPoissonLog } from '../glm.js';
 import { pnbinom, pnorm, ppois, qnbinom, qnorm, qpois, studentTTwoSided } from '../distributions.js';
+import { DAY_MS } from '../../calendar/days.js';
 
 export interface FarringtonOptions {
   /** Periods per year: 52 (weekly), 365 (daily) or 12 (monthly). Default 52. */
@@ -84,8 +85,6 @@ export interface FarringtonPoint {
   /** Whether the time trend was kept. */
   readonly trend: boolean | null;
 }
-
-const DAY_MS = 86_400_000;
 
 function epochDay(iso: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);

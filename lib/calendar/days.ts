@@ -1,0 +1,44 @@
+/** UTC calendar days: epoch-ms day starts and their names (YYYY-MM-DD), as the lake's date partitions name them. */
+
+export const DAY_MS = 86_400_000;
+
+/** Start (epoch ms) of the UTC day holding `ms`. */
+export function dayStart(ms: number): number {
+  return Math.floor(ms / DAY_MS) * DAY_MS;
+}
+
+/** Day names by day number: isoDay runs once per row when silver partitions a batch. */
+const dayNames = new Map<number, string>();
+
+/** The UTC day (YYYY-MM-DD) of an epoch-ms instant. */
+export function isoDay(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  let name = dayNames.get(day);
+  if (name === undefined) {
+    name = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (dayNames.size >= 100_000) dayNames.clear();
+    dayNames.set(day, name);
+  }
+  return name;
+}
+
+/** Epoch ms of a day's start; a malformed date is refused with the value. */
+export function dayMs(date: string): number {
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(ms)) throw new Error(`Invalid date "${date}": expected YYYY-MM-DD`);
+  return ms;
+}
+
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+}
+
+/** Every day `from`..`to`, inclusive. */
+export function dateRange(from: string, to: string): string[] {
+  const n = daysBetween(from, to) + 1;
+  return Array.from({ length: Math.max(0, n) }, (_, i) => addDays(from, i));
+}
