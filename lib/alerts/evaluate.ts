@@ -1,9 +1,9 @@
 import { odata } from '@azure/data-tables';
 import type { AppContext } from '../app/context.js';
-import { DEVICE_RISK } from '../scoring/batch.js';
+import { DEVICE_RISK, parseTopFactors } from '../scoring/batch.js';
 import { failedUnits, freshness, pipelineClock, runsSince } from './health.js';
 import { alertSink, publishPending, reconcileAlerts, type AlertSink, type Reconciled } from './record.js';
-import { highRiskAlerts, pipelineAlerts, type HighRiskObservation, type RiskFactor } from './rules.js';
+import { highRiskAlerts, pipelineAlerts, type HighRiskObservation } from './rules.js';
 
 /**
  * The evaluateAlerts timer: applies the rules whose observations live in storage (high-risk
@@ -28,14 +28,6 @@ export async function latestScoreDay(ctx: Pick<AppContext, 'lake'>): Promise<str
   return days.sort().pop() ?? null;
 }
 
-function parseFactors(text: unknown): RiskFactor[] {
-  try {
-    const parsed = JSON.parse(String(text ?? '[]')) as unknown;
-    return Array.isArray(parsed) ? parsed.filter((f): f is RiskFactor => typeof f === 'object' && f !== null && typeof (f as RiskFactor).feature === 'string') : [];
-  } catch {
-    return [];
-  }
-}
 
 /** The HIGH-risk devices batch scoring recorded for `day` (PK high_risk_device, RK `${day}_${device}`). */
 async function highRiskOf(sink: AlertSink, day: string): Promise<{ observations: HighRiskObservation[]; published: Set<string> }> {
@@ -51,7 +43,7 @@ async function highRiskOf(sink: AlertSink, day: string): Promise<{ observations:
       riskScore: Number(e.riskScore),
       ...(typeof e.probability === 'number' ? { probability: e.probability } : {}),
       ...(typeof e.modelVersion === 'string' ? { modelVersion: e.modelVersion } : {}),
-      factors: parseFactors(e.factors),
+      factors: parseTopFactors(e.factors),
     });
     if (typeof e.publishedAt === 'string' && e.publishedAt !== '') published.add(device);
   }

@@ -2,12 +2,12 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { AppContext } from '../app/context.js';
 import { type AlertKind, type Severity } from '../alerts/events.js';
 import { failedUnits, freshness, pipelineClock, runsSince, stageSummary, type StageRuns, type TableFreshness } from '../alerts/health.js';
-import { describeFactor, type FailedUnit, type Freshness, type RiskFactor } from '../alerts/rules.js';
+import { describeFactor, type FailedUnit, type Freshness } from '../alerts/rules.js';
 import { AlertStateStore } from '../alerts/state.js';
 import { OUTBREAK_SERIES, shardLabel } from '../pipeline/goldTables.js';
 import { CONTAINERS, TABLES } from '../platform/resources.js';
 import { ParkedMessageLog } from '../queue/parkedMessages.js';
-import { DEVICE_RISK } from '../scoring/batch.js';
+import { DEVICE_RISK, parseTopFactors } from '../scoring/batch.js';
 import type { Row } from '../sources/schema.js';
 import { addDays, DAY_MS } from '../calendar/days.js';
 
@@ -164,7 +164,7 @@ async function riskSection(ctx: AppContext, dataDay: string): Promise<RiskSectio
       riskScore: num(row.risk_score) ?? 0,
       level: String(row.risk_level ?? ''),
       modelVersion: String(row.model_version ?? ''),
-      reasons: parseFactors(row.top_factors).map(describeFactor),
+      reasons: parseTopFactors(row.top_factors).map(describeFactor),
     }));
   return {
     days,
@@ -182,15 +182,6 @@ async function riskSection(ctx: AppContext, dataDay: string): Promise<RiskSectio
  * it is expected to have (Table names are letters and digits only: `outbreak_signals` is
  * stored as `outbreaksignals`).
  */
-function parseFactors(text: unknown): RiskFactor[] {
-  try {
-    const parsed = JSON.parse(String(text ?? '[]')) as unknown;
-    return Array.isArray(parsed) ? parsed.filter((f): f is RiskFactor => typeof f === 'object' && f !== null && typeof (f as RiskFactor).feature === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
 function otherTable(key: string, fallback: string): string {
   return (TABLES as Readonly<Record<string, string>>)[key] ?? fallback;
 }

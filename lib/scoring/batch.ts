@@ -1,4 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
+import type { RiskFactor } from '../alerts/rules.js';
 import type { Lake, LakeTable } from '../lake/lake.js';
 import { DEVICE_FEATURES, shardLabel } from '../pipeline/goldTables.js';
 import { riskOf } from '../registry/card.js';
@@ -67,6 +68,17 @@ export async function scoreShard(deps: ScoringDeps, work: ScoreWork): Promise<Sc
 }
 
 /** Probabilities in one ONNX run over the shard; explanations for the devices anyone will look at (not LOW). */
+/** The factors in a device_risk row's top_factors (the JSON `predict` writes); unreadable text gives none. */
+export function parseTopFactors(text: unknown): RiskFactor[] {
+  if (typeof text !== 'string') return [];
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((f): f is RiskFactor => typeof f === 'object' && f !== null && typeof (f as RiskFactor).feature === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 async function predict(model: ServingModel, features: readonly Row[]): Promise<Row[]> {
   if (features.length === 0) return [];
   const width = model.inputs.length;

@@ -7,7 +7,7 @@ import type { AppContext } from '../app/context.js';
 import { HttpError, json, type ApiRequest, type ApiResponse } from '../app/http.js';
 import { tablePath } from '../lake/lake.js';
 import { shardLabel, shardOf } from '../pipeline/goldTables.js';
-import { DEVICE_RISK } from '../scoring/batch.js';
+import { DEVICE_RISK, parseTopFactors } from '../scoring/batch.js';
 import type { Row } from '../sources/schema.js';
 import { DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS, deviceId, type Factor, type deviceRisk } from './contract.js';
 import { number, validate, type Infer } from './schema.js';
@@ -40,15 +40,6 @@ async function rowOn(ctx: AppContext, scoreDate: string, device: string): Promis
   return undefined;
 }
 
-function parseFactors(text: unknown): Factor[] {
-  if (typeof text !== 'string') return [];
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    return Array.isArray(parsed) ? (parsed as Factor[]) : [];
-  } catch {
-    return [];
-  }
-}
 
 const num = (value: unknown): number => (typeof value === 'bigint' ? Number(value) : (value as number));
 
@@ -83,7 +74,7 @@ export async function deviceRiskRoute(request: ApiRequest, ctx: AppContext): Pro
   });
   const body: Infer<typeof deviceRisk> = {
     device_id: device,
-    latest: { ...day(latest), top_factors: parseFactors(latest.row.top_factors) },
+    latest: { ...day(latest), top_factors: parseTopFactors(latest.row.top_factors) as Factor[] },
     history: found.map(day),
   };
   return json(200, body);
