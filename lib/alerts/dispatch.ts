@@ -12,6 +12,7 @@ import { alertKey, severityRank, validateAlertEvent, validateAlertMessage, type 
 import { alertEmail, pagerDutyEvent, slackMessage, type AlertAction } from './format.js';
 import { addressList, parseRecipientRoutes, type RecipientGroup } from './recipients.js';
 import { AlertStateStore, type Decision } from './state.js';
+import type { RuleConfig } from './rules.js';
 
 /**
  * The dispatcher (queue `alert-dispatch`, fed by the `alerts` topic) decides per event, with
@@ -33,14 +34,8 @@ export type DispatchConfig = Pick<
   | 'EMAIL_ACS_ENDPOINT'
   | 'REPORT_EMAIL_TO'
   | 'QUEUE_MAX_ATTEMPTS'
-  | 'ALERT_CALIBRATION_Z'
-  | 'ALERT_CALIBRATION_FDR'
-  | 'ALERT_RISK_SCORE'
-  | 'ALERT_DRIFT_P_VALUE'
-  | 'ALERT_DRIFT_MIN_TESTS'
-  | 'ALERT_FRESHNESS_MINUTES'
-  | 'ALERT_PERFORMANCE_MARGIN'
->;
+> &
+  RuleConfig;
 
 export interface DeliveryMessage {
   /** Stable for the notice and channel: `<alert key>#<notification>#<channel>` or `report/<date>#email`. */
