@@ -188,8 +188,8 @@ export class Lake {
     const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
     const blob = this.container.getBlockBlobClient(`${prefix}/${MANIFEST}`);
     for (let attempt = 0; ; attempt++) {
-      const current = await this.readManifestWithTag(prefix);
-      if (base && current?.etag !== base.etag) throw new CommitConflict(prefix);
+      // A read-merge-write unit already holds the version it read: the conditional upload checks it.
+      const current = base ? (base.manifest && base.etag !== undefined ? { manifest: base.manifest, etag: base.etag } : undefined) : await this.readManifestWithTag(prefix);
       const kept = mode === 'append' && current ? current.manifest.files.filter((f) => f.unit !== unit) : [];
       const manifest: Manifest = { table: tablePath(table), partition, committedAt: new Date().toISOString(), files: [...kept, ...files], ...(key ? { key } : {}), ...(movedAway ? { movedAway } : {}) };
       const body = JSON.stringify(manifest);
