@@ -19,6 +19,20 @@ describe('parquet round trip', () => {
     expect(parquetToRows(rowsToParquet(columns, rows))).toEqual(rows);
   });
 
+  it('keeps text of few distinct values (dictionary-encoded) exact across record batches, nulls and non-ASCII included', () => {
+    const columns = [
+      { name: 'device_id', type: 'string' as const },
+      { name: 'unit', type: 'string' as const },
+      { name: 'result_id', type: 'string' as const },
+    ];
+    const units = ['mg/dL', 'mmol/L', 'µmol/L', null];
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ device_id: i % 997 === 0 ? null : `DEV${i % 40}`, unit: units[i % units.length]!, result_id: `R${i}` }));
+    expect(parquetToRows(rowsToParquet(columns, rows, 'snappy'))).toEqual(rows);
+    const allNull = [{ unit: null }, { unit: null }];
+    expect(parquetToRows(rowsToParquet([columns[1]!], allNull))).toEqual(allNull);
+    expect(parquetToRows(rowsToParquet(columns, []))).toEqual([]);
+  });
+
   it('stores dates as calendar days', () => {
     const columns = [{ name: 'date_of_birth', type: 'date' as const }];
     const rows = [{ date_of_birth: Date.UTC(1980, 4, 17) }, { date_of_birth: null }];

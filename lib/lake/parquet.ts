@@ -65,7 +65,7 @@ function utf8Offsets(values: readonly unknown[], offsets: Int32Array): void {
  * A UTF-8 Arrow column built in one pass: flechette's generic builder encodes each string into
  * its own array, which made strings ~90% of the cost of writing a lab_results page.
  */
-function utf8Column(values: readonly unknown[]): arrow.Column<string> {
+function utf8Column(values: readonly unknown[], type: arrow.DataType = arrow.utf8()): arrow.Column<string> {
   const length = values.length;
   const offsets = new Int32Array(length + 1);
   const validity = new Uint8Array((length + 7) >> 3);
@@ -87,7 +87,6 @@ function utf8Column(values: readonly unknown[]): arrow.Column<string> {
   const joined = Buffer.from(parts.join(''), 'utf8');
   // Offsets were counted in UTF-16 units: right when every character is ASCII (one byte each).
   if (joined.length !== chars) utf8Offsets(values, offsets);
-  const type = arrow.utf8();
   const Utf8Batch = arrow.batchType(type);
   const batch = new Utf8Batch({
     length,
@@ -100,8 +99,44 @@ function utf8Column(values: readonly unknown[]): arrow.Column<string> {
   return new arrow.Column([batch]) as arrow.Column<string>;
 }
 
+/**
+ * A text column of few distinct values (device ids, codes, units, regions) as an Arrow
+ * dictionary: the Parquet file keeps it dictionary-encoded, and a reader gets each distinct
+ * string once and Int32 keys, instead of decoding and allocating one string per row.
+ */
+function dictionaryColumn(values: readonly unknown[]): arrow.Column<string> {
+  const length = values.length;
+  const keyOf = new Map<string, number>();
+  const distinct: string[] = [];
+  const keys = new Int32Array(length);
+  const validity = new Uint8Array((length + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) {
+      nullCount++;
+      continue;
+    }
+    const text = typeof value === 'string' ? value : String(value);
+    let key = keyOf.get(text);
+    if (key === undefined) {
+      key = distinct.length;
+      keyOf.set(text, key);
+      distinct.push(text);
+    }
+    keys[i] = key;
+    validity[i >> 3]! |= 1 << (i & 7);
+  }
+  const type = arrow.dictionary(arrow.utf8(), arrow.int32());
+  const DictionaryBatch = arrow.batchType(type);
+  const batch = new DictionaryBatch({ length, nullCount, type, validity: nullCount ? validity : new Uint8Array(0), values: keys });
+  // The dictionary column must carry the dictionary type's own value type: flechette finds its IPC id by it.
+  batch.setDictionary(utf8Column(distinct, type.dictionary));
+  return new arrow.Column([batch]) as arrow.Column<string>;
+}
+
 function arrowColumn(spec: ColumnSpec, values: readonly unknown[]): arrow.Column<unknown> {
-  if (spec.type === 'string') return utf8Column(values);
+  if (spec.type === 'string') return mostlyDistinct(values) ? utf8Column(values) : dictionaryColumn(values);
   return arrow.columnFromArray(values as unknown[], arrowType(spec.type));
 }
 
@@ -196,8 +231,39 @@ function decodeUtf8Column(column: arrow.Column<unknown>): (string | null)[] {
   return out;
 }
 
+interface DictionaryBatchData {
+  readonly length: number;
+  readonly nullCount: number;
+  readonly validity: Uint8Array;
+  readonly values: Int32Array;
+  readonly dictionary: arrow.Column<unknown>;
+}
+
+/** Values of a dictionary column: each dictionary decoded once, rows share its strings. */
+function decodeDictionaryColumn(column: arrow.Column<unknown>): unknown[] {
+  const out = new Array<unknown>(column.length);
+  const decoded = new Map<arrow.Column<unknown>, ArrayLike<unknown>>();
+  let o = 0;
+  for (const batch of column.data as unknown as DictionaryBatchData[]) {
+    let dictionary = decoded.get(batch.dictionary);
+    if (!dictionary) decoded.set(batch.dictionary, (dictionary = columnValues(batch.dictionary)));
+    const keys = batch.values;
+    for (let i = 0; i < batch.length; i++, o++) {
+      out[o] = batch.nullCount > 0 && ((batch.validity[i >> 3] ?? 0) & (1 << (i & 7))) === 0 ? null : dictionary[keys[i]!];
+    }
+  }
+  return out;
+}
+
 function columnValues(column: arrow.Column<unknown>): ArrayLike<unknown> {
-  return column.type.typeId === arrow.Type.Utf8 ? decodeUtf8Column(column) : column.toArray();
+  switch (column.type.typeId) {
+    case arrow.Type.Utf8:
+      return decodeUtf8Column(column);
+    case arrow.Type.Dictionary:
+      return decodeDictionaryColumn(column);
+    default:
+      return column.toArray();
+  }
 }
 
 /** A file's columns as arrays: strings decoded, numbers typed where the column has no nulls. */
