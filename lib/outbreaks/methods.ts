@@ -178,7 +178,7 @@ export function scanSignals(regional: readonly CountSeries[], t: number, setting
   const first = t - settings.scanDays + 1;
   if (first < contiguousFrom || regional.length < 2) return regional.map(() => NOT_EVALUATED);
   const counts = regional.map((s) => Float64Array.from(s.positives.subarray(first, t + 1), Math.round));
-  const result = spaceTimePermutationScan(counts, { maxWindow: settings.scanMaxWindow, replicas: settings.scanReplicas, seed: settings.scanSeed + t });
+  const result = spaceTimePermutationScan(counts, { maxWindow: settings.scanMaxWindow, replicas: settings.scanReplicas, seed: settings.scanSeed + t, stopAbove: settings.scanAlpha });
   const points: SignalPoint[] = regional.map(() => ({ value: null, threshold: settings.scanAlpha, alarm: false }));
   for (const cluster of result.clusters) {
     for (const z of cluster.regions) points[z] = { value: cluster.pvalue, threshold: settings.scanAlpha, alarm: cluster.pvalue < settings.scanAlpha };

@@ -50,6 +50,23 @@ describe('space-time permutation scan', () => {
     expect(sorted[10]!).toBeGreaterThan(0.2);
   });
 
+  it('stops early once no cluster can reach p < stopAbove, with the same decisions as every replica', () => {
+    const quiet = background(31);
+    const full = spaceTimePermutationScan(quiet, { replicas: 999, seed: 3 });
+    const early = spaceTimePermutationScan(quiet, { replicas: 999, seed: 3, stopAbove: 0.05 });
+    expect(full.clusters[0]!.pvalue).toBeGreaterThan(0.05);
+    expect(early.replicas).toBeLessThan(999);
+    expect(early.criticalLlr05).toBeNull();
+    expect(early.clusters.map((c) => [c.regions, c.start, c.end, c.pvalue >= 0.05])).toEqual(full.clusters.map((c) => [c.regions, c.start, c.end, c.pvalue >= 0.05]));
+    const outbreak = background(31);
+    outbreak[4]![58]! += 12;
+    outbreak[4]![59]! += 14;
+    const significant = spaceTimePermutationScan(outbreak, { replicas: 999, seed: 3, stopAbove: 0.05 });
+    expect(significant.replicas).toBe(999);
+    expect(significant.clusters[0]).toMatchObject({ regions: [4], end: 59 });
+    expect(significant.clusters[0]!.pvalue).toBeLessThan(0.05);
+  });
+
   it('finds a past cluster in retrospective mode and is reproducible with a seed', () => {
     const counts = background(11);
     counts[3]![20]! += 14;

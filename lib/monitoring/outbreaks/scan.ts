@@ -18,6 +18,12 @@
  * seeded PRNG (sfc32; same seed, same p-values). Secondary clusters are further cylinders, in
  * decreasing LLR, sharing no region with a cluster already reported, each compared with the same
  * distribution of the maximum (conservative, as SaTScan does).
+ *
+ * Early termination (`stopAbove`, SaTScan's sequential Monte Carlo, Besag & Clifford 1991): the
+ * replicas stop once so many null maxima reached the most likely cluster's LLR that its p-value,
+ * and so every cluster's, cannot end below `stopAbove`; p-values are then (1 + #exceeding) /
+ * (replicas run + 1). Whether a cluster is below `stopAbove` is the same as with every replica;
+ * a day without a cluster (most series, most days) costs a tenth of the replicas.
  */
 
 export interface ScanOptions {
@@ -33,6 +39,8 @@ export interface ScanOptions {
   readonly zones?: ReadonlyArray<readonly number[]>;
   /** Most clusters reported (the most likely one and secondary ones). Default 5. */
   readonly maxClusters?: number;
+  /** Stop the replicas once the most likely cluster's p-value is sure to reach this. Default: run them all. */
+  readonly stopAbove?: number;
 }
 
 export interface ScanCluster {
@@ -51,15 +59,16 @@ export interface ScanCluster {
 
 export interface ScanResult {
   readonly totalCases: number;
+  /** Replicas run (fewer than asked when stopped early). */
   readonly replicas: number;
   /** Most likely cluster first; empty when no cylinder has more cases than expected. */
   readonly clusters: ScanCluster[];
-  /** 95th percentile of the maximum LLR under the null (the LLR a cluster needs for p < 0.05 roughly). */
+  /** 95th percentile of the maximum LLR under the null (the LLR a cluster needs for p < 0.05 roughly); null when stopped early. */
   readonly criticalLlr05: number | null;
 }
 
-/** sfc32 seeded through splitmix32; doubles with 53 random bits. */
-export function seededRandom(seed: number): () => number {
+/** sfc32 seeded through splitmix32: unsigned 32-bit integers. */
+function seededUint32(seed: number): () => number {
   let s = seed >>> 0;
   const mix = () => {
     s = (s + 0x9e3779b9) >>> 0;
@@ -82,13 +91,30 @@ export function seededRandom(seed: number): () => number {
     return t >>> 0;
   };
   for (let i = 0; i < 12; i++) next();
+  return next;
+}
+
+/** sfc32 seeded through splitmix32; doubles with 53 random bits. */
+export function seededRandom(seed: number): () => number {
+  const next = seededUint32(seed);
   return () => (next() * 2097152 + (next() >>> 11)) / 9007199254740992;
 }
 
-function llr(c: number, mu: number, total: number): number {
-  if (!(c > mu)) return 0;
-  const rest = total - c;
-  return c * Math.log(c / mu) + (rest > 0 ? rest * Math.log(rest / (total - mu)) : 0);
+/**
+ * The LLR of cylinders from integer counts without a logarithm per replica:
+ * c ln(c / mu) + (C - c) ln((C - c) / (C - mu)) = T[c] - c ln mu + T[C - c] - (C - c) ln(C - mu),
+ * with T[x] = x ln x tabulated for 0..C and the two logarithms of each cylinder's mu computed once.
+ */
+function llrOfCylinders(expected: Float64Array, total: number): (cylinder: number, c: number) => number {
+  const xLogX = new Float64Array(total + 1);
+  for (let x = 1; x <= total; x++) xLogX[x] = x * Math.log(x);
+  const logMu = expected.map(Math.log);
+  const logRestMu = expected.map((mu) => Math.log(total - mu));
+  return (i, c) => {
+    if (!(c > expected[i]!)) return 0;
+    const rest = total - c;
+    return xLogX[c]! - c * logMu[i]! + (rest > 0 ? xLogX[rest]! - rest * logRestMu[i]! : 0);
+  };
 }
 
 interface Cylinder {
@@ -141,7 +167,8 @@ export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>
   const zoneTotal = zones.map((zone) => zone.reduce((a, z) => a + regionTotal[z]!, 0));
   const dayPrefix = new Float64Array(D + 1);
   for (let d = 0; d < D; d++) dayPrefix[d + 1] = dayPrefix[d]! + dayTotal[d]!;
-  const expected = cylinders.map((c) => (zoneTotal[c.zone]! * (dayPrefix[c.end + 1]! - dayPrefix[c.start]!)) / total);
+  const expected = Float64Array.from(cylinders, (c) => (zoneTotal[c.zone]! * (dayPrefix[c.end + 1]! - dayPrefix[c.start]!)) / total);
+  const llr = llrOfCylinders(expected, total);
 
   /** Max LLR and per-cylinder observed counts of a region x relevant-day table. */
   const zonePrefix = new Float64Array(zones.length * (R + 1));
@@ -162,7 +189,7 @@ export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>
       const base = c.zone * (R + 1);
       const obs = zonePrefix[base + c.end - firstDay + 1]! - zonePrefix[base + c.start - firstDay]!;
       if (keep) keep[i] = obs;
-      const v = llr(obs, expected[i]!, total);
+      const v = llr(i, obs);
       if (v > best) best = v;
     }
     return best;
@@ -171,7 +198,9 @@ export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>
   const observedTable = new Float64Array(Z * R);
   for (let z = 0; z < Z; z++) for (let d = 0; d < R; d++) observedTable[z * R + d] = counts[z]![firstDay + d]!;
   const observedCounts = new Float64Array(cylinders.length);
-  scanTable(observedTable, observedCounts);
+  const observedMax = scanTable(observedTable, observedCounts);
+  // Null maxima >= the observed maximum after which its p-value cannot end below stopAbove.
+  const enough = options.stopAbove === undefined ? Infinity : Math.ceil(options.stopAbove * (replicas + 1)) - 1;
 
   // Monte Carlo: each case keeps its region; the C day labels are shuffled. Only labels of the
   // relevant days matter: take a uniformly random ordered sample of C_rel cases (partial
@@ -183,24 +212,31 @@ export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>
   }
   const relevantLabels: number[] = [];
   for (let d = 0; d < R; d++) relevantLabels.push(dayTotal[firstDay + d]!);
-  const random = seededRandom(options.seed ?? 1);
+  // One 32-bit draw per case, scaled to 0..n-1: its bias (under n / 2^32) is far below the
+  // Monte Carlo error.
+  const random = seededUint32(options.seed ?? 1);
   const nullMax = new Float64Array(replicas);
   const table = new Float64Array(Z * R);
-  for (let r = 0; r < replicas; r++) {
+  let run = 0;
+  let exceeding = 0;
+  while (run < replicas && exceeding < enough) {
     table.fill(0);
     let i = 0;
     for (let d = 0; d < R; d++) {
       for (let k = 0; k < relevantLabels[d]!; k++, i++) {
-        const j = i + Math.floor(random() * (total - i));
+        const left = total - i;
+        const j = i + Math.min(left - 1, Math.floor((random() * left) / 4294967296));
         const zj = caseRegion[j]!;
         caseRegion[j] = caseRegion[i]!;
         caseRegion[i] = zj;
         table[zj * R + d]!++;
       }
     }
-    nullMax[r] = scanTable(table, null);
+    const max = scanTable(table, null);
+    nullMax[run++] = max;
+    if (max >= observedMax) exceeding++;
   }
-  const sortedNull = Float64Array.from(nullMax).sort();
+  const sortedNull = nullMax.slice(0, run).sort();
   const pvalueOf = (v: number) => {
     // Count of null maxima >= v, by binary search in the sorted array.
     let lo = 0;
@@ -210,12 +246,12 @@ export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>
       if (sortedNull[mid]! < v) lo = mid + 1;
       else hi = mid;
     }
-    return (1 + (sortedNull.length - lo)) / (replicas + 1);
+    return (1 + (sortedNull.length - lo)) / (run + 1);
   };
 
   const order = cylinders.map((_, i) => i).filter((i) => observedCounts[i]! > expected[i]!);
   const llrs = new Float64Array(cylinders.length);
-  for (const i of order) llrs[i] = llr(observedCounts[i]!, expected[i]!, total);
+  for (const i of order) llrs[i] = llr(i, observedCounts[i]!);
   order.sort((a, b) => llrs[b]! - llrs[a]! || a - b);
   const used = new Set<number>();
   const clusters: ScanCluster[] = [];
@@ -238,6 +274,6 @@ export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>
       pvalue: pvalueOf(llrs[i]!),
     });
   }
-  const criticalLlr05 = replicas > 0 ? sortedNull[Math.min(replicas - 1, Math.ceil(0.95 * (replicas + 1)) - 1)]! : null;
-  return { totalCases: total, replicas, clusters, criticalLlr05 };
+  const criticalLlr05 = run === replicas && replicas > 0 ? sortedNull[Math.min(replicas - 1, Math.ceil(0.95 * (replicas + 1)) - 1)]! : null;
+  return { totalCases: total, replicas: run, clusters, criticalLlr05 };
 }
