@@ -5,11 +5,11 @@ import { loadConfig } from '../lib/config/config.js';
 import { computeDriftReport, readQc, runDriftReport, type DriftWindows } from '../lib/drift/job.js';
 import { QC_COLUMNS, westgardByDeviceTest } from '../lib/drift/qc.js';
 import { buildDriftReport, DEFAULT_DRIFT_OPTIONS, leaveOneOutPeers, peerEquivalentZ, type DriftReport } from '../lib/drift/report.js';
-import type { DaySummary } from '../lib/drift/summaries.js';
+import { deviceAnalyteColumns, type DaySummary } from '../lib/pipeline/analyteDays.js';
 import { Rng } from '../lib/simulate/random.js';
 import { peerZ } from '../lib/monitoring/calibration.js';
 import { qnorm, studentTTwoSided } from '../lib/monitoring/distributions.js';
-import { ANALYTE_DAILY } from '../lib/drift/summaries.js';
+import { ANALYTE_DAILY } from '../lib/pipeline/goldTables.js';
 import { FEATURE_NAMES } from '../lib/features/deviceFeatures.js';
 import { DEVICE_FEATURES } from '../lib/pipeline/goldTables.js';
 import { SILVER_TABLES } from '../lib/pipeline/silverTables.js';
@@ -273,7 +273,7 @@ describe('calibration CRITICAL with multiplicity control', () => {
     const summaries = (days: number, first: number, current: boolean): DaySummary[] =>
       Array.from({ length: days }, (_, i) => ({
         date: day(first + i),
-        deviceAnalytes: devices.map((device) => ({ device, loinc: GLUCOSE, n: 20, mean: 100 + (current && shifted.has(device) ? 8 : 0) + (10 / Math.sqrt(20)) * rng.normal(), sd: 10 })),
+        deviceAnalytes: deviceAnalyteColumns(devices.map((device) => ({ device, loinc: GLUCOSE, n: 20, mean: 100 + (current && shifted.has(device) ? 8 : 0) + (10 / Math.sqrt(20)) * rng.normal(), sd: 10 }))),
         samples: new Map(),
       }));
     const report = buildDriftReport({ ...WINDOWS, features: new Map(), baselineDays: summaries(28, 0, false), currentDays: summaries(7, 28, true), qc: [] });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QcSeries } from '../lib/drift/qc.js';
 import { westgardByDeviceTest } from '../lib/drift/qc.js';
-import type { DaySummary } from '../lib/drift/summaries.js';
+import { deviceAnalyteColumns, type DaySummary } from '../lib/pipeline/analyteDays.js';
 import { evaluateCalibrationDetection } from '../lib/evaluation/calibration.js';
 import { evaluate } from '../lib/evaluation/evaluate.js';
 import { driftReportDaily } from '../lib/drift/job.js';
@@ -21,7 +21,7 @@ describe('calibration-drift evaluation against drift episodes', () => {
   const wobble = (d: number, k: number) => 0.4 * Math.sin(d * 1.7 + k * 2.3);
   const days: DaySummary[] = Array.from({ length: DAYS }, (_, d) => ({
     date: date(d),
-    deviceAnalytes: DEVICES.map((device, k) => ({ device, loinc: LOINC, n: 40, mean: 100 + wobble(d, k) + (device === 'D1' && d >= 50 && d < 60 ? 12 : 0), sd: 10 })),
+    deviceAnalytes: deviceAnalyteColumns(DEVICES.map((device, k) => ({ device, loinc: LOINC, n: 40, mean: 100 + wobble(d, k) + (device === 'D1' && d >= 50 && d < 60 ? 12 : 0), sd: 10 }))),
     samples: new Map(),
   }));
   // QC: one level a day; D1's control reads 3.5 SD high on day 51 (the day after the shift started), else near target.

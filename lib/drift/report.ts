@@ -16,7 +16,7 @@ import { benjaminiHochberg } from '../monitoring/multipleTesting.js';
 import { populationStabilityIndex, psiLevel, PSI_DEFAULT_BINS, PSI_DEFAULT_EPSILON } from '../monitoring/psi.js';
 import { sortFloat64 } from '../monitoring/sort.js';
 import { rulesOf, type QcSeries } from './qc.js';
-import type { DaySummary } from './summaries.js';
+import type { DaySummary } from '../pipeline/analyteDays.js';
 import { daysBetween } from '../calendar/days.js';
 
 /**
@@ -231,16 +231,24 @@ export function dailyByPair(days: readonly DaySummary[]): Map<string, (DailySumm
   // device -> loinc -> that pair's list: one key string per pair, not per pair-day.
   const index = new Map<string, Map<string, (DailySummary | null)[]>>();
   days.forEach((day, i) => {
-    for (const d of day.deviceAnalytes) {
-      let byLoinc = index.get(d.device);
-      if (!byLoinc) index.set(d.device, (byLoinc = new Map()));
-      let list = byLoinc.get(d.loinc);
+    const c = day.deviceAnalytes;
+    let device: string | undefined;
+    let byLoinc: Map<string, (DailySummary | null)[]> | undefined;
+    for (let r = 0; r < c.length; r++) {
+      // A day's rows come sorted by device: look its analytes up only when the device changes.
+      if (c.device[r] !== device || !byLoinc) {
+        device = c.device[r]!;
+        byLoinc = index.get(device);
+        if (!byLoinc) index.set(device, (byLoinc = new Map()));
+      }
+      const loinc = c.loinc[r]!;
+      let list = byLoinc.get(loinc);
       if (!list) {
         list = new Array<DailySummary | null>(days.length).fill(null);
-        byLoinc.set(d.loinc, list);
-        out.set(`${d.device}|${d.loinc}`, list);
+        byLoinc.set(loinc, list);
+        out.set(`${device}|${loinc}`, list);
       }
-      list[i] = d;
+      list[i] = { n: c.n[r]!, mean: c.mean[r]!, sd: c.sd[r]! };
     }
   });
   return out;

@@ -1,6 +1,6 @@
 import { calibrationOfPairs, dailyByPair, DEFAULT_DRIFT_OPTIONS, type DriftOptions } from '../drift/report.js';
 import type { QcSeries } from '../drift/qc.js';
-import type { DaySummary } from '../drift/summaries.js';
+import type { DaySummary } from '../pipeline/analyteDays.js';
 import type { DailySummary } from '../monitoring/calibration.js';
 import type { DriftTruth } from '../simulate/truth.js';
 import { median } from './outbreaks.js';

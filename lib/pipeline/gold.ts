@@ -5,7 +5,8 @@ import { forEachLimited } from '../queue/concurrency.js';
 import type { Row } from '../sources/schema.js';
 import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
-import { DEVICE_DAILY, DEVICE_FEATURES, OUTBREAK_SERIES, QC_DAILY, shardLabel, shardOf } from './goldTables.js';
+import { analyteDayRows, summarizeResults, type DaySummary } from './analyteDays.js';
+import { ANALYTE_DAILY, ANALYTE_SAMPLE, DEVICE_DAILY, DEVICE_FEATURES, OUTBREAK_SERIES, QC_DAILY, shardLabel, shardOf } from './goldTables.js';
 import { DeviceDayTotals, LOG_INPUT, OutbreakSeriesTotals, QC_INPUT, QcRunsOfDay, RESULT_INPUT, deviceFeatureRows, qcDailyRows } from './goldTransforms.js';
 import { SILVER_TABLES, SNAPSHOT } from './silverTables.js';
 import { DAY_MS, dayMs, isoDay } from '../calendar/days.js';
@@ -97,9 +98,25 @@ export function featureWorkFor(fromDay: number, toDay: number, latestDay: number
   return lastDay < fromDay ? [] : new FeatureDays().addRange(fromDay, lastDay, shards).work();
 }
 
+/** Rows per Parquet file of the analyte summaries (10,000 devices x 5 analytes: one file a day). */
+export const SUMMARY_FILE_ROWS = 50_000;
+
+async function writeInFiles(lake: Lake, table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[]): Promise<void> {
+  const writer = lake.writer(table, partition, unit);
+  for (let i = 0; i < rows.length; i += SUMMARY_FILE_ROWS) await writer.write(rows.slice(i, i + SUMMARY_FILE_ROWS));
+  await writer.commit('replace');
+}
+
+/** Replaces a day's analyte_daily and analyte_sample partitions with `summary`. */
+export async function writeAnalyteDay(lake: Lake, date: string, unit: string, summary: DaySummary): Promise<void> {
+  const { daily, sample } = analyteDayRows(summary);
+  const partition = { result_date: date };
+  await Promise.all([writeInFiles(lake, ANALYTE_DAILY, partition, unit, daily), writeInFiles(lake, ANALYTE_SAMPLE, partition, unit, sample)]);
+}
+
 /**
- * Gold aggregates of one silver day: device_daily, qc_daily and outbreak_series, each
- * partition replaced whole; then the feature days that read this day are fanned out.
+ * Gold aggregates of one silver day: device_daily, qc_daily, outbreak_series and the analyte
+ * summaries, each partition replaced whole; then the feature days that read this day are fanned out.
  */
 export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ deviceDays: number; qcGroups: number; series: number }> {
   const run = await deps.ledger.start('gold-day', work.date);
@@ -111,9 +128,11 @@ export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ devic
     const totals = new DeviceDayTotals();
     const outbreaks = new OutbreakSeriesTotals();
     const qc = new QcRunsOfDay(day);
+    let analytes: DaySummary | undefined;
     let rowsIn = await addPartition(deps.lake, SILVER_TABLES.lab_results, { result_date: work.date }, RESULT_INPUT, (results) => {
       totals.addResults(results);
       outbreaks.add(results);
+      analytes = summarizeResults(work.date, results);
     });
     rowsIn += await addPartition(deps.lake, SILVER_TABLES.device_logs, { log_date: work.date }, LOG_INPUT, (logs) => totals.addLogs(logs));
     for (const date of qcDays) await addPartition(deps.lake, SILVER_TABLES.quality_control, { run_date: date }, QC_INPUT, (batches) => qc.add(batches));
@@ -127,6 +146,7 @@ export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ devic
       deps.lake.writePartition(DEVICE_DAILY, { activity_date: work.date }, unit, deviceDays),
       deps.lake.writePartition(QC_DAILY, { run_date: work.date }, unit, qcGroups),
       deps.lake.writePartition(OUTBREAK_SERIES, { series_date: work.date }, unit, series),
+      analytes ? writeAnalyteDay(deps.lake, work.date, unit, analytes) : undefined,
     ]);
     const latest = await deps.horizon.latestDay();
     await deps.enqueueFeatures?.(featureWorkFor(day, day + FEATURE_LOOKBACK_DAYS * DAY_MS, latest ? dayMs(latest) : day, deps.shards));

@@ -57,7 +57,21 @@ export const DEVICE_FEATURES: LakeTable = {
   ],
 };
 
-export const GOLD_TABLES = [DEVICE_DAILY, QC_DAILY, OUTBREAK_SERIES, DEVICE_FEATURES] as const;
+/** Per device and LOINC analyte per day: n, mean and SD of the canonical results (analyteDays.ts). */
+export const ANALYTE_DAILY: LakeTable = {
+  zone: 'gold',
+  name: 'analyte_daily',
+  columns: [col('device_id', 'string'), col('loinc_code', 'string'), col('n', 'int32'), col('mean', 'float64'), col('sd', 'float64')],
+};
+
+/** Per LOINC analyte per day: a systematic sample of its results (analyteDays.ts). */
+export const ANALYTE_SAMPLE: LakeTable = {
+  zone: 'gold',
+  name: 'analyte_sample',
+  columns: [col('loinc_code', 'string'), col('result_value', 'float64')],
+};
+
+export const GOLD_TABLES = [DEVICE_DAILY, QC_DAILY, OUTBREAK_SERIES, DEVICE_FEATURES, ANALYTE_DAILY, ANALYTE_SAMPLE] as const;
 
 /** Stable shard of a device (FNV-1a), so a device's features always land in the same shard. */
 export function shardOf(deviceId: string, shards: number): number {

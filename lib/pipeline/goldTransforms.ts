@@ -82,7 +82,7 @@ function emptyDay(): { -readonly [K in keyof DeviceDay]: number } {
 }
 
 /** Silver lab_results and device_logs columns the daily aggregates read. */
-export const RESULT_INPUT = ['device_id', 'received_at', 'resulted_at', 'result_text', 'loinc_code', 'loinc_name', 'region'] as const;
+export const RESULT_INPUT = ['device_id', 'received_at', 'resulted_at', 'result_text', 'result_value', 'loinc_code', 'loinc_name', 'region'] as const;
 export const LOG_INPUT = ['device_id', 'level'] as const;
 
 /** Per-device activity of one day (results and turnaround, log levels, QC passes), added to partition by partition. */
