@@ -25,7 +25,8 @@ function numbers(values: ArrayLike<CellValue | undefined>): Float64Array {
   return out;
 }
 
-function texts(values: ArrayLike<CellValue | undefined>): (string | null)[] {
+function texts(values: ArrayLike<CellValue | undefined>): readonly (string | null)[] {
+  if (Array.isArray(values) && values.every((v) => v === null || typeof v === 'string')) return values as (string | null)[];
   const out = new Array<string | null>(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

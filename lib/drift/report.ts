@@ -230,26 +230,31 @@ export function dailyByPair(days: readonly DaySummary[]): Map<string, (DailySumm
   const out = new Map<string, (DailySummary | null)[]>();
   // device -> loinc -> that pair's list: one key string per pair, not per pair-day.
   const index = new Map<string, Map<string, (DailySummary | null)[]>>();
+  // Days list the same pairs in the same order as a rule: row r of the day before is a hint for row r.
+  let hintDevices: readonly string[] = [];
+  let hintLoincs: readonly string[] = [];
+  let hintLists: (DailySummary | null)[][] = [];
   days.forEach((day, i) => {
     const c = day.deviceAnalytes;
-    let device: string | undefined;
-    let byLoinc: Map<string, (DailySummary | null)[]> | undefined;
+    const lists = new Array<(DailySummary | null)[]>(c.length);
     for (let r = 0; r < c.length; r++) {
-      // A day's rows come sorted by device: look its analytes up only when the device changes.
-      if (c.device[r] !== device || !byLoinc) {
-        device = c.device[r]!;
-        byLoinc = index.get(device);
-        if (!byLoinc) index.set(device, (byLoinc = new Map()));
-      }
+      const device = c.device[r]!;
       const loinc = c.loinc[r]!;
-      let list = byLoinc.get(loinc);
+      let list = hintDevices[r] === device && hintLoincs[r] === loinc ? hintLists[r] : undefined;
       if (!list) {
-        list = new Array<DailySummary | null>(days.length).fill(null);
-        byLoinc.set(loinc, list);
-        out.set(`${device}|${loinc}`, list);
+        let byLoinc = index.get(device);
+        if (!byLoinc) index.set(device, (byLoinc = new Map()));
+        list = byLoinc.get(loinc);
+        if (!list) {
+          list = new Array<DailySummary | null>(days.length).fill(null);
+          byLoinc.set(loinc, list);
+          out.set(`${device}|${loinc}`, list);
+        }
       }
       list[i] = { n: c.n[r]!, mean: c.mean[r]!, sd: c.sd[r]! };
+      lists[r] = list;
     }
+    [hintDevices, hintLoincs, hintLists] = [c.device, c.loinc, lists];
   });
   return out;
 }

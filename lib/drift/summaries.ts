@@ -28,7 +28,7 @@ function fromColumns(date: string, daily: readonly Columns[], sample: readonly C
 
 /** The files' columns end to end (device and LOINC code are never null in the table). */
 function concatColumns(daily: readonly Columns[]): DeviceAnalyteColumns {
-  const texts = (name: string) => daily.flatMap((b) => b.text(name).map(String));
+  const texts = (name: string) => daily.flatMap((b) => b.text(name) as string[]);
   const numbers = (name: string) => {
     const out = new Float64Array(daily.reduce((sum, b) => sum + b.length, 0));
     let o = 0;

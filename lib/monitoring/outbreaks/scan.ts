@@ -67,8 +67,8 @@ export interface ScanResult {
   readonly criticalLlr05: number | null;
 }
 
-/** sfc32 seeded through splitmix32: unsigned 32-bit integers. */
-function seededUint32(seed: number): () => number {
+/** sfc32's state seeded through splitmix32 (and its first 12 outputs skipped). */
+function sfc32State(seed: number): Int32Array {
   let s = seed >>> 0;
   const mix = () => {
     s = (s + 0x9e3779b9) >>> 0;
@@ -77,27 +77,29 @@ function seededUint32(seed: number): () => number {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     return (z ^ (z >>> 16)) >>> 0;
   };
-  let a = mix();
-  let b = mix();
-  let c = mix();
-  let d = mix() | 1;
-  const next = () => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return t >>> 0;
-  };
-  for (let i = 0; i < 12; i++) next();
-  return next;
+  const state = Int32Array.of(mix(), mix(), mix(), mix() | 1);
+  for (let i = 0; i < 12; i++) sfc32(state);
+  return state;
+}
+
+/** The next unsigned 32-bit output of an sfc32 state [a, b, c, d]. */
+function sfc32(state: Int32Array): number {
+  const a = state[0]!;
+  const b = state[1]!;
+  const c = state[2]!;
+  const d = state[3]!;
+  const t = (((a + b) | 0) + d) | 0;
+  state[3] = (d + 1) | 0;
+  state[0] = b ^ (b >>> 9);
+  state[1] = (c + (c << 3)) | 0;
+  state[2] = (((c << 21) | (c >>> 11)) + t) | 0;
+  return t >>> 0;
 }
 
 /** sfc32 seeded through splitmix32; doubles with 53 random bits. */
 export function seededRandom(seed: number): () => number {
-  const next = seededUint32(seed);
-  return () => (next() * 2097152 + (next() >>> 11)) / 9007199254740992;
+  const state = sfc32State(seed);
+  return () => (sfc32(state) * 2097152 + (sfc32(state) >>> 11)) / 9007199254740992;
 }
 
 /**
@@ -115,6 +117,29 @@ function llrOfCylinders(expected: Float64Array, total: number): (cylinder: numbe
     const rest = total - c;
     return xLogX[c]! - c * logMu[i]! + (rest > 0 ? xLogX[rest]! - rest * logRestMu[i]! : 0);
   };
+}
+
+/**
+ * One Monte Carlo replica's region x relevant-day table: a uniformly random ordered sample of the
+ * cases (partial Fisher-Yates over `caseRegion`, left shuffled for the next replica) takes the
+ * relevant days' labels in order. One 32-bit draw per case, scaled to 0..n-1: its bias (under
+ * n / 2^32) is far below the Monte Carlo error.
+ */
+function permuteRelevantDays(caseRegion: Int32Array, labels: Int32Array, state: Int32Array, table: Int32Array, R: number): void {
+  table.fill(0);
+  const total = caseRegion.length;
+  let i = 0;
+  for (let d = 0; d < R; d++) {
+    const end = i + labels[d]!;
+    for (; i < end; i++) {
+      const left = total - i;
+      const j = i + Math.min(left - 1, Math.floor((sfc32(state) * left) / 4294967296));
+      const zj = caseRegion[j]!;
+      caseRegion[j] = caseRegion[i]!;
+      caseRegion[i] = zj;
+      table[zj * R + d]!++;
+    }
+  }
 }
 
 interface Cylinder {
@@ -170,24 +195,28 @@ export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>
   const expected = Float64Array.from(cylinders, (c) => (zoneTotal[c.zone]! * (dayPrefix[c.end + 1]! - dayPrefix[c.start]!)) / total);
   const llr = llrOfCylinders(expected, total);
 
+  // Zones and cylinders flat in typed arrays: the scan of a table runs once per replica.
+  const zoneOffsets = new Int32Array(zones.length + 1);
+  zones.forEach((zone, k) => (zoneOffsets[k + 1] = zoneOffsets[k]! + zone.length));
+  const zoneRegions = Int32Array.from(zones.flat());
+  const cylinderFrom = Int32Array.from(cylinders, (c) => c.zone * (R + 1) + c.start - firstDay);
+  const cylinderTo = Int32Array.from(cylinders, (c) => c.zone * (R + 1) + c.end - firstDay + 1);
+
   /** Max LLR and per-cylinder observed counts of a region x relevant-day table. */
   const zonePrefix = new Float64Array(zones.length * (R + 1));
-  const scanTable = (table: Float64Array, keep: Float64Array | null): number => {
+  const scanTable = (table: Int32Array, keep: Float64Array | null): number => {
     for (let k = 0; k < zones.length; k++) {
-      const zone = zones[k]!;
       const base = k * (R + 1);
       zonePrefix[base] = 0;
       for (let d = 0; d < R; d++) {
         let s = 0;
-        for (const z of zone) s += table[z * R + d]!;
+        for (let m = zoneOffsets[k]!; m < zoneOffsets[k + 1]!; m++) s += table[zoneRegions[m]! * R + d]!;
         zonePrefix[base + d + 1] = zonePrefix[base + d]! + s;
       }
     }
     let best = 0;
-    for (let i = 0; i < cylinders.length; i++) {
-      const c = cylinders[i]!;
-      const base = c.zone * (R + 1);
-      const obs = zonePrefix[base + c.end - firstDay + 1]! - zonePrefix[base + c.start - firstDay]!;
+    for (let i = 0; i < cylinderFrom.length; i++) {
+      const obs = zonePrefix[cylinderTo[i]!]! - zonePrefix[cylinderFrom[i]!]!;
       if (keep) keep[i] = obs;
       const v = llr(i, obs);
       if (v > best) best = v;
@@ -195,7 +224,7 @@ export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>
     return best;
   };
 
-  const observedTable = new Float64Array(Z * R);
+  const observedTable = new Int32Array(Z * R);
   for (let z = 0; z < Z; z++) for (let d = 0; d < R; d++) observedTable[z * R + d] = counts[z]![firstDay + d]!;
   const observedCounts = new Float64Array(cylinders.length);
   const observedMax = scanTable(observedTable, observedCounts);
@@ -203,35 +232,21 @@ export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>
   const enough = options.stopAbove === undefined ? Infinity : Math.ceil(options.stopAbove * (replicas + 1)) - 1;
 
   // Monte Carlo: each case keeps its region; the C day labels are shuffled. Only labels of the
-  // relevant days matter: take a uniformly random ordered sample of C_rel cases (partial
-  // Fisher-Yates) and give them the relevant days' labels in order.
+  // relevant days matter (permuteRelevantDays).
   const caseRegion = new Int32Array(total);
   {
     let i = 0;
     for (let z = 0; z < Z; z++) for (let k = 0; k < regionTotal[z]!; k++) caseRegion[i++] = z;
   }
-  const relevantLabels: number[] = [];
-  for (let d = 0; d < R; d++) relevantLabels.push(dayTotal[firstDay + d]!);
-  // One 32-bit draw per case, scaled to 0..n-1: its bias (under n / 2^32) is far below the
-  // Monte Carlo error.
-  const random = seededUint32(options.seed ?? 1);
+  const relevantLabels = new Int32Array(R);
+  for (let d = 0; d < R; d++) relevantLabels[d] = dayTotal[firstDay + d]!;
+  const state = sfc32State(options.seed ?? 1);
   const nullMax = new Float64Array(replicas);
-  const table = new Float64Array(Z * R);
+  const table = new Int32Array(Z * R);
   let run = 0;
   let exceeding = 0;
   while (run < replicas && exceeding < enough) {
-    table.fill(0);
-    let i = 0;
-    for (let d = 0; d < R; d++) {
-      for (let k = 0; k < relevantLabels[d]!; k++, i++) {
-        const left = total - i;
-        const j = i + Math.min(left - 1, Math.floor((random() * left) / 4294967296));
-        const zj = caseRegion[j]!;
-        caseRegion[j] = caseRegion[i]!;
-        caseRegion[i] = zj;
-        table[zj * R + d]!++;
-      }
-    }
+    permuteRelevantDays(caseRegion, relevantLabels, state, table, R);
     const max = scanTable(table, null);
     nullMax[run++] = max;
     if (max >= observedMax) exceeding++;
