@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Formatting shared by the benchmarks. */
 export function rate(rows: number, elapsedMs: number): string {
   const perSecond = Math.round(rows / (elapsedMs / 1000));
@@ -7,4 +9,17 @@ export function rate(rows: number, elapsedMs: number): string {
 /** Peak resident set size of this process so far, in MB (maxRSS is in KB). */
 export function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** CPU milliseconds (user + system) another process has used so far; null where /proc cannot tell. */
+export function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 a second on Linux); the command
+    // name (field 2) sits in parentheses and may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }

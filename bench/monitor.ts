@@ -36,7 +36,7 @@ import { scaledRegions, scaledTests, simulateTestHistory, type TestHistory } fro
 import { Rng } from '../lib/simulate/random.js';
 import { ANALYTES } from '../lib/standards/analytes.js';
 import type { Row } from '../lib/sources/schema.js';
-import { peakRssMb } from './figures.js';
+import { peakRssMb, processCpuMs } from './figures.js';
 import { addDays, dateRange, DAY_MS } from '../lib/calendar/days.js';
 
 const { values } = parseArgs({ options: { devices: { type: 'string' }, tests: { type: 'string' }, regions: { type: 'string' }, repeat: { type: 'string' }, 'no-lake': { type: 'boolean' } }, strict: false });
@@ -285,12 +285,15 @@ if (!values['no-lake']) {
     console.log(`  (${load()})`);
     const totals: number[] = [];
     for (let r = 1; r <= REPEAT; r++) {
+      const azuriteBefore = processCpuMs(azurite.pid);
       const driftLake = await timedAsync(() => computeDriftReport(ctx, window));
       const outbreakLake = await timedAsync(() => computeOutbreakSignals(ctx, LATEST));
+      const azuriteAfter = processCpuMs(azurite.pid);
+      const azuriteCpu = azuriteBefore === null || azuriteAfter === null ? '' : `; Azurite used ${seconds(azuriteAfter - azuriteBefore)} CPU meanwhile`;
       totals.push(driftLake.ms + outbreakLake.ms);
       console.log(`  run ${r}: drift end to end ${seconds(driftLake.ms)} wall, ${seconds(driftLake.cpuMs)} CPU of this process (${driftLake.value.summary.devices_with_drift} devices CRITICAL)`);
       console.log(`         outbreak detection end to end ${seconds(outbreakLake.ms)} wall, ${seconds(outbreakLake.cpuMs)} CPU (${outbreakLake.value!.daysRead} series days read, Farrington ${outbreakLake.value!.farrington ? 'ran' : 'did not run'})`);
-      console.log(`         drift + outbreak detection ${seconds(driftLake.ms + outbreakLake.ms)} wall, ${seconds(driftLake.cpuMs + outbreakLake.cpuMs)} CPU (${load()})`);
+      console.log(`         drift + outbreak detection ${seconds(driftLake.ms + outbreakLake.ms)} wall, ${seconds(driftLake.cpuMs + outbreakLake.cpuMs)} CPU (${load()}${azuriteCpu})`);
     }
     await driftParts(ctx);
     const median = [...totals].sort((a, b) => a - b)[Math.floor(totals.length / 2)]!;

@@ -1,7 +1,7 @@
 import { calibrationOfPairs, dailyByPair, DEFAULT_DRIFT_OPTIONS, type DriftOptions } from '../drift/report.js';
 import type { QcSeries } from '../drift/qc.js';
 import type { DaySummary } from '../pipeline/analyteDays.js';
-import type { DailySummary } from '../monitoring/calibration.js';
+import { seriesWindow, type DailySeries } from '../monitoring/calibration.js';
 import type { DriftTruth } from '../simulate/truth.js';
 import { median } from './outbreaks.js';
 
@@ -78,13 +78,13 @@ export function evaluateCalibrationDetection(input: CalibrationEvaluationInput):
     set.add(t);
   };
   for (let t = first; t <= last; t++) {
-    const baseline = new Map<string, (DailySummary | null)[]>();
-    const current = new Map<string, (DailySummary | null)[]>();
+    const baseline = new Map<string, DailySeries>();
+    const current = new Map<string, DailySeries>();
     for (const [key, days] of byPair) {
-      const cur = days.slice(t - C + 1, t + 1);
-      if (!cur.some((d) => d !== null)) continue;
+      const cur = seriesWindow(days, t - C + 1, t + 1);
+      if (!cur.n.some((n) => n > 0)) continue;
       current.set(key, cur);
-      baseline.set(key, days.slice(t - C - B + 1, t - C + 1));
+      baseline.set(key, seriesWindow(days, t - C - B + 1, t - C + 1));
     }
     for (const p of calibrationOfPairs(baseline, current, options)) {
       const key = `${p.device}|${p.loinc}`;

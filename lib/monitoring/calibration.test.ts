@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baselineFromDays, calibrationDrift, driftLevel, ewmaOfDailyMeans, familyLevels, peerZ, selfZ, summarize, zTestPValue } from './calibration.js';
+import { baselineFromDays, calibrationDrift, dailySeries, driftLevel, ewmaOfDailyMeans, familyLevels, peerZ, selfZ, summarize, zTestPValue } from './calibration.js';
 import { pnorm } from './distributions.js';
 
 describe('calibration z-scores', () => {
@@ -45,7 +45,7 @@ describe('calibration z-scores', () => {
   it('baselineFromDays pools the results and separates the between-day SD', () => {
     const a = [9, 10, 11];
     const b = [19, 20, 21];
-    const base = baselineFromDays([{ ...summarize(a) }, null, { ...summarize(b) }]);
+    const base = baselineFromDays(dailySeries([{ ...summarize(a) }, null, { ...summarize(b) }]));
     const all = summarize([...a, ...b]);
     expect(base.n).toBe(6);
     expect(base.mean).toBeCloseTo(all.mean, 12);
@@ -60,7 +60,7 @@ describe('patient-based EWMA', () => {
 
   it('has the exact EWMA variance for a constant daily count', () => {
     const days = Array.from({ length: 30 }, () => ({ n: 100, mean: 100 }));
-    const points = ewmaOfDailyMeans(days, baseline);
+    const points = ewmaOfDailyMeans(dailySeries(days), baseline);
     points.forEach((p, i) => {
       const t = i + 1;
       const v = (0.2 / (2 - 0.2)) * (1 - 0.8 ** (2 * t)) * (100 / 100);

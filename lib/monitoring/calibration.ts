@@ -41,6 +41,33 @@ export interface DailySummary {
   readonly sd?: number;
 }
 
+/**
+ * A device/analyte's daily summaries over consecutive days, laid out flat: day i is n[i],
+ * mean[i], sd[i], with n 0 on a day without results (10,000 devices x 5 analytes x 35 days is
+ * 1.75M pair-days: columns, not an object each).
+ */
+export interface DailySeries {
+  readonly length: number;
+  readonly n: Float64Array;
+  readonly mean: Float64Array;
+  readonly sd: Float64Array;
+}
+
+/** Days `from` (inclusive) to `to` (exclusive) of a series, as views. */
+export function seriesWindow(series: DailySeries, from: number, to: number): DailySeries {
+  return { length: to - from, n: series.n.subarray(from, to), mean: series.mean.subarray(from, to), sd: series.sd.subarray(from, to) };
+}
+
+/** The flat series of per-day summaries (null: no results that day). */
+export function dailySeries(days: ReadonlyArray<DailySummary | null>): DailySeries {
+  return {
+    length: days.length,
+    n: Float64Array.from(days, (d) => d?.n ?? 0),
+    mean: Float64Array.from(days, (d) => d?.mean ?? NaN),
+    sd: Float64Array.from(days, (d) => d?.sd ?? NaN),
+  };
+}
+
 export type DriftLevel = 'OK' | 'WARNING' | 'CRITICAL';
 
 export const CRITICAL_Z = 3;
@@ -108,32 +135,41 @@ export function summarize(values: ArrayLike<number>): { n: number; mean: number;
  * Baseline from daily summaries: pooled mean and SD of all results, and the between-day SD by
  * the method of moments, betweenDaySd^2 = max(0, var(daily means) - mean(within-day SD^2 / n_d)).
  */
-export function baselineFromDays(days: ReadonlyArray<DailySummary | null>): CalibrationBaseline {
-  const present = days.filter((d): d is DailySummary => d !== null && d.n > 0);
+export function baselineFromDays(days: DailySeries): CalibrationBaseline {
   let n = 0;
   let sum = 0;
-  for (const d of present) {
-    n += d.n;
-    sum += d.n * d.mean;
+  let present = 0;
+  let sumOfMeans = 0;
+  for (let i = 0; i < days.length; i++) {
+    if (!(days.n[i]! > 0)) continue;
+    n += days.n[i]!;
+    sum += days.n[i]! * days.mean[i]!;
+    present++;
+    sumOfMeans += days.mean[i]!;
   }
   const mean = sum / n;
+  const meanOfMeans = sumOfMeans / present;
   // Total sum of squares = within-day + between-day parts.
   let ss = 0;
   let withinVarOfMeans = 0;
   let withinDays = 0;
-  for (const d of present) {
-    const sd = d.sd !== undefined && !Number.isNaN(d.sd) ? d.sd : 0;
-    ss += (d.n - 1) * sd * sd + d.n * (d.mean - mean) ** 2;
-    if (d.n > 1 && d.sd !== undefined && !Number.isNaN(d.sd)) {
-      withinVarOfMeans += (d.sd * d.sd) / d.n;
+  let ssMeans = 0;
+  for (let i = 0; i < days.length; i++) {
+    const dn = days.n[i]!;
+    if (!(dn > 0)) continue;
+    const dsd = days.sd[i]!;
+    const known = !Number.isNaN(dsd);
+    ss += (dn - 1) * (known ? dsd * dsd : 0) + dn * (days.mean[i]! - mean) ** 2;
+    if (dn > 1 && known) {
+      withinVarOfMeans += (dsd * dsd) / dn;
       withinDays++;
     }
+    ssMeans += (days.mean[i]! - meanOfMeans) ** 2;
   }
   const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : NaN;
   let betweenDaySd = 0;
-  if (present.length > 1) {
-    const dm = present.reduce((a, d) => a + d.mean, 0) / present.length;
-    const varMeans = present.reduce((a, d) => a + (d.mean - dm) ** 2, 0) / (present.length - 1);
+  if (present > 1) {
+    const varMeans = ssMeans / (present - 1);
     const expectedWithin = withinDays > 0 ? withinVarOfMeans / withinDays : 0;
     betweenDaySd = Math.sqrt(Math.max(0, varMeans - expectedWithin));
   }
@@ -187,7 +223,7 @@ export const EWMA_DEFAULT_LAMBDA = 0.2;
 export const EWMA_DEFAULT_L = 3;
 
 /** EWMA of daily means against the baseline; one point per day (null days carry the chart over). */
-export function ewmaOfDailyMeans(days: ReadonlyArray<DailySummary | null>, baseline: CalibrationBaseline, options: EwmaOptions = {}): EwmaPoint[] {
+export function ewmaOfDailyMeans(days: DailySeries, baseline: CalibrationBaseline, options: EwmaOptions = {}): EwmaPoint[] {
   const lambda = options.lambda ?? EWMA_DEFAULT_LAMBDA;
   const L = options.L ?? EWMA_DEFAULT_L;
   if (!(lambda > 0 && lambda <= 1)) throw new RangeError('EWMA: lambda must be in (0, 1]');
@@ -195,10 +231,12 @@ export function ewmaOfDailyMeans(days: ReadonlyArray<DailySummary | null>, basel
   let e = baseline.mean;
   let v = 0;
   const out: EwmaPoint[] = [];
-  for (const d of days) {
-    if (d && d.n > 0 && Number.isFinite(d.mean)) {
-      e = lambda * d.mean + (1 - lambda) * e;
-      v = lambda * lambda * (baseline.sd ** 2 / d.n + tau2) + (1 - lambda) ** 2 * v;
+  for (let i = 0; i < days.length; i++) {
+    const dn = days.n[i]!;
+    const dmean = days.mean[i]!;
+    if (dn > 0 && Number.isFinite(dmean)) {
+      e = lambda * dmean + (1 - lambda) * e;
+      v = lambda * lambda * (baseline.sd ** 2 / dn + tau2) + (1 - lambda) ** 2 * v;
     }
     const sigma = Math.sqrt(v);
     const z = sigma > 0 ? (e - baseline.mean) / sigma : null;
@@ -235,7 +273,7 @@ export interface CalibrationOptions extends EwmaOptions {
 export function calibrationDrift(days: ReadonlyArray<CalibrationDay | null>, baseline: CalibrationBaseline, options: CalibrationOptions = {}): CalibrationDayResult[] {
   const critical = options.criticalZ ?? CRITICAL_Z;
   const warning = options.warningZ ?? WARNING_Z;
-  const ewma = ewmaOfDailyMeans(days, baseline, options);
+  const ewma = ewmaOfDailyMeans(dailySeries(days), baseline, options);
   const rank: Record<DriftLevel, number> = { OK: 0, WARNING: 1, CRITICAL: 2 };
   return days.map((d, day) => {
     const has = d !== null && d.n > 0 && Number.isFinite(d.mean);

@@ -20,6 +20,8 @@ export {
 export {
   baselineFromDays,
   calibrationDrift,
+  dailySeries,
+  seriesWindow,
   CRITICAL_Z,
   driftLevel,
   EWMA_DEFAULT_L,
@@ -32,6 +34,7 @@ export {
   type CalibrationBaseline,
   type CalibrationDay,
   type CalibrationDayResult,
+  type DailySeries,
   type CalibrationOptions,
   type DailySummary,
   type DriftLevel,

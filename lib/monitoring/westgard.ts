@@ -161,7 +161,19 @@ function windowLevels(recent: Int32Array, measured: number, length: number): num
   return out;
 }
 
+/** True when a run trips nothing: no level beyond 2 SD and no streak long enough (most runs; no allocation). */
+function quiet(run: Float64Array, across22: readonly number[], streaks: readonly Streaks[], acrossLevels: readonly (number[] | null)[]): boolean {
+  if (across22.length > 0) return false;
+  for (let r = 0; r < STREAK_RULES.length; r++) if (acrossLevels[r]) return false;
+  for (let l = 0; l < run.length; l++) {
+    if (Math.abs(run[l]!) > 2) return false;
+    for (let r = 0; r < STREAK_RULES.length; r++) if (Math.max(streaks[r]!.high[l]!, streaks[r]!.low[l]!) >= STREAK_RULES[r]!.length && !Number.isNaN(run[l]!)) return false;
+  }
+  return true;
+}
+
 function runResult(run: Float64Array, across22: readonly number[], streaks: readonly Streaks[], acrossLevels: readonly (number[] | null)[]): WestgardRunResult {
+  if (quiet(run, across22, streaks, acrossLevels)) return PASS;
   const beyond2: number[] = [];
   const beyond3: number[] = [];
   const high2: number[] = [];

@@ -10,6 +10,8 @@ const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/
 export interface EmbeddedAzurite {
   readonly connectionString: string;
   readonly ports: { blob: number; queue: number; table: number };
+  /** The child process (benchmarks read its CPU time). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,7 +57,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Embedd
   }
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const ports = await waitForPorts(child, options.startTimeoutMs ?? 30_000);
-  return { connectionString: connectionStringFor(ports), ports, stop: () => stopChild(child) };
+  return { connectionString: connectionStringFor(ports), ports, pid: child.pid, stop: () => stopChild(child) };
 }
 
 function waitForPorts(child: ChildProcess, timeoutMs: number): Promise<EmbeddedAzurite['ports']> {
