@@ -68,10 +68,9 @@ export function isStandardWindows(w: DriftWindows, config: Pick<AppContext['conf
 
 /** Device-day feature values of the two windows, by feature name (non-finite values left out). */
 export async function featureSamples(ctx: Pick<AppContext, 'lake'>, w: DriftWindows): Promise<Map<string, { baseline: Float64Array; current: Float64Array }>> {
-  const partitions = (await ctx.lake.listPartitions(DEVICE_FEATURES)).filter((p) => {
-    const d = p.feature_date ?? '';
-    return (d >= w.baseline.start && d <= w.baseline.end) || (d >= w.current.start && d <= w.current.end);
-  });
+  // Each day's shards listed under the day: a listing of the whole table grows with its history.
+  const days = [...dateRange(w.baseline.start, w.baseline.end), ...dateRange(w.current.start, w.current.end)];
+  const partitions = (await Promise.all(days.map((feature_date) => ctx.lake.listPartitions(DEVICE_FEATURES, { feature_date })))).flat();
   const parts = await Promise.all(partitions.map(async (p) => ({ current: p.feature_date! >= w.current.start, batches: await readColumns(ctx.lake, DEVICE_FEATURES, p, FEATURE_NAMES) })));
   const out = new Map<string, { baseline: Float64Array; current: Float64Array }>();
   for (const name of FEATURE_NAMES) {

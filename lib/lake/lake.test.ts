@@ -89,4 +89,15 @@ describe('lake partitions', () => {
     const partitions = (await lake.listPartitions(table)).map((p) => p.date).sort();
     expect(partitions).toEqual(['2026-02-01', '2026-03-01', '2026-05-01', '2026-06-01', '2026-07-01']);
   });
+
+  it('lists the partitions under leading key values, and finds the first committed partition past uncommitted ones', async () => {
+    const nested = { zone: 'gold' as const, name: 'nested_test', columns: table.columns };
+    for (const [day, shard] of [['2026-01-02', '0'], ['2026-01-02', '1'], ['2026-01-03', '0']] as const) await lake.writePartition(nested, { day, shard }, 'u', [{ id: `${day}-${shard}`, n: 1, modified_at: 1 }]);
+    const early = lake.writer(nested, { day: '2026-01-01', shard: '0' }, 'uncommitted');
+    await early.write([{ id: 'x', n: 0, modified_at: 1 }]);
+    expect((await lake.listPartitions(nested, { day: '2026-01-02' })).map((p) => p.shard).sort()).toEqual(['0', '1']);
+    expect(await lake.listPartitions(nested, { day: '2026-01-09' })).toEqual([]);
+    expect(await lake.firstPartition(nested)).toEqual({ day: '2026-01-02', shard: '0' });
+    expect(await lake.firstPartition({ zone: 'gold', name: 'no_such_table' })).toBeUndefined();
+  });
 });

@@ -410,16 +410,37 @@ export class Lake {
     }
   }
 
-  /** Committed partitions of a table (from manifests only, never from data files). */
-  async listPartitions(table: Pick<LakeTable, 'zone' | 'name'>): Promise<PartitionValues[]> {
+  /**
+   * Committed partitions of a table (from manifests only, never from data files); `within`, the
+   * values of leading partition keys, lists only the partitions under them (a day's shards, not
+   * every shard of every day: a listing pages through every blob under its prefix).
+   */
+  async listPartitions(table: Pick<LakeTable, 'zone' | 'name'>, within?: PartitionValues): Promise<PartitionValues[]> {
     const root = `${tablePath(table)}/`;
+    const prefix = within && Object.keys(within).length > 0 ? `${root}${partitionPath(within)}/` : root;
     const partitions: PartitionValues[] = [];
-    for await (const blob of this.container.listBlobsFlat({ prefix: root })) {
+    for await (const blob of this.container.listBlobsFlat({ prefix })) {
       if (blob.name.endsWith(`/${MANIFEST}`)) {
         partitions.push(parsePartitionPath(blob.name.slice(root.length, -MANIFEST.length - 1)));
       }
     }
     return partitions;
+  }
+
+  /**
+   * The first committed partition in path order (for a table partitioned by date, its earliest
+   * day), found by listing partition folders a page at a time rather than every blob.
+   */
+  async firstPartition(table: Pick<LakeTable, 'zone' | 'name'>): Promise<PartitionValues | undefined> {
+    const root = `${tablePath(table)}/`;
+    for await (const page of this.container.listBlobsByHierarchy('/', { prefix: root }).byPage({ maxPageSize: 16 })) {
+      for (const folder of page.segment.blobPrefixes ?? []) {
+        const partition = parsePartitionPath(folder.name.slice(root.length, -1));
+        const nested = await this.listPartitions(table, partition);
+        if (nested.length > 0) return nested.sort((a, b) => (partitionPath(a) < partitionPath(b) ? -1 : 1))[0];
+      }
+    }
+    return undefined;
   }
 
   /** Committed files of a partition, as blob paths inside the container. */

@@ -7,6 +7,7 @@ describe('sortFloat64', () => {
   const cases: Record<string, Float64Array> = {
     'normals and their negatives': Float64Array.from({ length: 50_000 }, () => rng.normal() * 10 ** Math.floor(rng.next() * 20 - 10)),
     'few distinct values, signed zeros and infinities': Float64Array.from({ length: 30_000 }, (_, i) => [0, -0, 1, -1, 0.5, Infinity, -Infinity, 1e-310, -1e-310][i % 9]! * (rng.next() < 0.5 ? 1 : -1)),
+    'clustered under one far outlier (one full bucket)': Float64Array.from({ length: 20_000 }, (_, i) => (i === 7 ? 1e12 : rng.next())),
     'already in order': Float64Array.from({ length: 10_000 }, (_, i) => i - 5000),
     'small (built-in sort)': Float64Array.from({ length: 100 }, () => rng.normal()),
     'with NaN (built-in sort)': Float64Array.from({ length: 10_000 }, (_, i) => (i % 97 === 0 ? NaN : rng.normal())),

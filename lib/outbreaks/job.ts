@@ -117,16 +117,16 @@ export function signalsOnLastDay(set: SeriesSet, settings: OutbreakSettings, rul
 /** Reads the series `day` needs and computes its signals (nothing written). */
 export async function computeOutbreakSignals(ctx: Pick<AppContext, 'lake' | 'config'>, day: string): Promise<OutbreakDetection | undefined> {
   const settings = outbreakSettings(ctx.config);
-  const existing = new Set((await ctx.lake.listPartitions(OUTBREAK_SERIES)).map((p) => p.series_date).filter((d): d is string => typeof d === 'string' && d <= day));
-  if (existing.size === 0) return undefined;
-  const historyFrom = [...existing].sort()[0]!;
-  const wanted = neededDays(day, settings.farringtonYears).filter((d) => existing.has(d));
+  // The earliest day, not a listing of every day: years of daily partitions are thousands of blobs.
+  const historyFrom = (await ctx.lake.firstPartition(OUTBREAK_SERIES))?.series_date;
+  if (historyFrom === undefined || historyFrom > day) return undefined;
+  const wanted = neededDays(day, settings.farringtonYears).filter((d) => d >= historyFrom);
   const rows = await readSeriesDays(ctx.lake, wanted);
   const from = [historyFrom, addDays(day, -(farringtonHistoryDays(settings.farringtonYears) - 1))].sort()[1]!;
   const set = seriesFromGold(rows, from, day);
   const recentFrom = [from, addDays(day, -(RECENT_DAYS - 1))].sort()[1]!;
   const signals = signalsOnLastDay(set, settings, alertRule(ctx.config), daysBetween(from, recentFrom));
-  return { day, historyFrom, daysRead: wanted.length, farrington: signals.some((s) => s.signals.farrington.alarm !== null), signals };
+  return { day, historyFrom, daysRead: [...rows.values()].filter((batches) => batches.length > 0).length, farrington: signals.some((s) => s.signals.farrington.alarm !== null), signals };
 }
 
 function entityOf(day: string, s: OutbreakSignal): Record<string, unknown> {
