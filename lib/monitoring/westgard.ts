@@ -199,9 +199,10 @@ function runResult(run: Float64Array, across22: readonly number[], streaks: read
     if (levels && levels.length > 1) violations.push({ rule, scope: 'across-levels', levels });
   });
   if (violations.length === 0) return PASS;
-  const has = (rule: WestgardRule) => violations.some((v) => v.rule === rule);
-  const flags = { warning12s: has('1-2s'), r13s: has('1-3s'), r22s: has('2-2s'), rR4s: has('R-4s'), r41s: has('4-1s'), r10x: has('10x') };
-  return { ...flags, reject: flags.r13s || flags.r22s || flags.rR4s || flags.r41s || flags.r10x, violations };
+  const tripped = new Set(violations.map((v) => v.rule));
+  const [r13s, r22s, rR4s, r41s, r10x] = (['1-3s', '2-2s', 'R-4s', '4-1s', '10x'] as const).map((rule) => tripped.has(rule)) as [boolean, boolean, boolean, boolean, boolean];
+  // A literal, not a spread of the flags: a 1-2s warning alone is one run in ten.
+  return { warning12s: tripped.has('1-2s'), r13s, r22s, rR4s, r41s, r10x, reject: r13s || r22s || rR4s || r41s || r10x, violations };
 }
 
 /** Multirule over a single control level's z-scores in run order. */
