@@ -73,13 +73,22 @@ export async function featureSamples(ctx: Pick<AppContext, 'lake'>, w: DriftWind
   const partitions = (await Promise.all(days.map((feature_date) => ctx.lake.listPartitions(DEVICE_FEATURES, { feature_date })))).flat();
   const parts = await Promise.all(partitions.map(async (p) => ({ current: p.feature_date! >= w.current.start, batches: await readColumns(ctx.lake, DEVICE_FEATURES, p, FEATURE_NAMES) })));
   const out = new Map<string, { baseline: Float64Array; current: Float64Array }>();
+  const rows = (current: boolean) => parts.reduce((sum, p) => sum + (p.current === current ? p.batches.reduce((n, b) => n + b.length, 0) : 0), 0);
+  const [baselineRows, currentRows] = [rows(false), rows(true)];
   for (const name of FEATURE_NAMES) {
-    const values = { baseline: [] as number[], current: [] as number[] };
+    const values = { baseline: new Float64Array(baselineRows), current: new Float64Array(currentRows) };
+    const filled = { baseline: 0, current: 0 };
     for (const part of parts) {
-      const target = part.current ? values.current : values.baseline;
-      for (const batch of part.batches) for (const v of batch.number(name)) if (Number.isFinite(v)) target.push(v);
+      const side = part.current ? 'current' : 'baseline';
+      const target = values[side];
+      let at = filled[side];
+      for (const batch of part.batches) {
+        const column = batch.number(name);
+        for (let i = 0; i < column.length; i++) if (Number.isFinite(column[i]!)) target[at++] = column[i]!;
+      }
+      filled[side] = at;
     }
-    out.set(name, { baseline: Float64Array.from(values.baseline), current: Float64Array.from(values.current) });
+    out.set(name, { baseline: values.baseline.subarray(0, filled.baseline), current: values.current.subarray(0, filled.current) });
   }
   return out;
 }

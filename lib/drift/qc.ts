@@ -80,6 +80,22 @@ function groupByDeviceTest(m: QcMeasurements): number[][] {
   return [...groups.values()].flatMap((tests) => [...tests.values()]);
 }
 
+/** A run read off its series' grid: z per level built only when asked (most runs are only counted). */
+class GridRun implements QcRun {
+  constructor(
+    readonly day: string,
+    readonly at: number,
+    readonly result: WestgardRunResult,
+    private readonly grid: Float64Array,
+    private readonly offset: number,
+    private readonly width: number,
+  ) {}
+
+  get z(): (number | null)[] {
+    return Array.from(this.grid.subarray(this.offset, this.offset + this.width), (v) => (Number.isNaN(v) ? null : v));
+  }
+}
+
 /** One device and test's measurements as runs on the multirule's grid; runs before day number `reportFrom` are not returned. */
 function seriesOf(m: QcMeasurements, list: number[], reportFrom: number): QcSeries {
   let sorted = true;
@@ -103,12 +119,7 @@ function seriesOf(m: QcMeasurements, list: number[], reportFrom: number): QcSeri
   let from = 0;
   while (from < days.length && days[from]! < reportFrom) from++;
   const results = westgardGrid(z.subarray(0, days.length * width), width, from);
-  const runs: QcRun[] = results.map((result, k) => {
-    const t = from + k;
-    const levelZ: (number | null)[] = [];
-    for (let l = 0; l < width; l++) levelZ.push(Number.isNaN(z[t * width + l]!) ? null : z[t * width + l]!);
-    return { day: isoDay(days[t]! * DAY_MS), at: starts[t]!, z: levelZ, result };
-  });
+  const runs: QcRun[] = results.map((result, k) => new GridRun(isoDay(days[from + k]! * DAY_MS), starts[from + k]!, result, z, (from + k) * width, width));
   const first = list[0]!;
   return { device: String(m.device[first]), testCode: String(m.testCode[first]), loinc: m.loinc[first] ?? null, levels, runs };
 }
