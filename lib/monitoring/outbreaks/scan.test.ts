@@ -67,6 +67,19 @@ describe('space-time permutation scan', () => {
     expect(significant.clusters[0]!.pvalue).toBeLessThan(0.05);
   });
 
+  it('gives the same clusters with each region as its own zone whether or not the zones are listed in region order', () => {
+    const counts = background(23);
+    counts[8]![58]! += 9;
+    counts[8]![59]! += 11;
+    const summary = (zones?: number[][]) =>
+      spaceTimePermutationScan(counts, { replicas: 199, seed: 4, ...(zones ? { zones } : {}) })
+        .clusters.map((c) => `${c.regions}|${c.start}|${c.end}|${c.observed}|${c.llr.toFixed(9)}|${c.pvalue}`)
+        .sort();
+    const reversed = Array.from({ length: counts.length }, (_, z) => [counts.length - 1 - z]);
+    expect(summary()).toEqual(summary(reversed));
+    expect(summary().some((c) => c.startsWith('8|'))).toBe(true);
+  });
+
   it('finds a past cluster in retrospective mode and is reproducible with a seed', () => {
     const counts = background(11);
     counts[3]![20]! += 14;

@@ -204,7 +204,23 @@ export function spaceTimePermutationScan(counts: ReadonlyArray<ArrayLike<number>
 
   /** Max LLR and per-cylinder observed counts of a region x relevant-day table. */
   const zonePrefix = new Float64Array(zones.length * (R + 1));
+  // The default (each region its own zone, windows ending on the last day): cylinder i = k * R + w - 1
+  // counts the last w days of region k, a running sum with no prefix table.
+  const regionSuffixes = prospective && zones.length === Z && zones.every((zone, k) => zone.length === 1 && zone[0] === k);
   const scanTable = (table: Int32Array, keep: Float64Array | null): number => {
+    if (regionSuffixes) {
+      let best = 0;
+      for (let k = 0, i = 0; k < Z; k++) {
+        let obs = 0;
+        for (let d = R - 1; d >= 0; d--, i++) {
+          obs += table[k * R + d]!;
+          if (keep) keep[i] = obs;
+          const v = llr(i, obs);
+          if (v > best) best = v;
+        }
+      }
+      return best;
+    }
     for (let k = 0; k < zones.length; k++) {
       const base = k * (R + 1);
       zonePrefix[base] = 0;
