@@ -117,12 +117,15 @@ function seriesOf(m: QcMeasurements, list: Int32Array, reportFrom: number): QcSe
   let sorted = true;
   for (let i = 1; i < list.length && sorted; i++) if (m.runAt[list[i]!]! < m.runAt[list[i - 1]!]!) sorted = false;
   if (!sorted) list.sort((a, b) => m.runAt[a]! - m.runAt[b]!);
-  const levels = [...new Set(Array.from(list, (i) => m.level[i]!))].sort((a, b) => a - b);
+  const levels: number[] = [];
+  for (let k = 0; k < list.length; k++) if (!levels.includes(m.level[list[k]!]!)) levels.push(m.level[list[k]!]!);
+  levels.sort((a, b) => a - b);
   const width = levels.length;
   const z = new Float64Array(list.length * width).fill(NaN);
   const days: number[] = [];
   const starts: number[] = [];
-  for (const i of list) {
+  for (let k = 0; k < list.length; k++) {
+    const i = list[k]!;
     const day = Math.floor(m.runAt[i]! / DAY_MS);
     const c = levels.indexOf(m.level[i]!);
     const run = days.length - 1;

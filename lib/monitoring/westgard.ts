@@ -128,9 +128,11 @@ export function westgardGrid(z: Float64Array, levels: number, from = 0): Westgar
   let measured = 0;
   const acrossLevels: (number[] | null)[] = STREAK_RULES.map(() => null);
   const results: WestgardRunResult[] = [];
+  // Levels tripping 2-2s across runs in the current run (reused: runResult copies what it keeps).
+  const across22: number[] = [];
   for (let t = 0; t < runs; t++) {
     const report = t >= from;
-    const across22: number[] = [];
+    across22.length = 0;
     acrossLevels.fill(null);
     for (let l = 0; l < levels; l++) {
       const v = z[t * levels + l]!;
@@ -146,7 +148,7 @@ export function westgardGrid(z: Float64Array, levels: number, from = 0): Westgar
         if (streaks[r]!.add(levels, v, limit) >= length && report) acrossLevels[r] = windowLevels(recent, measured, length);
       }
     }
-    if (report) results.push(runResult(z.subarray(t * levels, (t + 1) * levels), across22, streaks, acrossLevels));
+    if (report) results.push(quiet(z, t * levels, levels, across22, streaks, acrossLevels) ? PASS : runResult(z.subarray(t * levels, (t + 1) * levels), across22, streaks, acrossLevels));
   }
   return results;
 }
@@ -162,18 +164,18 @@ function windowLevels(recent: Int32Array, measured: number, length: number): num
 }
 
 /** True when a run trips nothing: no level beyond 2 SD and no streak long enough (most runs; no allocation). */
-function quiet(run: Float64Array, across22: readonly number[], streaks: readonly Streaks[], acrossLevels: readonly (number[] | null)[]): boolean {
+function quiet(z: Float64Array, from: number, levels: number, across22: readonly number[], streaks: readonly Streaks[], acrossLevels: readonly (number[] | null)[]): boolean {
   if (across22.length > 0) return false;
   for (let r = 0; r < STREAK_RULES.length; r++) if (acrossLevels[r]) return false;
-  for (let l = 0; l < run.length; l++) {
-    if (Math.abs(run[l]!) > 2) return false;
-    for (let r = 0; r < STREAK_RULES.length; r++) if (Math.max(streaks[r]!.high[l]!, streaks[r]!.low[l]!) >= STREAK_RULES[r]!.length && !Number.isNaN(run[l]!)) return false;
+  for (let l = 0; l < levels; l++) {
+    const v = z[from + l]!;
+    if (Math.abs(v) > 2) return false;
+    for (let r = 0; r < STREAK_RULES.length; r++) if (Math.max(streaks[r]!.high[l]!, streaks[r]!.low[l]!) >= STREAK_RULES[r]!.length && !Number.isNaN(v)) return false;
   }
   return true;
 }
 
 function runResult(run: Float64Array, across22: readonly number[], streaks: readonly Streaks[], acrossLevels: readonly (number[] | null)[]): WestgardRunResult {
-  if (quiet(run, across22, streaks, acrossLevels)) return PASS;
   const beyond2: number[] = [];
   const beyond3: number[] = [];
   const high2: number[] = [];
