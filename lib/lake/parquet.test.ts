@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LIMS_TABLES } from '../sources/schema.js';
-import { parquetToRows, rowsToParquet } from './parquet.js';
+import { parquetToColumns, parquetToRows, rowsToParquet } from './parquet.js';
 
 describe('parquet round trip', () => {
   it('keeps every column type, nulls included', () => {
@@ -31,6 +31,16 @@ describe('parquet round trip', () => {
     const allNull = [{ unit: null }, { unit: null }];
     expect(parquetToRows(rowsToParquet([columns[1]!], allNull))).toEqual(allNull);
     expect(parquetToRows(rowsToParquet(columns, []))).toEqual([]);
+  });
+
+  it('reads millisecond timestamps exactly, before 1970 and far ahead included, typed when none is null', () => {
+    const columns = [{ name: 'at', type: 'timestamp' as const }];
+    const times = [Date.UTC(1969, 11, 31, 23, 59, 59, 999), -1, 0, 1, 4294967295, 4294967296, Date.UTC(2026, 10, 26, 21, 11, 53, 7), Date.UTC(9999, 11, 31)];
+    const rows = times.map((at) => ({ at }));
+    expect(parquetToRows(rowsToParquet(columns, rows))).toEqual(rows);
+    expect(parquetToColumns(rowsToParquet(columns, rows)).columns.at).toBeInstanceOf(Float64Array);
+    const withNull = [...rows, { at: null }];
+    expect(parquetToRows(rowsToParquet(columns, withNull))).toEqual(withNull);
   });
 
   it('stores dates as calendar days', () => {

@@ -258,7 +258,39 @@ function decodeDictionaryColumn(column: arrow.Column<unknown>): unknown[] {
   return out;
 }
 
+interface Int64BatchData {
+  readonly length: number;
+  readonly nullCount: number;
+  readonly validity: Uint8Array;
+  readonly values: BigInt64Array;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Millisecond timestamps as numbers, each int64 read as its two 32-bit halves (exact below 2^53,
+ * any date within 285,000 years) instead of a BigInt made and converted per value: flechette's
+ * way was 160 ns a value, the largest cost of reading a day of QC. Typed when nothing is null.
+ */
+function decodeMillisecondColumn(column: arrow.Column<unknown>): ArrayLike<number | null> {
+  const batches = column.data as unknown as Int64BatchData[];
+  const out: Float64Array | (number | null)[] = batches.some((b) => b.nullCount > 0) ? new Array<number | null>(column.length) : new Float64Array(column.length);
+  let o = 0;
+  for (const batch of batches) {
+    const words = new Int32Array(batch.values.buffer, batch.values.byteOffset, batch.length * 2);
+    for (let i = 0; i < batch.length; i++, o++) {
+      out[o] = batch.nullCount > 0 && ((batch.validity[i >> 3] ?? 0) & (1 << (i & 7))) === 0 ? null : words[2 * i + 1]! * 4294967296 + (words[2 * i]! >>> 0);
+    }
+  }
+  return out;
+}
+
+function isMillisecondTimestamp(type: arrow.DataType): boolean {
+  return type.typeId === arrow.Type.Timestamp && type.unit === arrow.TimeUnit.MILLISECOND;
+}
+
 function columnValues(column: arrow.Column<unknown>): ArrayLike<unknown> {
+  if (LITTLE_ENDIAN && isMillisecondTimestamp(column.type)) return decodeMillisecondColumn(column);
   switch (column.type.typeId) {
     case arrow.Type.Utf8:
       return decodeUtf8Column(column);
