@@ -98,6 +98,36 @@ class Streaks {
 }
 
 /**
+ * The running state of one westgardGrid call, reset and reused by the next (a drift report
+ * evaluates 50,000 series; typed arrays are costly to allocate one by one). The call is
+ * synchronous, so no two calls share it at once.
+ */
+interface GridState {
+  readonly levels: number;
+  /** Each level's previous z. */
+  readonly previous: Float64Array;
+  /** Index 0..levels-1: each level's own series; index `levels`: all levels in measurement order. */
+  readonly streaks: readonly Streaks[];
+  /** Levels of the newest measurements over all levels (a ring), for the across-levels windows. */
+  readonly recent: Int32Array;
+}
+
+let gridState: GridState | undefined;
+
+function scratchFor(levels: number): GridState {
+  if (gridState?.levels !== levels) {
+    gridState = { levels, previous: new Float64Array(levels), streaks: STREAK_RULES.map(() => new Streaks(levels + 1)), recent: new Int32Array(LONGEST) };
+  }
+  gridState.previous.fill(NaN);
+  for (const s of gridState.streaks) {
+    s.high.fill(0);
+    s.low.fill(0);
+  }
+  gridState.recent.fill(0);
+  return gridState;
+}
+
+/**
  * Full Westgard multirule over the QC runs of one device and test, in run order. `runs[t][l]` is
  * the z-score of control level l in run t (null when that level was not run). One result per run
  * from run `from` on (earlier runs are evaluated for the patterns they start, not reported).
@@ -120,11 +150,7 @@ export function westgardMultirule(runs: ReadonlyArray<ReadonlyArray<number | nul
  */
 export function westgardGrid(z: Float64Array, levels: number, from = 0): WestgardRunResult[] {
   const runs = levels > 0 ? z.length / levels : 0;
-  const previous = new Float64Array(levels).fill(NaN);
-  // Index 0..levels-1: each level's own series; index `levels`: all levels in measurement order.
-  const streaks = STREAK_RULES.map(() => new Streaks(levels + 1));
-  // Levels of the newest measurements over all levels (a ring), for the across-levels windows.
-  const recent = new Int32Array(LONGEST);
+  const { previous, streaks, recent } = scratchFor(levels);
   let measured = 0;
   const acrossLevels: (number[] | null)[] = STREAK_RULES.map(() => null);
   const results: WestgardRunResult[] = [];
