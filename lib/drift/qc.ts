@@ -30,69 +30,72 @@ export interface QcSeries {
 
 export const QC_COLUMNS = ['device_id', 'test_code', 'loinc_code', 'control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'];
 
-/** QC measurements of all batches in the order read; z is NaN where a number is missing (the measurement is skipped). */
+/** A device and test's identity, as its first measurement read has it. */
+interface SeriesKey {
+  readonly device: string | null;
+  readonly testCode: string | null;
+  readonly loinc: string | null;
+}
+
+/**
+ * QC measurements of all batches in the order read, numbers only; z is NaN where a number is
+ * missing (the measurement is skipped). Each usable one has its device and test's series number
+ * (group, -1 for skipped), found by a two-level lookup with no key string per row and no copy of
+ * the text columns.
+ */
 interface QcMeasurements {
-  readonly device: (string | null)[];
-  readonly testCode: (string | null)[];
-  readonly loinc: (string | null)[];
   readonly level: Float64Array;
   readonly runAt: Float64Array;
   readonly z: Float64Array;
+  readonly group: Int32Array;
+  readonly series: SeriesKey[];
 }
 
 function measurementsOf(batches: readonly Columns[]): QcMeasurements {
   const n = batches.reduce((sum, b) => sum + b.length, 0);
-  const m: QcMeasurements = { device: new Array(n), testCode: new Array(n), loinc: new Array(n), level: new Float64Array(n), runAt: new Float64Array(n), z: new Float64Array(n) };
+  const m: QcMeasurements = { level: new Float64Array(n), runAt: new Float64Array(n), z: new Float64Array(n), group: new Int32Array(n).fill(-1), series: [] };
+  const groups = new Map<string | null, Map<string | null, number>>();
   let o = 0;
   for (const batch of batches) {
     const [device, testCode, loinc] = [batch.text('device_id'), batch.text('test_code'), batch.text('loinc_code')];
     const [level, measured, targetMean, targetSd, runAt] = ['control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'].map((name) => batch.number(name)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    let lastDevice: string | null | undefined;
+    let byTest: Map<string | null, number> | undefined;
     for (let i = 0; i < batch.length; i++, o++) {
-      m.device[o] = device[i]!;
-      m.testCode[o] = testCode[i]!;
-      m.loinc[o] = loinc[i]!;
       m.level[o] = level[i]!;
       m.runAt[o] = runAt[i]!;
       const missing = Number.isNaN(level[i]!) || Number.isNaN(measured[i]!) || Number.isNaN(targetMean[i]!) || Number.isNaN(targetSd[i]!) || Number.isNaN(runAt[i]!);
       m.z[o] = missing ? NaN : zScore(measured[i]!, targetMean[i]!, targetSd[i]!);
+      if (missing) continue;
+      // Rows of a device come together: look its tests up only when the device changes.
+      if (device[i] !== lastDevice || !byTest) {
+        lastDevice = device[i]!;
+        byTest = groups.get(lastDevice);
+        if (!byTest) groups.set(lastDevice, (byTest = new Map()));
+      }
+      let group = byTest.get(testCode[i]!);
+      if (group === undefined) {
+        group = m.series.length;
+        byTest.set(testCode[i]!, group);
+        m.series.push({ device: device[i]!, testCode: testCode[i]!, loinc: loinc[i]! });
+      }
+      m.group[o] = group;
     }
   }
   return m;
 }
 
 /**
- * The usable measurements grouped by device and test: group g's row indices, in the order read,
- * are order[starts[g]..starts[g + 1]). A counting sort on group numbers (two-level lookup, no key
- * string per row), so 50,000 series cost no growing list each.
+ * The usable measurements by series: series g's row indices, in the order read, are
+ * order[starts[g]..starts[g + 1]) (a counting sort: 50,000 series cost no growing list each).
  */
-function groupByDeviceTest(m: QcMeasurements): { order: Int32Array; starts: Int32Array } {
-  const groups = new Map<string | null, Map<string | null, number>>();
-  const groupOf = new Int32Array(m.device.length).fill(-1);
-  const sizes: number[] = [];
-  let device: string | null | undefined;
-  let byTest: Map<string | null, number> | undefined;
-  for (let i = 0; i < m.device.length; i++) {
-    if (Number.isNaN(m.z[i]!)) continue;
-    // Rows of a device come together: look its tests up only when the device changes.
-    if (m.device[i] !== device || !byTest) {
-      device = m.device[i]!;
-      byTest = groups.get(device);
-      if (!byTest) groups.set(device, (byTest = new Map()));
-    }
-    let group = byTest.get(m.testCode[i]!);
-    if (group === undefined) {
-      group = sizes.length;
-      byTest.set(m.testCode[i]!, group);
-      sizes.push(0);
-    }
-    groupOf[i] = group;
-    sizes[group]!++;
-  }
-  const starts = new Int32Array(sizes.length + 1);
-  sizes.forEach((size, g) => (starts[g + 1] = starts[g]! + size));
-  const next = starts.slice(0, sizes.length);
-  const order = new Int32Array(starts[sizes.length]!);
-  for (let i = 0; i < groupOf.length; i++) if (groupOf[i]! >= 0) order[next[groupOf[i]!]!++] = i;
+function groupBySeries(m: QcMeasurements): { order: Int32Array; starts: Int32Array } {
+  const starts = new Int32Array(m.series.length + 1);
+  for (let i = 0; i < m.group.length; i++) if (m.group[i]! >= 0) starts[m.group[i]! + 1]!++;
+  for (let g = 0; g < m.series.length; g++) starts[g + 1]! += starts[g]!;
+  const next = starts.slice(0, m.series.length);
+  const order = new Int32Array(starts[m.series.length]!);
+  for (let i = 0; i < m.group.length; i++) if (m.group[i]! >= 0) order[next[m.group[i]!]!++] = i;
   return { order, starts };
 }
 
@@ -113,7 +116,7 @@ class GridRun implements QcRun {
 }
 
 /** One device and test's measurements as runs on the multirule's grid; runs before day number `reportFrom` are not returned. */
-function seriesOf(m: QcMeasurements, list: Int32Array, reportFrom: number): QcSeries {
+function seriesOf(m: QcMeasurements, key: SeriesKey, list: Int32Array, reportFrom: number): QcSeries {
   let sorted = true;
   for (let i = 1; i < list.length && sorted; i++) if (m.runAt[list[i]!]! < m.runAt[list[i - 1]!]!) sorted = false;
   if (!sorted) list.sort((a, b) => m.runAt[a]! - m.runAt[b]!);
@@ -139,8 +142,7 @@ function seriesOf(m: QcMeasurements, list: Int32Array, reportFrom: number): QcSe
   while (from < days.length && days[from]! < reportFrom) from++;
   const results = westgardGrid(z.subarray(0, days.length * width), width, from);
   const runs: QcRun[] = results.map((result, k) => new GridRun(isoDay(days[from + k]! * DAY_MS), starts[from + k]!, result, z, (from + k) * width, width));
-  const first = list[0]!;
-  return { device: String(m.device[first]), testCode: String(m.testCode[first]), loinc: m.loinc[first] ?? null, levels, runs };
+  return { device: String(key.device), testCode: String(key.testCode), loinc: key.loinc ?? null, levels, runs };
 }
 
 /**
@@ -151,8 +153,8 @@ function seriesOf(m: QcMeasurements, list: Int32Array, reportFrom: number): QcSe
 export function westgardOfColumns(batches: readonly Columns[], reportFrom = ''): QcSeries[] {
   const m = measurementsOf(batches);
   const fromDay = reportFrom === '' ? -Infinity : Date.parse(`${reportFrom}T00:00:00Z`) / DAY_MS;
-  const { order, starts } = groupByDeviceTest(m);
-  const out = Array.from({ length: starts.length - 1 }, (_, g) => seriesOf(m, order.subarray(starts[g]!, starts[g + 1]!), fromDay));
+  const { order, starts } = groupBySeries(m);
+  const out = m.series.map((key, g) => seriesOf(m, key, order.subarray(starts[g]!, starts[g + 1]!), fromDay));
   return out.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.testCode < b.testCode ? -1 : a.testCode > b.testCode ? 1 : 0));
 }
 
