@@ -128,18 +128,32 @@ function llrOfCylinders(expected: Float64Array, total: number): (cylinder: numbe
 function permuteRelevantDays(caseRegion: Int32Array, labels: Int32Array, state: Int32Array, table: Int32Array, R: number): void {
   table.fill(0);
   const total = caseRegion.length;
+  // sfc32 (as `sfc32`) with its state in locals for the loop: a third faster than through the array.
+  let a = state[0]!;
+  let b = state[1]!;
+  let c = state[2]!;
+  let e = state[3]!;
   let i = 0;
   for (let d = 0; d < R; d++) {
     const end = i + labels[d]!;
     for (; i < end; i++) {
+      const t = (((a + b) | 0) + e) | 0;
+      e = (e + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
       const left = total - i;
-      const j = i + Math.min(left - 1, Math.floor((sfc32(state) * left) / 4294967296));
+      const j = i + Math.min(left - 1, Math.floor(((t >>> 0) * left) / 4294967296));
       const zj = caseRegion[j]!;
       caseRegion[j] = caseRegion[i]!;
       caseRegion[i] = zj;
       table[zj * R + d]!++;
     }
   }
+  state[0] = a;
+  state[1] = b;
+  state[2] = c;
+  state[3] = e;
 }
 
 interface Cylinder {
