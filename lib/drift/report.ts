@@ -4,6 +4,7 @@ import {
   EWMA_DEFAULT_LAMBDA,
   ewmaOfDailyMeans,
   familyLevels,
+  pooledDays,
   selfZ,
   seriesWindow,
   type PeerComparison,
@@ -349,18 +350,10 @@ export function calibrationOfPairs(
 ): PairCalibration[] {
   const pooled = new Map<string, { device: string; loinc: string; n: number; mean: number; days: number }>();
   for (const [key, days] of current) {
-    let n = 0;
-    let sum = 0;
-    let withData = 0;
-    for (let i = 0; i < days.length; i++) {
-      if (!(days.n[i]! > 0)) continue;
-      n += days.n[i]!;
-      sum += days.n[i]! * days.mean[i]!;
-      withData++;
-    }
+    const { n, mean, days: withData } = pooledDays(days);
     if (n === 0) continue;
     const [device, loinc] = key.split('|') as [string, string];
-    pooled.set(key, { device, loinc, n, mean: sum / n, days: withData });
+    pooled.set(key, { device, loinc, n, mean, days: withData });
   }
   // Peer means per analyte: devices with enough current results.
   const peersOf = new Map<string, { keys: string[]; means: number[] }>();
@@ -377,10 +370,8 @@ export function calibrationOfPairs(
   for (const [key, p] of pooled) {
     const base = baseline.get(key);
     if (!base) continue;
-    let baseDays = 0;
-    for (let i = 0; i < base.length; i++) if (base.n[i]! > 0) baseDays++;
     const b = baselineFromDays(base);
-    if (!(b.n >= options.minBaselineResults) || baseDays < 3) continue;
+    if (!(b.n >= options.minBaselineResults) || pooledDays(base).days < 3) continue;
     const peer = peerOf.get(key) ?? null;
     const ewma = ewmaOfDailyMeans(current.get(key)!, b, { lambda: options.ewmaLambda, L: options.ewmaL });
     const last = ewma[ewma.length - 1];

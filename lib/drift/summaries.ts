@@ -28,11 +28,8 @@ function fromColumns(date: string, daily: readonly Columns[], sample: readonly C
 
 /** The files' columns end to end (device and LOINC code are never null in the table). */
 function concatColumns(daily: readonly Columns[]): DeviceAnalyteColumns {
-  // A loop, not flatMap: flatMap copies element by element through the generic path (~0.3 us each).
-  const texts = (name: string) => {
-    const parts = daily.map((b) => b.text(name) as string[]);
-    return parts.length === 1 ? parts[0]! : parts.reduce((all, part) => all.concat(part), [] as string[]);
-  };
+  // concat, not flatMap: flatMap copies element by element through the generic path (~0.3 us each).
+  const texts = (name: string) => ([] as string[]).concat(...daily.map((b) => b.text(name) as string[]));
   const numbers = (name: string) => {
     const out = new Float64Array(daily.reduce((sum, b) => sum + b.length, 0));
     let o = 0;

@@ -131,24 +131,28 @@ export function summarize(values: ArrayLike<number>): { n: number; mean: number;
   return { n, mean, sd: n > 1 ? Math.sqrt(ss / (n - 1)) : NaN };
 }
 
+/** The days with results of a series pooled: results, their mean, days, and the mean of the daily means. */
+export function pooledDays(series: DailySeries): { n: number; mean: number; days: number; meanOfDailyMeans: number } {
+  let n = 0;
+  let sum = 0;
+  let days = 0;
+  let sumOfMeans = 0;
+  for (let i = 0; i < series.length; i++) {
+    if (!(series.n[i]! > 0)) continue;
+    n += series.n[i]!;
+    sum += series.n[i]! * series.mean[i]!;
+    days++;
+    sumOfMeans += series.mean[i]!;
+  }
+  return { n, mean: sum / n, days, meanOfDailyMeans: sumOfMeans / days };
+}
+
 /**
  * Baseline from daily summaries: pooled mean and SD of all results, and the between-day SD by
  * the method of moments, betweenDaySd^2 = max(0, var(daily means) - mean(within-day SD^2 / n_d)).
  */
 export function baselineFromDays(days: DailySeries): CalibrationBaseline {
-  let n = 0;
-  let sum = 0;
-  let present = 0;
-  let sumOfMeans = 0;
-  for (let i = 0; i < days.length; i++) {
-    if (!(days.n[i]! > 0)) continue;
-    n += days.n[i]!;
-    sum += days.n[i]! * days.mean[i]!;
-    present++;
-    sumOfMeans += days.mean[i]!;
-  }
-  const mean = sum / n;
-  const meanOfMeans = sumOfMeans / present;
+  const { n, mean, days: present, meanOfDailyMeans: meanOfMeans } = pooledDays(days);
   // Total sum of squares = within-day + between-day parts.
   let ss = 0;
   let withinVarOfMeans = 0;
