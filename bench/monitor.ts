@@ -147,7 +147,8 @@ function driftInputs(seed: number) {
     const columns = columnsOfRows(rows);
     const numbers = new Map(['control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'].map((name) => [name, columns.number(name)]));
     const texts = new Map(['device_id', 'test_code', 'loinc_code'].map((name) => [name, columns.text(name)]));
-    return { length: rows.length, number: (name: string) => numbers.get(name)!, text: (name: string) => texts.get(name)! };
+    const codes = new Map(['device_id', 'test_code', 'loinc_code'].map((name) => [name, columns.codes(name)]));
+    return { length: rows.length, number: (name: string) => numbers.get(name)!, text: (name: string) => texts.get(name)!, codes: (name: string) => codes.get(name)! };
   });
   return { summaries: data.summaries, features, qcBatches, measurements: data.qcDays.reduce((sum, rows) => sum + rows.length, 0) };
 }

@@ -16,6 +16,7 @@ import { bronzeTable } from '../lib/pipeline/bronze.js';
 import { goldFeatures, goldForDay } from '../lib/pipeline/gold.js';
 import { silverForBronzeUnit } from '../lib/pipeline/silver.js';
 import { SILVER_TABLES, SNAPSHOT } from '../lib/pipeline/silverTables.js';
+import { readBlob } from '../lib/platform/blobs.js';
 import { storageFromConnectionString } from '../lib/platform/storage.js';
 import { peakRssMb } from './figures.js';
 
@@ -27,7 +28,7 @@ const ctx = createAppContext(loadConfig({ LOCAL_DATA_DIR: work }), storage, work
 async function copyPrefixes(scratch: Lake, prefixes: readonly string[]): Promise<void> {
   for (const prefix of prefixes) {
     for await (const blob of ctx.lake.container.listBlobsFlat({ prefix })) {
-      const bytes = await ctx.lake.container.getBlobClient(blob.name).downloadToBuffer();
+      const bytes = await readBlob(ctx.lake.container.getBlobClient(blob.name));
       await scratch.container.getBlockBlobClient(blob.name).uploadData(bytes);
     }
   }

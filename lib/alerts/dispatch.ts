@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { AppContext } from '../app/context.js';
 import type { Config } from '../config/config.js';
+import { readBlobText } from '../platform/blobs.js';
 import { CONTAINERS, QUEUES, TABLES } from '../platform/resources.js';
 import { credentialFor } from '../platform/storage.js';
 import { openWorkQueue } from '../queue/index.js';
@@ -166,7 +167,7 @@ export async function deliverAlert(deps: DeliverDeps, body: unknown): Promise<'s
 async function send(deps: DeliverDeps, message: DeliveryMessage): Promise<{ reference: string }> {
   const { config } = deps;
   if (message.report) {
-    const html = (await deps.reports.getBlobClient(message.report.blob).downloadToBuffer()).toString('utf8');
+    const html = await readBlobText(deps.reports.getBlobClient(message.report.blob));
     const text = `${message.report.subject}\n\nThe report is the HTML body of this e-mail; it is also served at /api/reports/${message.report.date}.`;
     return deps.email.send({ to: message.to ?? [], subject: message.report.subject, html, text }, message.id);
   }

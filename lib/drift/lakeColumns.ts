@@ -1,5 +1,5 @@
 import type { Lake, LakeTable, PartitionValues } from '../lake/lake.js';
-import { columnOf, type ColumnBatch } from '../lake/parquet.js';
+import { codesOfValues, columnOf, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
 import type { CellValue, Row } from '../sources/schema.js';
 
 /**
@@ -13,6 +13,8 @@ export interface Columns {
   number(name: string): Float64Array;
   /** A text column; null where the value is null. */
   text(name: string): readonly (string | null)[];
+  /** A text column as codes into its distinct values (for grouping rows by it). */
+  codes(name: string): TextCodes;
 }
 
 function numbers(values: ArrayLike<CellValue | undefined>): Float64Array {
@@ -36,13 +38,13 @@ function texts(values: ArrayLike<CellValue | undefined>): readonly (string | nul
 }
 
 export function columnsOfBatch(batch: ColumnBatch): Columns {
-  return { length: batch.length, number: (name) => numbers(columnOf(batch, name)), text: (name) => texts(columnOf(batch, name)) };
+  return { length: batch.length, number: (name) => numbers(columnOf(batch, name)), text: (name) => texts(columnOf(batch, name)), codes: (name) => textCodes(batch, name) };
 }
 
 /** Rows seen as columns (tests, benchmarks and callers that already hold rows). */
 export function columnsOfRows(rows: readonly Row[]): Columns {
   const column = (name: string): ArrayLike<CellValue | undefined> => rows.map((row) => row[name]);
-  return { length: rows.length, number: (name) => numbers(column(name)), text: (name) => texts(column(name)) };
+  return { length: rows.length, number: (name) => numbers(column(name)), text: (name) => texts(column(name)), codes: (name) => codesOfValues(column(name)) };
 }
 
 /** The committed columns of a partition, one `Columns` per file (none when the partition does not exist). */

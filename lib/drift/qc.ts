@@ -1,6 +1,7 @@
 import { westgardGrid, zScore, type WestgardRule, type WestgardRunResult } from '../monitoring/westgard.js';
 import type { Row } from '../sources/schema.js';
 import { columnsOfRows, type Columns } from './lakeColumns.js';
+import type { TextCodes } from '../lake/parquet.js';
 import { DAY_MS, isoDay } from '../calendar/days.js';
 
 /**
@@ -40,8 +41,7 @@ interface SeriesKey {
 /**
  * QC measurements of all batches in the order read, numbers only; z is NaN where a number is
  * missing (the measurement is skipped). Each usable one has its device and test's series number
- * (group, -1 for skipped), found by a two-level lookup with no key string per row and no copy of
- * the text columns.
+ * (group, -1 for skipped), looked up by the batch's text codes: no string per row.
  */
 interface QcMeasurements {
   readonly level: Float64Array;
@@ -55,34 +55,41 @@ function measurementsOf(batches: readonly Columns[]): QcMeasurements {
   const n = batches.reduce((sum, b) => sum + b.length, 0);
   const m: QcMeasurements = { level: new Float64Array(n), runAt: new Float64Array(n), z: new Float64Array(n), group: new Int32Array(n).fill(-1), series: [] };
   const groups = new Map<string | null, Map<string | null, number>>();
+  const groupOf = (device: string | null, testCode: string | null, loinc: string | null): number => {
+    let byTest = groups.get(device);
+    if (!byTest) groups.set(device, (byTest = new Map()));
+    let group = byTest.get(testCode);
+    if (group === undefined) {
+      byTest.set(testCode, (group = m.series.length));
+      m.series.push({ device, testCode, loinc });
+    }
+    return group;
+  };
   let o = 0;
   for (const batch of batches) {
-    const [device, testCode, loinc] = [batch.text('device_id'), batch.text('test_code'), batch.text('loinc_code')];
+    const [device, testCode, loinc] = [batch.codes('device_id'), batch.codes('test_code'), batch.codes('loinc_code')];
     const [level, measured, targetMean, targetSd, runAt] = ['control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'].map((name) => batch.number(name)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-    let lastDevice: string | null | undefined;
-    let byTest: Map<string | null, number> | undefined;
+    // The batch's (device code + 1, test code + 1) pairs, code -1 being null: their series, -1 until first seen.
+    const tests = testCode.values.length + 1;
+    const pairGroup = new Int32Array((device.values.length + 1) * tests).fill(-1);
     for (let i = 0; i < batch.length; i++, o++) {
       m.level[o] = level[i]!;
       m.runAt[o] = runAt[i]!;
       const missing = Number.isNaN(level[i]!) || Number.isNaN(measured[i]!) || Number.isNaN(targetMean[i]!) || Number.isNaN(targetSd[i]!) || Number.isNaN(runAt[i]!);
       m.z[o] = missing ? NaN : zScore(measured[i]!, targetMean[i]!, targetSd[i]!);
       if (missing) continue;
-      // Rows of a device come together: look its tests up only when the device changes.
-      if (device[i] !== lastDevice || !byTest) {
-        lastDevice = device[i]!;
-        byTest = groups.get(lastDevice);
-        if (!byTest) groups.set(lastDevice, (byTest = new Map()));
-      }
-      let group = byTest.get(testCode[i]!);
-      if (group === undefined) {
-        group = m.series.length;
-        byTest.set(testCode[i]!, group);
-        m.series.push({ device: device[i]!, testCode: testCode[i]!, loinc: loinc[i]! });
-      }
+      const [d, t] = [device.codes[i]!, testCode.codes[i]!];
+      const pair = (d + 1) * tests + t + 1;
+      let group = pairGroup[pair]!;
+      if (group < 0) pairGroup[pair] = group = groupOf(textOf(device, d), textOf(testCode, t), textOf(loinc, loinc.codes[i]!));
       m.group[o] = group;
     }
   }
   return m;
+}
+
+function textOf(text: TextCodes, code: number): string | null {
+  return code < 0 ? null : text.values[code]!;
 }
 
 /**

@@ -15,13 +15,13 @@ function fromColumns(date: string, daily: readonly Columns[], sample: readonly C
   const deviceAnalytes = concatColumns(daily);
   const lists = new Map<string, number[]>();
   for (const batch of sample) {
-    const [loincs, values] = [batch.text('loinc_code'), batch.number('result_value')];
-    for (let i = 0; i < batch.length; i++) {
-      const loinc = String(loincs[i]);
+    const [loincs, values] = [batch.codes('loinc_code'), batch.number('result_value')];
+    const listOfCode = loincs.values.map((loinc) => {
       let list = lists.get(loinc);
       if (!list) lists.set(loinc, (list = []));
-      list.push(values[i]!);
-    }
+      return list;
+    });
+    for (let i = 0; i < batch.length; i++) listOfCode[loincs.codes[i]!]?.push(values[i]!);
   }
   return { date, deviceAnalytes, samples: new Map([...lists].map(([k, v]) => [k, Float64Array.from(v)])) };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { ColumnSpec, Row } from '../sources/schema.js';
 import { parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, type ColumnBatch, type ParquetCodec } from './parquet.js';
@@ -401,9 +402,8 @@ export class Lake {
 
   private async readManifestWithTag(prefix: string): Promise<{ manifest: Manifest; etag: string } | undefined> {
     try {
-      const response = await this.container.getBlobClient(`${prefix}/${MANIFEST}`).download();
-      const text = await streamToString(response.readableStreamBody);
-      return { manifest: JSON.parse(text) as Manifest, etag: response.etag ?? '' };
+      const { bytes, etag } = await downloadBlob(this.container.getBlobClient(`${prefix}/${MANIFEST}`));
+      return { manifest: JSON.parse(bytes.toString('utf8')) as Manifest, etag };
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404) return undefined;
       throw error;
@@ -451,7 +451,7 @@ export class Lake {
 
   async readFile(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, file: string): Promise<Uint8Array> {
     const path = `${tablePath(table)}/${partitionPath(partition)}/${file}`;
-    return this.container.getBlobClient(path).downloadToBuffer();
+    return readBlob(this.container.getBlobClient(path));
   }
 
   /** Streams the committed columns of a partition, one file at a time (memory bounded by a file). */
@@ -551,11 +551,4 @@ function withoutKeys(batch: ColumnBatch, key: string, gone: ReadonlySet<string>)
 
 function isConflict(error: unknown): boolean {
   return error instanceof RestError && (error.statusCode === 412 || error.statusCode === 409);
-}
-
-async function streamToString(stream: NodeJS.ReadableStream | undefined): Promise<string> {
-  if (!stream) return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LIMS_TABLES } from '../sources/schema.js';
-import { parquetToColumns, parquetToRows, rowsToParquet } from './parquet.js';
+import { parquetToColumns, parquetToRows, rowsToParquet, textCodes } from './parquet.js';
 
 describe('parquet round trip', () => {
   it('keeps every column type, nulls included', () => {
@@ -31,6 +31,23 @@ describe('parquet round trip', () => {
     const allNull = [{ unit: null }, { unit: null }];
     expect(parquetToRows(rowsToParquet([columns[1]!], allNull))).toEqual(allNull);
     expect(parquetToRows(rowsToParquet(columns, []))).toEqual([]);
+  });
+
+  it('gives text as codes into one list of distinct values, across row groups with dictionaries of their own', () => {
+    const columns = [
+      { name: 'device_id', type: 'string' as const },
+      { name: 'result_id', type: 'string' as const },
+    ];
+    // 140,000 rows are two row groups; the second sees devices the first does not, in another order.
+    const rows = Array.from({ length: 140_000 }, (_, i) => ({ device_id: i % 9973 === 0 ? null : `DEV${i < 70_000 ? i % 40 : 59 - (i % 40)}`, result_id: `R${i % 50_000}` }));
+    const batch = parquetToColumns(rowsToParquet(columns, rows, 'snappy'));
+    for (const name of ['device_id', 'result_id'] as const) {
+      const { codes, values } = textCodes(batch, name);
+      expect(new Set(values).size).toBe(values.length);
+      expect(Array.from(codes, (c) => (c < 0 ? null : values[c]))).toEqual(rows.map((r) => r[name]));
+    }
+    expect(textCodes(batch, 'device_id').values).toHaveLength(60);
+    expect(batch.columns.device_id).toEqual(rows.map((r) => r.device_id));
   });
 
   it('reads millisecond timestamps exactly, before 1970 and far ahead included, typed when none is null', () => {

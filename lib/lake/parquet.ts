@@ -242,20 +242,72 @@ interface DictionaryBatchData {
   readonly dictionary: arrow.Column<unknown>;
 }
 
-/** Values of a dictionary column: each dictionary decoded once, rows share its strings. */
-function decodeDictionaryColumn(column: arrow.Column<unknown>): unknown[] {
-  const out = new Array<unknown>(column.length);
-  const decoded = new Map<arrow.Column<unknown>, ArrayLike<unknown>>();
+/** A text column as small integers: row i's value is values[codes[i]], code -1 is null. */
+export interface TextCodes {
+  readonly codes: Int32Array;
+  readonly values: readonly string[];
+}
+
+/**
+ * Codes of a dictionary column: each batch's dictionary decoded once and its keys mapped to one
+ * code list for the whole file (a file of several row groups has a dictionary per group).
+ */
+function dictionaryCodes(column: arrow.Column<unknown>): TextCodes {
+  const codes = new Int32Array(column.length);
+  const values: string[] = [];
+  const codeOf = new Map<string, number>();
+  const remaps = new Map<arrow.Column<unknown>, Int32Array>();
   let o = 0;
   for (const batch of column.data as unknown as DictionaryBatchData[]) {
-    let dictionary = decoded.get(batch.dictionary);
-    if (!dictionary) decoded.set(batch.dictionary, (dictionary = columnValues(batch.dictionary)));
+    let remap = remaps.get(batch.dictionary);
+    if (!remap) {
+      const dictionary = columnValues(batch.dictionary);
+      remap = new Int32Array(dictionary.length);
+      for (let k = 0; k < dictionary.length; k++) {
+        const value = dictionary[k];
+        if (value === null || value === undefined) {
+          remap[k] = -1;
+          continue;
+        }
+        const text = String(value);
+        let code = codeOf.get(text);
+        if (code === undefined) codeOf.set(text, (code = values.push(text) - 1));
+        remap[k] = code;
+      }
+      remaps.set(batch.dictionary, remap);
+    }
     const keys = batch.values;
     for (let i = 0; i < batch.length; i++, o++) {
-      out[o] = batch.nullCount > 0 && ((batch.validity[i >> 3] ?? 0) & (1 << (i & 7))) === 0 ? null : dictionary[keys[i]!];
+      codes[o] = batch.nullCount > 0 && ((batch.validity[i >> 3] ?? 0) & (1 << (i & 7))) === 0 ? -1 : remap[keys[i]!]!;
     }
   }
+  return { codes, values };
+}
+
+/** Values of coded text: rows share the strings of the code list. */
+function valuesOfCodes(text: TextCodes): (string | null)[] {
+  const out = new Array<string | null>(text.codes.length);
+  for (let i = 0; i < out.length; i++) out[i] = text.codes[i]! < 0 ? null : text.values[text.codes[i]!]!;
   return out;
+}
+
+/** Codes of text values (a column that was not dictionary-encoded, or rows). */
+export function codesOfValues(values: ArrayLike<CellValue | undefined>): TextCodes {
+  const codes = new Int32Array(values.length);
+  const list: string[] = [];
+  const codeOf = new Map<string, number>();
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) {
+      codes[i] = -1;
+      continue;
+    }
+    const text = String(value);
+    let code = codeOf.get(text);
+    if (code === undefined) codeOf.set(text, (code = list.push(text) - 1));
+    codes[i] = code;
+  }
+  return { codes, values: list };
 }
 
 interface Int64BatchData {
@@ -295,7 +347,7 @@ function columnValues(column: arrow.Column<unknown>): ArrayLike<unknown> {
     case arrow.Type.Utf8:
       return decodeUtf8Column(column);
     case arrow.Type.Dictionary:
-      return decodeDictionaryColumn(column);
+      return valuesOfCodes(dictionaryCodes(column));
     default:
       return column.toArray();
   }
@@ -305,12 +357,35 @@ function columnValues(column: arrow.Column<unknown>): ArrayLike<unknown> {
 export interface ColumnBatch {
   readonly length: number;
   readonly columns: Readonly<Record<string, ArrayLike<CellValue>>>;
+  /** The dictionary-encoded text columns as codes (grouping by them needs no string per row). */
+  readonly codes?: Readonly<Record<string, TextCodes>>;
 }
 
-/** Columns without row objects: for aggregations over many rows, where rows would be garbage. */
+/**
+ * Columns without row objects: for aggregations over many rows, where rows would be garbage.
+ * Dictionary-encoded text is kept as codes and its strings are spread over the rows only when
+ * the column's values are asked for.
+ */
 export function parquetToColumns(bytes: Uint8Array, only?: readonly string[]): ColumnBatch {
   const table = parquetToArrow(bytes, only);
-  return { length: table.numRows, columns: Object.fromEntries(table.names.map((name) => [name, columnValues(table.getChild(name)) as ArrayLike<CellValue>])) };
+  const columns: Record<string, ArrayLike<CellValue>> = {};
+  const codes: Record<string, TextCodes> = {};
+  for (const name of table.names) {
+    const column = table.getChild(name);
+    if (column.type.typeId !== arrow.Type.Dictionary) {
+      columns[name] = columnValues(column) as ArrayLike<CellValue>;
+      continue;
+    }
+    const text = (codes[name] = dictionaryCodes(column));
+    let values: (string | null)[] | undefined;
+    Object.defineProperty(columns, name, { enumerable: true, get: () => (values ??= valuesOfCodes(text)) });
+  }
+  return { length: table.numRows, columns, codes };
+}
+
+/** A text column of a batch as codes: the file's own dictionary when it has one. */
+export function textCodes(batch: ColumnBatch, name: string): TextCodes {
+  return batch.codes?.[name] ?? codesOfValues(columnOf(batch, name));
 }
 
 /** Rows as plain objects, built column by column (faster than row-wise materialisation). */

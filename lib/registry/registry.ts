@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RestError, type TableClient } from '@azure/data-tables';
+import { readBlob, readBlobText } from '../platform/blobs.js';
 import type { ContainerClient } from '@azure/storage-blob';
 import { invertedTime } from '../state/runs.js';
 import type { ModelAlias, ModelCard } from './card.js';
@@ -85,7 +86,7 @@ export class ModelRegistry {
 
   async card(version: string): Promise<ModelCard> {
     try {
-      return JSON.parse((await this.container.getBlobClient(this.path(version, 'card.json')).downloadToBuffer()).toString('utf8')) as ModelCard;
+      return JSON.parse(await readBlobText(this.container.getBlobClient(this.path(version, 'card.json')))) as ModelCard;
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404) throw new Error(`No model version ${version} in the registry`, { cause: error });
       throw error;
@@ -93,12 +94,12 @@ export class ModelRegistry {
   }
 
   async onnx(version: string): Promise<Uint8Array> {
-    return this.container.getBlobClient(this.path(version, 'model.onnx')).downloadToBuffer();
+    return readBlob(this.container.getBlobClient(this.path(version, 'model.onnx')));
   }
 
   /** The trees of a version as JSON (lib/ml/model.ts serializeModel format). */
   async treesJson(version: string): Promise<string> {
-    return (await this.container.getBlobClient(this.path(version, 'model.json')).downloadToBuffer()).toString('utf8');
+    return await readBlobText(this.container.getBlobClient(this.path(version, 'model.json')));
   }
 
   /** Registered versions, newest first. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { AppContext } from '../app/context.js';
 import { DeliveryLog } from '../alerts/deliveries.js';
 import { reportRecipients, type DeliveryMessage } from '../alerts/dispatch.js';
+import { readBlobText } from '../platform/blobs.js';
 import { CONTAINERS, QUEUES, TABLES } from '../platform/resources.js';
 import { openWorkQueue } from '../queue/index.js';
 import { collectReportData, defaultReportDate, type ReportData } from './data.js';
@@ -81,7 +82,7 @@ export async function latestReportDate(ctx: Pick<AppContext, 'storage'>): Promis
 
 export async function readReport(ctx: Pick<AppContext, 'storage'>, date: string): Promise<string | undefined> {
   try {
-    return (await ctx.storage.container(CONTAINERS.reports).getBlobClient(reportBlobName(date)).downloadToBuffer()).toString('utf8');
+    return await readBlobText(ctx.storage.container(CONTAINERS.reports).getBlobClient(reportBlobName(date)));
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return undefined;
     throw error;

@@ -5,6 +5,7 @@ import { failedUnits, freshness, pipelineClock, runsSince, stageSummary, type St
 import { describeFactor, type FailedUnit, type Freshness } from '../alerts/rules.js';
 import { AlertStateStore } from '../alerts/state.js';
 import { OUTBREAK_SERIES, shardLabel } from '../pipeline/goldTables.js';
+import { readBlobText } from '../platform/blobs.js';
 import { CONTAINERS, TABLES } from '../platform/resources.js';
 import { ParkedMessageLog } from '../queue/parkedMessages.js';
 import { DEVICE_RISK, parseTopFactors } from '../scoring/batch.js';
@@ -222,7 +223,7 @@ async function driftReports(ctx: AppContext, days: readonly string[]): Promise<D
       if (dayInName && !wanted.has(dayInName)) continue;
       if ((blob.properties.contentLength ?? 0) > 20_000_000) continue;
       try {
-        const json = JSON.parse((await container.getBlobClient(blob.name).downloadToBuffer()).toString('utf8')) as Record<string, unknown>;
+        const json = JSON.parse(await readBlobText(container.getBlobClient(blob.name))) as Record<string, unknown>;
         const summary = (json.summary ?? {}) as Record<string, unknown>;
         const period = (json.current ?? json.current_period ?? {}) as Record<string, unknown>;
         const day = [json.day, json.date, json.current_end, period.end, dayInName, json.generated_at].map((v) => (typeof v === 'string' ? v.slice(0, 10) : undefined)).find((v) => v && wanted.has(v));

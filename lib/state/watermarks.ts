@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RestError, type TableClient } from '@azure/data-tables';
+import { readBlobText } from '../platform/blobs.js';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Watermark } from '../sources/schema.js';
 
@@ -80,7 +81,7 @@ export class WatermarkStore {
   }
 
   private async readKeys(blob: string): Promise<string[]> {
-    const text = (await this.container.getBlobClient(blob).downloadToBuffer()).toString('utf8');
+    const text = await readBlobText(this.container.getBlobClient(blob));
     return text === '' ? [] : text.split('\n');
   }
 }
