@@ -218,6 +218,22 @@ describe('daily outbreak detection over the lake', () => {
     expect(outbreak.every((a) => a.severity === 'HIGH' && a.day === date(DAYS - 1))).toBe(true);
   });
 
+  it('counts rows without a known region only in the test overall, and skips rows without a test', () => {
+    const row = (loinc_code: string | null, region: string | null, tests: number | null, positives: number | null) => ({ loinc_code, loinc_name: loinc_code && 'Alpha', region, tests, positives });
+    const first = [row('A', 'R1', 10, 2), row('A', null, 5, 1), row('A', 'unknown', 3, null), row(null, 'R1', 100, 50), row('', 'R1', 100, 50), row('A', 'R1', null, 1)];
+    const byDate = new Map([
+      ['2026-01-02', [columnsOfRows(first)]],
+      ['2026-01-01', [columnsOfRows([row('A', 'R2', 4, 4)])]],
+    ]);
+    const set = seriesFromGold(byDate, '2026-01-01', '2026-01-02');
+    expect(set.series.map((s) => [s.loinc, s.loincName, s.region, [...s.tests], [...s.positives]])).toEqual([
+      ['A', 'Alpha', 'R1', [0, 10], [0, 3]],
+      ['A', 'Alpha', 'R2', [4, 0], [4, 0]],
+      ['A', 'Alpha', ALL_REGIONS, [4, 18], [4, 4]],
+    ]);
+    expect(seriesFromGold(byDate, '2026-01-01', '2026-01-02', false).series.map((s) => s.region)).toEqual(['R1', 'R2']);
+  });
+
   it('reads the gold series as the pipeline wrote them', async () => {
     const byDate = new Map<string, Columns[]>();
     for (let i = 0; i < DAYS; i++) byDate.set(date(i), [columnsOfRows(await ctx.lake.readRows(OUTBREAK_SERIES, { series_date: date(i) }))]);

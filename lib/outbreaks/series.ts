@@ -53,23 +53,32 @@ export function seriesFromGold(byDate: ReadonlyMap<string, readonly Columns[]>, 
     const i = index.get(date);
     if (i === undefined) continue;
     for (const batch of batches) {
-      const [loincs, names, regions, tests, positives] = [batch.text('loinc_code'), batch.text('loinc_name'), batch.text('region'), batch.number('tests'), batch.number('positives')];
+      const [loincs, names, regions, tests, positives] = [batch.codes('loinc_code'), batch.codes('loinc_name'), batch.codes('region'), batch.number('tests'), batch.number('positives')];
+      // Each (test code, region code + 1) pair's series looked up once per file, code -1 being null.
+      const width = regions.values.length + 1;
+      const regional = new Array<CountSeries | null | undefined>(loincs.values.length * width);
+      const overallOf = new Array<CountSeries | undefined>(loincs.values.length);
+      const nameAt = (r: number, loinc: string) => (names.codes[r]! < 0 ? loinc : names.values[names.codes[r]!]!);
       for (let r = 0; r < batch.length; r++) {
-        const loinc = loincs[r];
-        if (typeof loinc !== 'string' || loinc === '') continue;
+        const code = loincs.codes[r]!;
+        const loinc = code < 0 ? '' : loincs.values[code]!;
+        if (loinc === '') continue;
         const testCount = Number.isNaN(tests[r]!) ? 0 : tests[r]!;
         const positiveCount = Number.isNaN(positives[r]!) ? 0 : positives[r]!;
-        const name = names[r] ?? loinc;
-        const region = regions[r];
-        if (typeof region === 'string' && region !== '' && region !== 'unknown') {
-          const s = get(loinc, name, region);
+        const pair = code * width + regions.codes[r]! + 1;
+        let s = regional[pair];
+        if (s === undefined) {
+          const region = regions.codes[r]! < 0 ? '' : regions.values[regions.codes[r]!]!;
+          s = regional[pair] = region !== '' && region !== 'unknown' ? get(loinc, nameAt(r, loinc), region) : null;
+        }
+        if (s) {
           s.tests[i]! += testCount;
           s.positives[i]! += positiveCount;
         }
         if (overall) {
-          const s = get(loinc, name, ALL_REGIONS);
-          s.tests[i]! += testCount;
-          s.positives[i]! += positiveCount;
+          const all = (overallOf[code] ??= get(loinc, nameAt(r, loinc), ALL_REGIONS));
+          all.tests[i]! += testCount;
+          all.positives[i]! += positiveCount;
         }
       }
     }
