@@ -1,4 +1,4 @@
-import type { Lake, LakeTable, PartitionValues } from '../lake/lake.js';
+import type { Lake, LakeTable, Manifest, PartitionValues } from '../lake/lake.js';
 import { codesOfValues, columnOf, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
 import type { CellValue, Row } from '../sources/schema.js';
 
@@ -48,6 +48,6 @@ export function columnsOfRows(rows: readonly Row[]): Columns {
 }
 
 /** The committed columns of a partition, one `Columns` per file (none when the partition does not exist). */
-export async function readColumns(lake: Lake, table: LakeTable, partition: PartitionValues, columns: readonly string[]): Promise<Columns[]> {
-  return (await lake.readColumns(table, partition, columns)).map(columnsOfBatch);
+export async function readColumns(lake: Lake, table: LakeTable, partition: PartitionValues, columns: readonly string[], known?: Manifest): Promise<Columns[]> {
+  return (await lake.readColumns(table, partition, columns, known)).map(columnsOfBatch);
 }

@@ -59,10 +59,10 @@ export async function daySummary(lake: Lake, date: string): Promise<DaySummary> 
   ]);
   if (!silver) return { date, deviceAnalytes: EMPTY_DEVICE_ANALYTES, samples: new Map() };
   if (cached && cachedSample && cached.committedAt >= silver.committedAt && cachedSample.committedAt >= silver.committedAt) {
-    const [daily, sample] = await Promise.all([readColumns(lake, ANALYTE_DAILY, partition, DAILY_COLUMNS), readColumns(lake, ANALYTE_SAMPLE, partition, SAMPLE_COLUMNS)]);
+    const [daily, sample] = await Promise.all([readColumns(lake, ANALYTE_DAILY, partition, DAILY_COLUMNS, cached), readColumns(lake, ANALYTE_SAMPLE, partition, SAMPLE_COLUMNS, cachedSample)]);
     return fromColumns(date, daily, sample);
   }
-  const summary = summarizeResults(date, await lake.readColumns(SILVER_TABLES.lab_results, partition, ANALYTE_INPUT));
+  const summary = summarizeResults(date, await lake.readColumns(SILVER_TABLES.lab_results, partition, ANALYTE_INPUT, silver));
   await writeAnalyteDay(lake, date, `drift-${date}`, summary);
   return summary;
 }

@@ -41,6 +41,15 @@ describe('lake partitions', () => {
     expect(blobs.filter((b) => b.endsWith('.parquet'))).toHaveLength(1);
   });
 
+  it('reads columns from a manifest the caller holds, and from the new one once a replace deleted its files', async () => {
+    const [other, p] = [{ ...table, name: 'otherthings' }, { date: '2026-02-02' }];
+    await lake.writePartition(other, p, 'a', [{ id: 'a1', n: 1, modified_at: 1 }]);
+    const held = (await lake.readManifest(other, p))!;
+    expect((await lake.readColumns(other, p, ['id'], held)).flatMap((b) => [...b.columns.id!])).toEqual(['a1']);
+    await lake.writePartition(other, p, 'b', [{ id: 'b1', n: 2, modified_at: 1 }]);
+    expect((await lake.readColumns(other, p, ['id'], held)).flatMap((b) => [...b.columns.id!])).toEqual(['b1']);
+  });
+
   it('concurrent upserts never lose each other\'s rows', async () => {
     const writers = Array.from({ length: 6 }, (_, i) => lake.upsertPartition(table, day, `w${i}`, [{ id: `w${i}`, n: i, modified_at: 1 }], 'id'));
     await Promise.all(writers);

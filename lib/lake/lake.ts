@@ -454,9 +454,12 @@ export class Lake {
     return readBlob(this.container.getBlobClient(path));
   }
 
-  /** Streams the committed columns of a partition, one file at a time (memory bounded by a file). */
-  async *readPartitionColumns(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): AsyncGenerator<ColumnBatch> {
-    const manifest = await this.readManifest(table, partition);
+  /**
+   * Streams the committed columns of a partition, one file at a time (memory bounded by a file);
+   * from `known`, a manifest the caller just read, instead of reading it again.
+   */
+  async *readPartitionColumns(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[], known?: Manifest): AsyncGenerator<ColumnBatch> {
+    const manifest = known ?? (await this.readManifest(table, partition));
     const key = manifest?.key;
     for (const file of manifest?.files ?? []) {
       if (!file.deleted?.length || !key) {
@@ -473,9 +476,12 @@ export class Lake {
     for await (const batch of this.readPartitionColumns(table, partition, columns)) yield rowsOfColumns(batch);
   }
 
-  /** All committed columns of a partition, a batch per file; restarts like `readRows` when a replace deletes files under it. */
-  readColumns(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns: readonly string[]): Promise<ColumnBatch[]> {
-    return this.readWhole(() => this.readPartitionColumns(table, partition, columns));
+  /**
+   * All committed columns of a partition, a batch per file; restarts like `readRows` when a
+   * replace deletes files under it (then from the new manifest, not `known`).
+   */
+  readColumns(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns: readonly string[], known?: Manifest): Promise<ColumnBatch[]> {
+    return this.readWhole((attempt) => this.readPartitionColumns(table, partition, columns, attempt === 1 ? known : undefined));
   }
 
   /**
@@ -490,11 +496,11 @@ export class Lake {
     return rows;
   }
 
-  private async readWhole<B>(read: () => AsyncGenerator<B>): Promise<B[]> {
+  private async readWhole<B>(read: (attempt: number) => AsyncGenerator<B>): Promise<B[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         const batches: B[] = [];
-        for await (const batch of read()) batches.push(batch);
+        for await (const batch of read(attempt)) batches.push(batch);
         return batches;
       } catch (error) {
         if (!(error instanceof RestError && error.statusCode === 404) || attempt >= 5) throw error;
