@@ -10,6 +10,7 @@ import { neededDays, signalsOnLastDay, RECENT_DAYS } from '../lib/outbreaks/job.
 import { DEFAULT_OUTBREAK_SETTINGS, farringtonHistoryDays, OUTBREAK_METHODS, SERIES_METHODS, seriesSignals } from '../lib/outbreaks/methods.js';
 import { columnsOfRows, type Columns } from '../lib/drift/lakeColumns.js';
 import { ALL_REGIONS, readSeriesDays, seriesFromGold, seriesFromHistory, type CountSeries, type SeriesSet } from '../lib/outbreaks/series.js';
+import { readPackedMonths } from '../lib/outbreaks/months.js';
 import { OUTBREAK_SERIES } from '../lib/pipeline/goldTables.js';
 import type { EmbeddedAzurite } from '../lib/platform/azurite.js';
 import { TABLES } from '../lib/platform/resources.js';
@@ -245,5 +246,26 @@ describe('daily outbreak detection over the lake', () => {
     const parts = set.series.filter((s) => s.loinc === FLU.loinc && s.region !== ALL_REGIONS);
     for (let i = 0; i < DAYS; i++) expect(all.positives[i]).toBe(parts.reduce((a, s) => a + s.positives[i]!, 0));
     expect(OUTBREAK_METHODS).toHaveLength(8);
+  });
+  it('reads past months from packed copies, packed once and again only when one of their days changes', async () => {
+    const dates = Array.from({ length: 59 }, (_, i) => date(i)); // February and March
+    const series = (byDate: Map<string, Columns[]>) => seriesFromGold(byDate, date(0), date(58));
+    const daily = series(await readSeriesDays(ctx.lake, dates));
+    const first = await readPackedMonths(ctx.lake, dates);
+    expect(first.packed).toBe(2);
+    expect(series(first.byDate)).toEqual(daily);
+    const again = await readPackedMonths(ctx.lake, dates.slice(20, 40));
+    expect(again.packed).toBe(0);
+    expect([...again.byDate.keys()]).toEqual(dates.slice(20, 40));
+    expect(seriesFromGold(again.byDate, date(20), date(39))).toEqual(seriesFromGold(await readSeriesDays(ctx.lake, dates.slice(20, 40)), date(20), date(39)));
+
+    // A corrected day: its month is packed again and read with the correction.
+    const corrected = (await ctx.lake.readRows(OUTBREAK_SERIES, { series_date: date(10) })).map((r) => ({ ...r, positives: Number(r.positives) + 100 }));
+    await ctx.lake.writePartition(OUTBREAK_SERIES, { series_date: date(10) }, 'correction', corrected);
+    const after = await readPackedMonths(ctx.lake, dates);
+    expect(after.packed).toBe(1);
+    const read = series(after.byDate);
+    expect(read).toEqual(series(await readSeriesDays(ctx.lake, dates)));
+    expect(read.series[0]!.positives[10]).toBe(daily.series[0]!.positives[10]! + 100);
   });
 });

@@ -45,9 +45,9 @@ describe('lake partitions', () => {
     const [other, p] = [{ ...table, name: 'otherthings' }, { date: '2026-02-02' }];
     await lake.writePartition(other, p, 'a', [{ id: 'a1', n: 1, modified_at: 1 }]);
     const held = (await lake.readManifest(other, p))!;
-    expect((await lake.readColumns(other, p, ['id'], held)).flatMap((b) => [...b.columns.id!])).toEqual(['a1']);
+    expect((await lake.readColumns(other, p, ['id'], held)).flatMap((b) => Array.from(b.columns.id!))).toEqual(['a1']);
     await lake.writePartition(other, p, 'b', [{ id: 'b1', n: 2, modified_at: 1 }]);
-    expect((await lake.readColumns(other, p, ['id'], held)).flatMap((b) => [...b.columns.id!])).toEqual(['b1']);
+    expect((await lake.readColumns(other, p, ['id'], held)).flatMap((b) => Array.from(b.columns.id!))).toEqual(['b1']);
   });
 
   it('concurrent upserts never lose each other\'s rows', async () => {

@@ -46,6 +46,18 @@ export interface Manifest {
    * older version arriving here again (a rerun) is not fresh, so a moved row is not resurrected.
    */
   readonly movedAway?: Readonly<Record<string, number>>;
+  /**
+   * For a partition derived from others (a packed copy): their paths and manifest ETags when it
+   * was built, so a reader can tell from a listing whether a source changed since.
+   */
+  readonly sources?: Readonly<Record<string, string>>;
+}
+
+/** A committed partition and its manifest's ETag, as a listing gives them. */
+export interface PartitionListing {
+  readonly partition: PartitionValues;
+  readonly path: string;
+  readonly etag: string;
 }
 
 export type CommitMode = 'replace' | 'append';
@@ -147,8 +159,8 @@ export class PartitionWriter {
     this.files.push({ name, rows, bytes: bytes.byteLength, unit: this.unit });
   }
 
-  commit(mode: CommitMode, base?: PartitionVersion): Promise<Manifest> {
-    return this.lake.commit(this.table, this.partition, this.unit, this.files, mode, { base });
+  commit(mode: CommitMode, { base, sources }: { base?: PartitionVersion; sources?: Manifest['sources'] } = {}): Promise<Manifest> {
+    return this.lake.commit(this.table, this.partition, this.unit, this.files, mode, { base, sources });
   }
 
   /** Removes the files written so far (after a lost commit race). */
@@ -184,7 +196,7 @@ export class Lake {
     unit: string,
     files: readonly ManifestFile[],
     mode: CommitMode,
-    { base, key, movedAway, onCommitted }: { base?: PartitionVersion | undefined; key?: string; movedAway?: Manifest['movedAway']; onCommitted?: (etag: string) => void } = {},
+    { base, key, movedAway, sources, onCommitted }: { base?: PartitionVersion | undefined; key?: string; movedAway?: Manifest['movedAway']; sources?: Manifest['sources']; onCommitted?: (etag: string) => void } = {},
   ): Promise<Manifest> {
     const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
     const blob = this.container.getBlockBlobClient(`${prefix}/${MANIFEST}`);
@@ -192,7 +204,7 @@ export class Lake {
       // A read-merge-write unit already holds the version it read: the conditional upload checks it.
       const current = base ? (base.manifest && base.etag !== undefined ? { manifest: base.manifest, etag: base.etag } : undefined) : await this.readManifestWithTag(prefix);
       const kept = mode === 'append' && current ? current.manifest.files.filter((f) => f.unit !== unit) : [];
-      const manifest: Manifest = { table: tablePath(table), partition, committedAt: new Date().toISOString(), files: [...kept, ...files], ...(key ? { key } : {}), ...(movedAway ? { movedAway } : {}) };
+      const manifest: Manifest = { table: tablePath(table), partition, committedAt: new Date().toISOString(), files: [...kept, ...files], ...(key ? { key } : {}), ...(movedAway ? { movedAway } : {}), ...(sources ? { sources } : {}) };
       const body = JSON.stringify(manifest);
       try {
         const uploaded = await blob.upload(body, Buffer.byteLength(body), {
@@ -416,12 +428,21 @@ export class Lake {
    * every shard of every day: a listing pages through every blob under its prefix).
    */
   async listPartitions(table: Pick<LakeTable, 'zone' | 'name'>, within?: PartitionValues): Promise<PartitionValues[]> {
+    const prefix = within && Object.keys(within).length > 0 ? `${partitionPath(within)}/` : '';
+    return (await this.listManifests(table, prefix)).map((p) => p.partition);
+  }
+
+  /**
+   * Committed partitions whose path starts with `pathPrefix` (e.g. `series_date=2021-11-`: one
+   * month of days), each with its manifest's ETag, from one listing.
+   */
+  async listManifests(table: Pick<LakeTable, 'zone' | 'name'>, pathPrefix: string): Promise<PartitionListing[]> {
     const root = `${tablePath(table)}/`;
-    const prefix = within && Object.keys(within).length > 0 ? `${root}${partitionPath(within)}/` : root;
-    const partitions: PartitionValues[] = [];
-    for await (const blob of this.container.listBlobsFlat({ prefix })) {
+    const partitions: PartitionListing[] = [];
+    for await (const blob of this.container.listBlobsFlat({ prefix: `${root}${pathPrefix}` })) {
       if (blob.name.endsWith(`/${MANIFEST}`)) {
-        partitions.push(parsePartitionPath(blob.name.slice(root.length, -MANIFEST.length - 1)));
+        const path = blob.name.slice(root.length, -MANIFEST.length - 1);
+        partitions.push({ partition: parsePartitionPath(path), path, etag: blob.properties.etag ?? '' });
       }
     }
     return partitions;

@@ -18,6 +18,7 @@ import {
   type OutbreakSettings,
   type SignalPoint,
 } from './methods.js';
+import { monthOf, readPackedMonths } from './months.js';
 import { ALL_REGIONS, readSeriesDays, seriesFromGold, type CountSeries, type SeriesSet } from './series.js';
 import { addDays, daysBetween } from '../calendar/days.js';
 
@@ -54,6 +55,8 @@ export interface OutbreakDetection {
   /** First day of series history seen, and the days read. */
   readonly historyFrom: string;
   readonly daysRead: number;
+  /** Past months packed (again) by this run: a month is packed once, then again only when one of its days changes. */
+  readonly monthsPacked: number;
   readonly farrington: boolean;
   readonly signals: readonly OutbreakSignal[];
 }
@@ -121,12 +124,22 @@ export async function computeOutbreakSignals(ctx: Pick<AppContext, 'lake' | 'con
   const historyFrom = (await ctx.lake.firstPartition(OUTBREAK_SERIES))?.series_date;
   if (historyFrom === undefined || historyFrom > day) return undefined;
   const wanted = neededDays(day, settings.farringtonYears).filter((d) => d >= historyFrom);
-  const rows = await readSeriesDays(ctx.lake, wanted);
   const from = [historyFrom, addDays(day, -(farringtonHistoryDays(settings.farringtonYears) - 1))].sort()[1]!;
-  const set = seriesFromGold(rows, from, day);
   const recentFrom = [from, addDays(day, -(RECENT_DAYS - 1))].sort()[1]!;
+  // Months before the recent block's no longer change day by day: read from their packed copies.
+  const isPast = (d: string) => monthOf(d) < monthOf(recentFrom);
+  const [recent, past] = await Promise.all([readSeriesDays(ctx.lake, wanted.filter((d) => !isPast(d))), readPackedMonths(ctx.lake, wanted.filter(isPast))]);
+  const rows = new Map([...past.byDate, ...recent]);
+  const set = seriesFromGold(rows, from, day);
   const signals = signalsOnLastDay(set, settings, alertRule(ctx.config), daysBetween(from, recentFrom));
-  return { day, historyFrom, daysRead: [...rows.values()].filter((batches) => batches.length > 0).length, farrington: signals.some((s) => s.signals.farrington.alarm !== null), signals };
+  return {
+    day,
+    historyFrom,
+    daysRead: [...rows.values()].filter((batches) => batches.length > 0).length,
+    monthsPacked: past.packed,
+    farrington: signals.some((s) => s.signals.farrington.alarm !== null),
+    signals,
+  };
 }
 
 function entityOf(day: string, s: OutbreakSignal): Record<string, unknown> {

@@ -45,6 +45,17 @@ export const OUTBREAK_SERIES: LakeTable = {
   columns: [col('loinc_code', 'string'), col('loinc_name', 'string'), col('region', 'string'), col('tests', 'int32'), col('positives', 'int32'), col('positivity', 'float64')],
 };
 
+/**
+ * A month of outbreak_series days packed in one partition (series_month=YYYY-MM), sorted by day:
+ * a copy the outbreak job builds for the years it looks back on (lib/outbreaks/months.ts), not a
+ * table of its own. Its manifest's `sources` say which daily partitions it was packed from.
+ */
+export const OUTBREAK_SERIES_MONTHS: LakeTable = {
+  zone: 'gold',
+  name: 'outbreak_series_months',
+  columns: [col('series_date', 'string'), ...OUTBREAK_SERIES.columns],
+};
+
 export const DEVICE_FEATURES: LakeTable = {
   zone: 'gold',
   name: 'device_features',
