@@ -19,6 +19,8 @@ export interface Columns {
 
 function numbers(values: ArrayLike<CellValue | undefined>): Float64Array {
   if (values instanceof Float64Array) return values;
+  // Typed columns (int32 without nulls) have no value to check: one native copy.
+  if (ArrayBuffer.isView(values)) return Float64Array.from(values as ArrayLike<number>);
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -37,8 +39,20 @@ function texts(values: ArrayLike<CellValue | undefined>): readonly (string | nul
   return out;
 }
 
+/** A batch's columns, each converted once however often it is asked for (a packed month is read day by day). */
 export function columnsOfBatch(batch: ColumnBatch): Columns {
-  return { length: batch.length, number: (name) => numbers(columnOf(batch, name)), text: (name) => texts(columnOf(batch, name)), codes: (name) => textCodes(batch, name) };
+  const converted = new Map<string, Float64Array | readonly (string | null)[] | TextCodes>();
+  const once = <T extends Float64Array | readonly (string | null)[] | TextCodes>(key: string, make: () => T): T => {
+    let value = converted.get(key) as T | undefined;
+    if (value === undefined) converted.set(key, (value = make()));
+    return value;
+  };
+  return {
+    length: batch.length,
+    number: (name) => once(`n:${name}`, () => numbers(columnOf(batch, name))),
+    text: (name) => once(`t:${name}`, () => texts(columnOf(batch, name))),
+    codes: (name) => once(`c:${name}`, () => textCodes(batch, name)),
+  };
 }
 
 /** Rows seen as columns (tests, benchmarks and callers that already hold rows). */

@@ -277,9 +277,12 @@ function dictionaryCodes(column: arrow.Column<unknown>): TextCodes {
       remaps.set(batch.dictionary, remap);
     }
     const keys = batch.values;
-    for (let i = 0; i < batch.length; i++, o++) {
-      codes[o] = batch.nullCount > 0 && ((batch.validity[i >> 3] ?? 0) & (1 << (i & 7))) === 0 ? -1 : remap[keys[i]!]!;
+    if (batch.nullCount === 0) {
+      for (let i = 0; i < batch.length; i++) codes[o + i] = remap[keys[i]!]!;
+    } else {
+      for (let i = 0; i < batch.length; i++) codes[o + i] = ((batch.validity[i >> 3] ?? 0) & (1 << (i & 7))) === 0 ? -1 : remap[keys[i]!]!;
     }
+    o += batch.length;
   }
   return { codes, values };
 }
