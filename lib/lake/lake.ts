@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { ColumnSpec, Row } from '../sources/schema.js';
-import { parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, type ColumnBatch, type ParquetCodec } from './parquet.js';
+import { parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, selectRows, type ColumnBatch, type ParquetCodec } from './parquet.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -570,10 +570,10 @@ function keepRecent<K, V>(cache: Map<K, V>, key: K, value: V, limit: number): vo
 /** The batch without the rows whose key is in `gone` (rows superseded in another file). */
 function withoutKeys(batch: ColumnBatch, key: string, gone: ReadonlySet<string>): ColumnBatch {
   const keys = batch.columns[key]!;
-  const kept: number[] = [];
-  for (let i = 0; i < batch.length; i++) if (!gone.has(String(keys[i]))) kept.push(i);
-  const columns = Object.fromEntries(Object.entries(batch.columns).map(([name, values]) => [name, kept.map((i) => values[i] ?? null)]));
-  return { length: kept.length, columns };
+  const kept = new Int32Array(batch.length);
+  let n = 0;
+  for (let i = 0; i < batch.length; i++) if (!gone.has(String(keys[i]))) kept[n++] = i;
+  return selectRows(batch, kept.subarray(0, n));
 }
 
 function isConflict(error: unknown): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LIMS_TABLES } from '../sources/schema.js';
-import { parquetToColumns, parquetToRows, rowsToParquet, textCodes } from './parquet.js';
+import { parquetToColumns, parquetToRows, rowsToParquet, selectRows, textCodes } from './parquet.js';
 
 describe('parquet round trip', () => {
   it('keeps every column type, nulls included', () => {
@@ -48,6 +48,22 @@ describe('parquet round trip', () => {
     }
     expect(textCodes(batch, 'device_id').values).toHaveLength(60);
     expect(batch.columns.device_id).toEqual(rows.map((r) => r.device_id));
+  });
+
+  it('selects rows of a batch with its columns still typed and its text still coded', () => {
+    const columns = [
+      { name: 'device_id', type: 'string' as const },
+      { name: 'value', type: 'float64' as const },
+      { name: 'level', type: 'int32' as const },
+    ];
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ device_id: i % 50 === 0 ? null : `DEV${i % 7}`, value: i / 4, level: i % 3 === 0 ? null : i % 3 }));
+    const batch = parquetToColumns(rowsToParquet(columns, rows, 'snappy'));
+    const wanted = Int32Array.from({ length: 100 }, (_, k) => k * 10 + (k % 10));
+    const picked = selectRows(batch, wanted);
+    expect(picked.length).toBe(100);
+    expect(picked.columns.value).toBeInstanceOf(Float64Array);
+    expect(picked.codes?.device_id?.values).toBe(batch.codes?.device_id?.values);
+    expect(Array.from({ length: 100 }, (_, k) => ({ device_id: picked.columns.device_id![k], value: picked.columns.value![k], level: picked.columns.level![k] }))).toEqual(Array.from(wanted, (i) => rows[i]));
   });
 
   it('reads millisecond timestamps exactly, before 1970 and far ahead included, typed when none is null', () => {

@@ -379,11 +379,42 @@ export function parquetToColumns(bytes: Uint8Array, only?: readonly string[]): C
       columns[name] = columnValues(column) as ArrayLike<CellValue>;
       continue;
     }
-    const text = (codes[name] = dictionaryCodes(column));
-    let values: (string | null)[] | undefined;
-    Object.defineProperty(columns, name, { enumerable: true, get: () => (values ??= valuesOfCodes(text)) });
+    codedColumn(columns, codes, name, dictionaryCodes(column));
   }
   return { length: table.numRows, columns, codes };
+}
+
+/** A text column kept as codes; its strings are spread over the rows only when asked for. */
+function codedColumn(columns: Record<string, ArrayLike<CellValue>>, codes: Record<string, TextCodes>, name: string, text: TextCodes): void {
+  codes[name] = text;
+  let values: (string | null)[] | undefined;
+  Object.defineProperty(columns, name, { enumerable: true, get: () => (values ??= valuesOfCodes(text)) });
+}
+
+type TypedColumn = Float64Array | Int32Array;
+
+/** Values at `rows` (ascending indices), typed arrays staying typed. */
+function pick<T>(values: ArrayLike<T>, rows: Int32Array): ArrayLike<T> {
+  if (values instanceof Float64Array || values instanceof Int32Array) {
+    const out = new (values.constructor as new (length: number) => TypedColumn)(rows.length);
+    for (let k = 0; k < rows.length; k++) out[k] = values[rows[k]!]!;
+    return out as unknown as ArrayLike<T>;
+  }
+  const out = new Array<T>(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = values[rows[k]!]!;
+  return out;
+}
+
+/** The rows at `rows` (ascending indices) of a batch; columns keep their types, text its codes. */
+export function selectRows(batch: ColumnBatch, rows: Int32Array): ColumnBatch {
+  const columns: Record<string, ArrayLike<CellValue>> = {};
+  const codes: Record<string, TextCodes> = {};
+  for (const name of Object.keys(batch.columns)) {
+    const text = batch.codes?.[name];
+    if (text) codedColumn(columns, codes, name, { codes: pick(text.codes, rows) as Int32Array, values: text.values });
+    else columns[name] = pick(batch.columns[name]!, rows);
+  }
+  return { length: rows.length, columns, codes };
 }
 
 /** A text column of a batch as codes: the file's own dictionary when it has one. */
