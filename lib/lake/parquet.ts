@@ -138,9 +138,44 @@ function dictionaryColumn(values: readonly unknown[]): arrow.Column<string> {
   return new arrow.Column([batch]) as arrow.Column<string>;
 }
 
+/**
+ * A numeric column written straight into its typed array (a timestamp as the two 32-bit halves
+ * of its int64): flechette's generic builder checks each value and makes a BigInt per timestamp.
+ * Undefined when a value is neither a number nor null (or a timestamp is not a whole number):
+ * the generic builder then converts or refuses it as before.
+ */
+function numericColumn(type: 'float64' | 'int32' | 'timestamp', values: readonly unknown[]): arrow.Column<unknown> | undefined {
+  const length = values.length;
+  const validity = new Uint8Array((length + 7) >> 3);
+  const data = type === 'float64' ? new Float64Array(length) : new Int32Array(type === 'timestamp' ? 2 * length : length);
+  let nullCount = 0;
+  for (let i = 0; i < length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) {
+      nullCount++;
+      continue;
+    }
+    if (typeof value !== 'number') return undefined;
+    if (type === 'timestamp') {
+      if (!Number.isSafeInteger(value)) return undefined;
+      const high = Math.floor(value / 4294967296);
+      data[2 * i] = value - high * 4294967296;
+      data[2 * i + 1] = high;
+    } else {
+      data[i] = value;
+    }
+    validity[i >> 3]! |= 1 << (i & 7);
+  }
+  const columnType = arrowType(type);
+  const Batch = arrow.batchType(columnType);
+  const batch = new Batch({ length, nullCount, type: columnType, validity: nullCount ? validity : new Uint8Array(0), values: type === 'timestamp' ? new BigInt64Array(data.buffer) : data });
+  return new arrow.Column([batch]);
+}
+
 function arrowColumn(spec: ColumnSpec, values: readonly unknown[]): arrow.Column<unknown> {
   if (spec.type === 'string') return mostlyDistinct(values) ? utf8Column(values) : dictionaryColumn(values);
-  return arrow.columnFromArray(values as unknown[], arrowType(spec.type));
+  const direct = spec.type === 'date' || (spec.type === 'timestamp' && !LITTLE_ENDIAN) ? undefined : numericColumn(spec.type, values);
+  return direct ?? arrow.columnFromArray(values as unknown[], arrowType(spec.type));
 }
 
 export function columnsToParquet(columns: readonly ColumnSpec[], data: Record<string, unknown[]>, codec: ParquetCodec = 'zstd'): Uint8Array {

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import sql from 'mssql';
+import type sql from 'mssql';
 
 /**
  * One mssql connection pool per distinct connection configuration, shared by every source in the
@@ -19,6 +19,16 @@ export interface PoolLease {
 }
 
 const pools = new Map<string, SharedPool>();
+
+let driver: Promise<typeof sql> | undefined;
+
+/**
+ * The mssql driver, loaded on first use: loading it (and tedious) takes a quarter of a second,
+ * which every Functions instance and CLI run would otherwise pay without a SQL Server source.
+ */
+export function loadMssql(): Promise<typeof sql> {
+  return (driver ??= import('mssql').then((module) => module.default));
+}
 
 /**
  * The key must tell configurations apart by password too, yet must not be a digest from which
@@ -46,11 +56,14 @@ export function leasePool(config: sql.config): PoolLease {
 }
 
 function openShared(key: string, config: sql.config): SharedPool {
-  const pool = new sql.ConnectionPool(config);
-  // Without a listener an 'error' event would crash the process; the failure reaches the caller
-  // through its pending or next request instead.
-  pool.on('error', () => undefined);
-  const shared: SharedPool = { pool: pool.connect(), leases: 0 };
+  const connected = loadMssql().then((driver) => {
+    const pool = new driver.ConnectionPool(config);
+    // Without a listener an 'error' event would crash the process; the failure reaches the caller
+    // through its pending or next request instead.
+    pool.on('error', () => undefined);
+    return pool.connect();
+  });
+  const shared: SharedPool = { pool: connected, leases: 0 };
   // A failed connection is not cached: the next lease connects afresh.
   shared.pool.catch(() => {
     if (pools.get(key) === shared) pools.delete(key);

@@ -1,6 +1,6 @@
-import sql from 'mssql';
+import type sql from 'mssql';
 import { defaultMapping, loadMappingFile, quoteTable, type LimsMapping } from './mapping.js';
-import { leasePool, type PoolLease } from './mssql-pool.js';
+import { leasePool, loadMssql, type PoolLease } from './mssql-pool.js';
 import { buildPageQuery, rowFromRecord, type SqlParameter } from './mssql-query.js';
 import { LIMS_TABLES, type LimsTableName, type Row, type Watermark } from './schema.js';
 import type { LimsSource } from './source.js';
@@ -85,7 +85,8 @@ export class MssqlSource implements LimsSource {
     let records: Record<string, unknown>[];
     try {
       const request = (await this.#pool()).request();
-      for (const parameter of query.parameters) request.input(parameter.name, sqlType(parameter), parameter.value);
+      const driver = await loadMssql();
+      for (const parameter of query.parameters) request.input(parameter.name, sqlType(driver, parameter), parameter.value);
       records = (await request.query<Record<string, unknown>>(query.text)).recordset;
     } catch (error) {
       throw this.#readError(table, error);
@@ -120,14 +121,14 @@ export class MssqlSource implements LimsSource {
   }
 }
 
-function sqlType(parameter: SqlParameter): sql.ISqlType {
+function sqlType(driver: typeof sql, parameter: SqlParameter): sql.ISqlType {
   switch (parameter.type) {
     case 'int':
-      return sql.Int();
+      return driver.Int();
     case 'datetime2':
-      return sql.DateTime2(3);
+      return driver.DateTime2(3);
     case 'nvarchar':
-      return sql.NVarChar(4000);
+      return driver.NVarChar(4000);
   }
 }
 
