@@ -109,23 +109,15 @@ function utf8Column(values: readonly unknown[], type: arrow.DataType = arrow.utf
  */
 function dictionaryColumn(values: readonly unknown[]): arrow.Column<string> {
   const length = values.length;
-  const keyOf = new Map<string, number>();
-  const distinct: string[] = [];
+  const coder = textCoder();
   const keys = new Int32Array(length);
   const validity = new Uint8Array((length + 7) >> 3);
   let nullCount = 0;
   for (let i = 0; i < length; i++) {
-    const value = values[i];
-    if (value === null || value === undefined) {
+    const key = coder.code(values[i]);
+    if (key < 0) {
       nullCount++;
       continue;
-    }
-    const text = typeof value === 'string' ? value : String(value);
-    let key = keyOf.get(text);
-    if (key === undefined) {
-      key = distinct.length;
-      keyOf.set(text, key);
-      distinct.push(text);
     }
     keys[i] = key;
     validity[i >> 3]! |= 1 << (i & 7);
@@ -134,7 +126,7 @@ function dictionaryColumn(values: readonly unknown[]): arrow.Column<string> {
   const DictionaryBatch = arrow.batchType(type);
   const batch = new DictionaryBatch({ length, nullCount, type, validity: nullCount ? validity : new Uint8Array(0), values: keys });
   // The dictionary column must carry the dictionary type's own value type: flechette finds its IPC id by it.
-  batch.setDictionary(utf8Column(distinct, type.dictionary));
+  batch.setDictionary(utf8Column(coder.values, type.dictionary));
   return new arrow.Column([batch]) as arrow.Column<string>;
 }
 
@@ -283,34 +275,34 @@ export interface TextCodes {
   readonly values: readonly string[];
 }
 
+/** Numbers text as it comes: the same string, the same code; null (or undefined) is -1. */
+function textCoder(): { code(value: unknown): number; readonly values: string[] } {
+  const values: string[] = [];
+  const codeOf = new Map<string, number>();
+  return {
+    values,
+    code(value) {
+      if (value === null || value === undefined) return -1;
+      const text = String(value);
+      let code = codeOf.get(text);
+      if (code === undefined) codeOf.set(text, (code = values.push(text) - 1));
+      return code;
+    },
+  };
+}
+
 /**
  * Codes of a dictionary column: each batch's dictionary decoded once and its keys mapped to one
  * code list for the whole file (a file of several row groups has a dictionary per group).
  */
 function dictionaryCodes(column: arrow.Column<unknown>): TextCodes {
   const codes = new Int32Array(column.length);
-  const values: string[] = [];
-  const codeOf = new Map<string, number>();
+  const coder = textCoder();
   const remaps = new Map<arrow.Column<unknown>, Int32Array>();
   let o = 0;
   for (const batch of column.data as unknown as DictionaryBatchData[]) {
     let remap = remaps.get(batch.dictionary);
-    if (!remap) {
-      const dictionary = columnValues(batch.dictionary);
-      remap = new Int32Array(dictionary.length);
-      for (let k = 0; k < dictionary.length; k++) {
-        const value = dictionary[k];
-        if (value === null || value === undefined) {
-          remap[k] = -1;
-          continue;
-        }
-        const text = String(value);
-        let code = codeOf.get(text);
-        if (code === undefined) codeOf.set(text, (code = values.push(text) - 1));
-        remap[k] = code;
-      }
-      remaps.set(batch.dictionary, remap);
-    }
+    if (!remap) remaps.set(batch.dictionary, (remap = Int32Array.from(columnValues(batch.dictionary), (value) => coder.code(value))));
     const keys = batch.values;
     if (batch.nullCount === 0) {
       for (let i = 0; i < batch.length; i++) codes[o + i] = remap[keys[i]!]!;
@@ -319,7 +311,7 @@ function dictionaryCodes(column: arrow.Column<unknown>): TextCodes {
     }
     o += batch.length;
   }
-  return { codes, values };
+  return { codes, values: coder.values };
 }
 
 /** Values of coded text: rows share the strings of the code list. */
@@ -331,21 +323,10 @@ function valuesOfCodes(text: TextCodes): (string | null)[] {
 
 /** Codes of text values (a column that was not dictionary-encoded, or rows). */
 export function codesOfValues(values: ArrayLike<CellValue | undefined>): TextCodes {
+  const coder = textCoder();
   const codes = new Int32Array(values.length);
-  const list: string[] = [];
-  const codeOf = new Map<string, number>();
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (value === null || value === undefined) {
-      codes[i] = -1;
-      continue;
-    }
-    const text = String(value);
-    let code = codeOf.get(text);
-    if (code === undefined) codeOf.set(text, (code = list.push(text) - 1));
-    codes[i] = code;
-  }
-  return { codes, values: list };
+  for (let i = 0; i < values.length; i++) codes[i] = coder.code(values[i]);
+  return { codes, values: coder.values };
 }
 
 interface Int64BatchData {
