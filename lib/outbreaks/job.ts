@@ -117,7 +117,7 @@ export function signalsOnLastDay(set: SeriesSet, settings: OutbreakSettings, rul
   });
 }
 
-/** Reads the series `day` needs and computes its signals (nothing written). */
+/** Reads the series `day` needs and computes its signals (nothing written but the packed months it lacked). */
 export async function computeOutbreakSignals(ctx: Pick<AppContext, 'lake' | 'config'>, day: string): Promise<OutbreakDetection | undefined> {
   const settings = outbreakSettings(ctx.config);
   // The earliest day, not a listing of every day: years of daily partitions are thousands of blobs.

@@ -1,5 +1,4 @@
-import type { Columns } from '../drift/lakeColumns.js';
-import { readColumns } from '../drift/lakeColumns.js';
+import { readColumns, type Columns } from '../drift/lakeColumns.js';
 import type { Lake, PartitionListing } from '../lake/lake.js';
 import { OUTBREAK_SERIES, OUTBREAK_SERIES_MONTHS } from '../pipeline/goldTables.js';
 import type { Row } from '../sources/schema.js';
