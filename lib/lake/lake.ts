@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { ColumnSpec, Row } from '../sources/schema.js';
-import { parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, selectRows, type ColumnBatch, type ParquetCodec } from './parquet.js';
+import { columnOf, parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, selectRows, type ColumnBatch, type ParquetCodec } from './parquet.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -341,7 +341,9 @@ export class Lake {
       const base = await this.version(table, partition);
       if (!base.manifest) return 0;
       const files = base.manifest.files;
-      const existing = await this.keyIndex(table, partition, base, key);
+      // An earlier day's partition is looked up for a few keys: its whole index is read only for an upsert.
+      const cached = this.cachedKeyIndex(prefix, base);
+      const existing = cached ?? (await this.readVersions(table, partition, base, key, new Set(newer.keys())));
       const supersededByFile = new Map<string, string[]>();
       const movedAway: Record<string, number> = { ...base.manifest.movedAway };
       for (const [k, modifiedAt] of newer) {
@@ -355,6 +357,8 @@ export class Lake {
       if (marked.length === 0) return 0;
       const committed = files.map((f) => (supersededByFile.has(f.name) ? { ...f, deleted: [...(f.deleted ?? []), ...supersededByFile.get(f.name)!] } : f));
       const remember = (etag: string) => {
+        this.keyIndexes.delete(prefix);
+        if (!cached) return;
         for (const k of marked) existing.set(k, packVersion(movedAway[k]!, ELSEWHERE));
         this.cacheKeyIndex(prefix, etag, existing);
       };
@@ -376,17 +380,28 @@ export class Lake {
   private readonly keyIndexes = new Map<string, { etag: string; index: Map<string, number> }>();
 
   private async keyIndex(table: LakeTable, partition: PartitionValues, base: PartitionVersion, key: string): Promise<Map<string, number>> {
-    const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
+    return this.cachedKeyIndex(`${tablePath(table)}/${partitionPath(partition)}`, base) ?? this.readVersions(table, partition, base, key);
+  }
+
+  private cachedKeyIndex(prefix: string, base: PartitionVersion): Map<string, number> | undefined {
     const cached = this.keyIndexes.get(prefix);
-    if (cached && base.etag && cached.etag === base.etag) return cached.index;
+    return cached && base.etag && cached.etag === base.etag ? cached.index : undefined;
+  }
+
+  /** Key -> (modified_at, file) of the live rows of a partition's version; with `only`, of those keys alone. */
+  private async readVersions(table: LakeTable, partition: PartitionValues, base: PartitionVersion, key: string, only?: ReadonlySet<string>): Promise<Map<string, number>> {
     const index = new Map<string, number>();
-    for (const [k, modifiedAt] of Object.entries(base.manifest?.movedAway ?? {})) index.set(k, packVersion(modifiedAt, ELSEWHERE));
+    for (const [k, modifiedAt] of Object.entries(base.manifest?.movedAway ?? {})) if (!only || only.has(k)) index.set(k, packVersion(modifiedAt, ELSEWHERE));
     for (const [f, file] of (base.manifest?.files ?? []).entries()) {
       const deleted = new Set(file.deleted);
-      for (const row of parquetToRows(await this.readFile(table, partition, file.name), [key, 'modified_at'])) {
-        const k = String(row[key]);
+      const batch = parquetToColumns(await this.readFile(table, partition, file.name), [key, 'modified_at']);
+      const [keys, modified] = [columnOf(batch, key), columnOf(batch, 'modified_at')];
+      for (let i = 0; i < batch.length; i++) {
+        const k = String(keys[i]);
+        if (only && !only.has(k)) continue;
         const moved = index.get(k);
-        if (!deleted.has(k) && (moved === undefined || unpackTime(moved) < (row.modified_at as number))) index.set(k, packVersion(row.modified_at as number, f));
+        const modifiedAt = modified[i] as number;
+        if (!deleted.has(k) && (moved === undefined || unpackTime(moved) < modifiedAt)) index.set(k, packVersion(modifiedAt, f));
       }
     }
     return index;

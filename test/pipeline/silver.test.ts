@@ -245,6 +245,16 @@ describe('silver corrections across days', () => {
     const again = [...(await rowsOf(silver('lab_results'), { result_date: '2025-06-10' })), ...(await rowsOf(silver('lab_results'), { result_date: '2025-06-11' }))];
     expect(again.filter((r) => r.result_id === 'S500-1').map((r) => r.result_value)).toEqual([95]);
   });
+
+  it('the same correction processed in another process (no cached index of the old day) replaces its original too', async () => {
+    const original = result('S501-1', '2025-06-20', { result_value: 40 });
+    const neighbour = result('S501-2', '2025-06-20', { result_value: 41 });
+    const moved = result('S501-1', '2025-06-21', { result_value: 45, status: 'corrected', received_at: original.received_at, modified_at: Date.parse('2025-06-22T00:00:00Z') });
+    await silverForBronzeUnit(deps, await commitBronze('lab_results', 'lab-move-3', [original, neighbour]));
+    await silverForBronzeUnit({ ...deps, lake: new Lake(ctx.lake.container) }, await commitBronze('lab_results', 'lab-move-4', [moved], '2025-07-06'));
+    const everywhere = [...(await rowsOf(silver('lab_results'), { result_date: '2025-06-20' })), ...(await rowsOf(silver('lab_results'), { result_date: '2025-06-21' }))];
+    expect(everywhere.filter((r) => String(r.result_id).startsWith('S501')).map((r) => [r.result_id, r.result_value]).sort()).toEqual([['S501-1', 45], ['S501-2', 41]]);
+  });
 });
 
 describe('silver device logs and maintenance events', () => {
