@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedAzurite } from '../platform/azurite.js';
 import { startTestStorage } from '../../test/support/storage.js';
 import { Lake, type LakeTable } from './lake.js';
+import { parquetToRows } from './parquet.js';
 
 let azurite: EmbeddedAzurite;
 let lake: Lake;
@@ -65,6 +66,24 @@ describe('lake partitions', () => {
     const rows: Record<string, unknown>[] = [];
     for await (const batch of lake.readPartition(table, p)) rows.push(...batch);
     expect(rows.map((r) => [r.id, r.n]).sort()).toEqual([['x', 2], ['y', 1]]);
+  });
+
+  it('writes a keys sidecar beside each upserted file, which another process reads for its key index, and drops it with its file', async () => {
+    const [keyed, p] = [{ ...table, name: 'keyedthings' }, { date: '2026-05-02' }];
+    await lake.upsertPartition(keyed, p, 'a', [{ id: 'x', n: 1, modified_at: 10 }, { id: 'y', n: 1, modified_at: 10 }], 'id');
+    const [file] = (await lake.readManifest(keyed, p))!.files;
+    expect(file!.keys).toMatch(/\.keys$/);
+    expect(parquetToRows(await lake.readFile(keyed, p, file!.keys!))).toEqual([{ id: 'x', modified_at: 10 }, { id: 'y', modified_at: 10 }]);
+    // Another process (no cached index) judges freshness from the sidecar.
+    const other = new Lake(lake.container);
+    expect((await other.upsertPartition(keyed, p, 'b', [{ id: 'x', n: 0, modified_at: 5 }], 'id')).written).toBe(0);
+    expect((await other.upsertPartition(keyed, p, 'c', [{ id: 'y', n: 2, modified_at: 20 }], 'id')).written).toBe(1);
+    expect((await other.readRows(keyed, p)).map((r) => [r.id, r.n]).sort()).toEqual([['x', 1], ['y', 2]]);
+    // A replace drops the files and their sidecars.
+    await lake.writePartition(keyed, p, 'd', [{ id: 'z', n: 3, modified_at: 30 }]);
+    const blobs: string[] = [];
+    for await (const blob of lake.container.listBlobsFlat({ prefix: 'silver/keyedthings/date=2026-05-02/' })) blobs.push(blob.name.split('/').pop()!);
+    expect(blobs.sort()).toEqual(['_manifest.json', (await lake.readManifest(keyed, p))!.files[0]!.name].sort());
   });
 
   it('marks superseded rows deleted in the manifest, and rewrites a file once a quarter of it is superseded', async () => {
