@@ -1,10 +1,15 @@
 import * as arrow from '@uwdata/flechette';
 import * as parquet from 'parquet-wasm';
 import type { CellValue, ColumnSpec, ColumnType, Row } from '../sources/schema.js';
+import { ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, mostlyDistinct, textCoder, type DecodedFile, type TextCodes } from './parquetFile.js';
+
+export type { TextCodes } from './parquetFile.js';
 
 /**
- * Parquet encoding of row batches: rows -> Arrow (flechette) -> Parquet (parquet-wasm, Zstd or Snappy).
- * parquet-wasm was picked over hyparquet-writer on measured write speed (bench/parquet.ts).
+ * Parquet encoding of row batches. Files the pipeline writes and re-reads (Snappy or
+ * uncompressed) go straight between columns and pages in parquetFile.ts; Zstd files (the bronze
+ * archive, exports) are written, and any file that reader does not handle is read, through Arrow
+ * (flechette) and parquet-wasm.
  */
 
 function arrowType(type: ColumnType): arrow.DataType {
@@ -23,32 +28,17 @@ function arrowType(type: ColumnType): arrow.DataType {
 }
 
 /**
- * Zstd packs tightest (the bronze archive, files handed to analysts); Snappy writes about twice
- * and reads about 1.7 times as fast for ~1.7 times the bytes (the zones the pipeline re-reads).
+ * Zstd packs tightest (the bronze archive, files handed to analysts), written by parquet-wasm.
+ * Snappy and uncompressed files are written by our own encoder (parquetFile.ts), the zones the
+ * pipeline writes and re-reads: Snappy about twice and uncompressed about four times as fast as
+ * parquet-wasm's Snappy, uncompressed for about three times the bytes of Snappy.
  */
-export type ParquetCodec = 'zstd' | 'snappy';
-
-/** Rows per row group written, and per Arrow batch read: a whole row group at once (1,024-row batches cost a third more to decode). */
-const ROW_GROUP_ROWS = 128 * 1024;
-
-/** Values sampled to choose a column's encoding. */
-const ENCODING_SAMPLE = 1024;
-
-/**
- * A column of mostly distinct values (ids, hashes, measurements, timestamps) gains nothing from
- * a dictionary, and building one before falling back to plain was a third of the write time.
- */
-function mostlyDistinct(values: readonly unknown[]): boolean {
-  const sample = Math.min(values.length, ENCODING_SAMPLE);
-  const seen = new Set<unknown>();
-  for (let i = 0; i < sample; i++) seen.add(values[i]);
-  return sample >= 64 && seen.size > sample / 2;
-}
+export type ParquetCodec = 'zstd' | 'snappy' | 'none';
 
 /** Built per call: parquet-wasm takes ownership of (and frees) the properties on write. */
 function properties(codec: ParquetCodec, columns: readonly ColumnSpec[], data: Record<string, unknown[]>): parquet.WriterProperties {
   let builder = new parquet.WriterPropertiesBuilder()
-    .setCompression(codec === 'zstd' ? parquet.Compression.ZSTD : parquet.Compression.SNAPPY)
+    .setCompression(codec === 'zstd' ? parquet.Compression.ZSTD : codec === 'snappy' ? parquet.Compression.SNAPPY : parquet.Compression.UNCOMPRESSED)
     .setMaxRowGroupSize(ROW_GROUP_ROWS);
   for (const column of columns) if (mostlyDistinct(data[column.name] ?? [])) builder = builder.setColumnDictionaryEnabled(column.name, false);
   return builder.build();
@@ -171,6 +161,7 @@ function arrowColumn(spec: ColumnSpec, values: readonly unknown[]): arrow.Column
 }
 
 export function columnsToParquet(columns: readonly ColumnSpec[], data: Record<string, unknown[]>, codec: ParquetCodec = 'zstd'): Uint8Array {
+  if (codec !== 'zstd' && LITTLE_ENDIAN) return encodeParquet(columns, data, codec);
   const table = arrow.tableFromColumns(columns.map((c) => [c.name, arrowColumn(c, data[c.name] ?? [])] as [string, arrow.Column<unknown>]));
   const ipc = arrow.tableToIPC(table, { format: 'stream' });
   if (!ipc) throw new Error('Arrow IPC encoding produced no bytes');
@@ -269,28 +260,6 @@ interface DictionaryBatchData {
   readonly dictionary: arrow.Column<unknown>;
 }
 
-/** A text column as small integers: row i's value is values[codes[i]], code -1 is null. */
-export interface TextCodes {
-  readonly codes: Int32Array;
-  readonly values: readonly string[];
-}
-
-/** Numbers text as it comes: the same string, the same code; null (or undefined) is -1. */
-function textCoder(): { code(value: unknown): number; readonly values: string[] } {
-  const values: string[] = [];
-  const codeOf = new Map<string, number>();
-  return {
-    values,
-    code(value) {
-      if (value === null || value === undefined) return -1;
-      const text = String(value);
-      let code = codeOf.get(text);
-      if (code === undefined) codeOf.set(text, (code = values.push(text) - 1));
-      return code;
-    },
-  };
-}
-
 /**
  * Codes of a dictionary column: each batch's dictionary decoded once and its keys mapped to one
  * code list for the whole file (a file of several row groups has a dictionary per group).
@@ -386,7 +355,24 @@ export interface ColumnBatch {
  * the column's values are asked for.
  */
 export function parquetToColumns(bytes: Uint8Array, only?: readonly string[]): ColumnBatch {
-  const table = parquetToArrow(bytes, only);
+  let file: DecodedFile;
+  try {
+    file = decodeParquet(bytes, only);
+  } catch (error) {
+    if (error instanceof UnsupportedParquet) return arrowToColumns(parquetToArrow(bytes, only));
+    throw error;
+  }
+  const columns: Record<string, ArrayLike<CellValue>> = {};
+  const codes: Record<string, TextCodes> = {};
+  for (const [name, column] of file.columns) {
+    if ('codes' in column) codedColumn(columns, codes, name, column.codes);
+    else columns[name] = column.values;
+  }
+  return { length: file.rows, columns, codes };
+}
+
+/** Columns of a file our reader leaves to parquet-wasm (Zstd, other encodings) via Arrow. */
+function arrowToColumns(table: arrow.Table): ColumnBatch {
   const columns: Record<string, ArrayLike<CellValue>> = {};
   const codes: Record<string, TextCodes> = {};
   for (const name of table.names) {

@@ -1,0 +1,124 @@
+import * as arrow from '@uwdata/flechette';
+import * as parquet from 'parquet-wasm';
+import { describe, expect, it } from 'vitest';
+import type { ColumnSpec, Row } from '../sources/schema.js';
+import { parquetToColumns, parquetToRows, rowsToParquet } from './parquet.js';
+import { UnsupportedParquet, decodeParquet, encodeParquet, type DecodedColumn } from './parquetFile.js';
+
+const DAY = 86_400_000;
+const SPECS: readonly ColumnSpec[] = [
+  { name: 'id', type: 'string' },
+  { name: 'device', type: 'string' },
+  { name: 'note', type: 'string' },
+  { name: 'value', type: 'float64' },
+  { name: 'level', type: 'int32' },
+  { name: 'born', type: 'date' },
+  { name: 'at', type: 'timestamp' },
+];
+
+/** Rows exercising every type: nulls, non-ASCII and long text, few and many distinct values. */
+function sampleRows(count: number): Row[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `R${i}`,
+    device: i % 101 === 0 ? null : `DEV${i % 37}`,
+    note: i % 7 === 0 ? null : i % 5 === 0 ? `Müller ✓ ${'x'.repeat(i % 300)}` : `n${i % 3}`,
+    value: i % 11 === 0 ? null : i / 8 - 100,
+    level: i % 13 === 0 ? null : (i % 5) - 2,
+    born: i % 17 === 0 ? null : (i % 20_000) * DAY - 10_000 * DAY,
+    at: Date.UTC(2026, 0, 1) + i * 61_001,
+  }));
+}
+
+function columnsOf(rows: readonly Row[]): Record<string, unknown[]> {
+  return Object.fromEntries(SPECS.map((spec) => [spec.name, rows.map((row) => row[spec.name])]));
+}
+
+function valuesOf(column: DecodedColumn | undefined): unknown[] {
+  if (!column) throw new Error('column missing');
+  if ('codes' in column) return Array.from(column.codes.codes, (code) => (code < 0 ? null : column.codes.values[code]));
+  return Array.from(column.values as ArrayLike<unknown>);
+}
+
+/** parquet-wasm (the Rust arrow/parquet writer) with the given properties, from rows. */
+function writtenByParquetWasm(rows: readonly Row[], configure: (builder: parquet.WriterPropertiesBuilder) => parquet.WriterPropertiesBuilder): Uint8Array {
+  const types: Record<string, arrow.DataType> = {
+    id: arrow.utf8(),
+    device: arrow.dictionary(arrow.utf8(), arrow.int32()),
+    note: arrow.utf8(),
+    value: arrow.float64(),
+    level: arrow.int32(),
+    born: arrow.dateDay(),
+    at: arrow.timestamp(arrow.TimeUnit.MILLISECOND, 'UTC'),
+  };
+  const table = arrow.tableFromColumns(SPECS.map((spec) => [spec.name, arrow.columnFromArray(rows.map((row) => row[spec.name]), types[spec.name]!)] as [string, arrow.Column<unknown>]));
+  const ipc = arrow.tableToIPC(table, { format: 'stream' })!;
+  return parquet.writeParquet(parquet.Table.fromIPCStream(ipc), configure(new parquet.WriterPropertiesBuilder()).build());
+}
+
+describe('our Parquet files', () => {
+  it('are read back by another implementation (parquet-wasm, the Rust arrow reader) value for value', () => {
+    const rows = sampleRows(3000);
+    for (const compression of ['snappy', 'none'] as const) {
+      const file = encodeParquet(SPECS, columnsOf(rows), compression);
+      const table = arrow.tableFromIPC(parquet.readParquet(file).intoIPCStream(), { useDate: false, useBigInt: false });
+      expect(table.numRows).toBe(rows.length);
+      for (const spec of SPECS) expect(Array.from(table.getChild(spec.name).toArray() as ArrayLike<unknown>), `${compression} ${spec.name}`).toEqual(rows.map((row) => row[spec.name]));
+    }
+  });
+
+  it('round-trip every type over several row groups, text of few distinct values as codes', () => {
+    const rows = sampleRows(140_000);
+    const file = decodeParquet(encodeParquet(SPECS, columnsOf(rows), 'snappy'));
+    expect(file.rows).toBe(rows.length);
+    for (const spec of SPECS) expect(valuesOf(file.columns.get(spec.name)), spec.name).toEqual(rows.map((row) => row[spec.name]));
+    const device = file.columns.get('device')!;
+    expect('codes' in device && device.codes.values).toHaveLength(37);
+    expect('values' in file.columns.get('id')!).toBe(true);
+    expect(file.columns.get('at')).toEqual({ values: expect.any(Float64Array) });
+  });
+
+  it('read only the columns asked for, and an empty file', () => {
+    const rows = sampleRows(100);
+    const file = decodeParquet(encodeParquet(SPECS, columnsOf(rows), 'none'), ['level', 'id', 'absent']);
+    expect([...file.columns.keys()].sort()).toEqual(['id', 'level']);
+    expect(decodeParquet(encodeParquet(SPECS, columnsOf([]), 'none'))).toEqual({ rows: 0, columns: new Map(SPECS.map((s) => [s.name, { values: s.type === 'string' ? [] : expect.anything() }])) });
+  });
+
+  it('refuse a value of the wrong type with its column and row', () => {
+    const data = { value: [1.5, 2, 'three'] };
+    expect(() => encodeParquet([{ name: 'value', type: 'float64' }], data, 'none')).toThrow('Column value (float64), row 2: "three" is not a number');
+    expect(() => encodeParquet([{ name: 'at', type: 'timestamp' }], { at: [1.5] }, 'none')).toThrow('Column at (timestamp), row 0: 1.5 is not a whole number of milliseconds');
+  });
+});
+
+describe('Parquet files of other writers', () => {
+  const rows = sampleRows(20_000);
+
+  it('are read with V1 and V2 data pages, several pages a chunk and dictionaries that fall back to plain', () => {
+    const variants: [string, (b: parquet.WriterPropertiesBuilder) => parquet.WriterPropertiesBuilder][] = [
+      ['v1 snappy', (b) => b.setCompression(parquet.Compression.SNAPPY)],
+      ['v2 uncompressed', (b) => b.setWriterVersion(parquet.WriterVersion.V2).setCompression(parquet.Compression.UNCOMPRESSED)],
+      ['v2 snappy, small pages', (b) => b.setWriterVersion(parquet.WriterVersion.V2).setCompression(parquet.Compression.SNAPPY).setDataPageSizeLimit(4096).setMaxRowGroupSize(7000)],
+      ['dictionary falls back to plain', (b) => b.setCompression(parquet.Compression.SNAPPY).setDictionaryPageSizeLimit(64).setDataPageSizeLimit(2048)],
+    ];
+    for (const [name, configure] of variants) {
+      const file = decodeParquet(writtenByParquetWasm(rows, configure));
+      for (const spec of SPECS) expect(valuesOf(file.columns.get(spec.name)), `${name}: ${spec.name}`).toEqual(rows.map((row) => row[spec.name]));
+    }
+  });
+
+  it('are left to parquet-wasm when their codec is not ours (Zstd), and read the same', () => {
+    const zstd = writtenByParquetWasm(rows, (b) => b.setCompression(parquet.Compression.ZSTD));
+    expect(() => decodeParquet(zstd)).toThrow(UnsupportedParquet);
+    expect(parquetToRows(zstd)).toEqual(rows);
+    expect(parquetToRows(rowsToParquet(SPECS, rows, 'zstd'))).toEqual(rows);
+  });
+
+  it('are refused with a clear error when broken', () => {
+    const file = encodeParquet(SPECS, columnsOf(rows), 'snappy');
+    expect(() => parquetToColumns(file.subarray(0, file.length - 100))).toThrow('Parquet: not a Parquet file (no PAR1 magic)');
+    const damaged = Uint8Array.from(file);
+    damaged.fill(0xff, 4, 2000);
+    expect(() => parquetToColumns(damaged)).toThrow();
+  });
+});

@@ -1,0 +1,710 @@
+import { isAscii } from 'node:buffer';
+import snappy from 'snappyjs';
+import type { ColumnSpec, ColumnType } from '../sources/schema.js';
+import { ByteWriter, ThriftReader, child, int, list, optionalInt, text, writeStruct, type ThriftField, type ThriftStruct } from './thrift.js';
+
+/**
+ * Parquet files written and read in plain TypeScript for the column types the lake holds (text,
+ * float64, int32, date, millisecond timestamps; flat, nullable). The lake's hot loop is writing
+ * and reading these files: going through Arrow IPC and parquet-wasm cost a copy of every column
+ * each way and a tenth of the CPU in wasm glue. Here a column goes straight from its values to
+ * its page bytes and back into typed arrays, and text of few distinct values stays as codes.
+ *
+ * Written: format version 1, one data page (V1) per column chunk, PLAIN values or a dictionary
+ * (RLE_DICTIONARY data pages), definition levels RLE/bit-packed, pages Snappy-compressed or not.
+ * Read: those and what other writers commonly produce with them (V2 data pages, PLAIN_DICTIONARY,
+ * several pages and row groups, statistics and page indexes read past). Anything else (other
+ * codecs, nested columns, other encodings) is reported as unsupported so the caller can use a
+ * general reader.
+ */
+
+export type PageCompression = 'none' | 'snappy';
+
+/** Rows per row group. */
+export const ROW_GROUP_ROWS = 128 * 1024;
+
+const DAY_MS = 86_400_000;
+const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // PAR1
+
+// Parquet enumerations (parquet.thrift).
+const enum Physical {
+  INT32 = 1,
+  INT64 = 2,
+  DOUBLE = 5,
+  BYTE_ARRAY = 6,
+}
+const enum Encoding {
+  PLAIN = 0,
+  PLAIN_DICTIONARY = 2,
+  RLE = 3,
+  RLE_DICTIONARY = 8,
+}
+const enum PageType {
+  DATA_PAGE = 0,
+  DICTIONARY_PAGE = 2,
+  DATA_PAGE_V2 = 3,
+}
+const enum Codec {
+  UNCOMPRESSED = 0,
+  SNAPPY = 1,
+}
+const OPTIONAL = 1;
+const CONVERTED_UTF8 = 0;
+const CONVERTED_DATE = 6;
+const CONVERTED_TIMESTAMP_MILLIS = 9;
+
+/** Numbers text as it comes: the same string, the same code; null (or undefined) is -1. */
+export function textCoder(): { code(value: unknown): number; readonly values: string[] } {
+  const values: string[] = [];
+  const codeOf = new Map<string, number>();
+  return {
+    values,
+    code(value) {
+      if (value === null || value === undefined) return -1;
+      const text = String(value);
+      let code = codeOf.get(text);
+      if (code === undefined) codeOf.set(text, (code = values.push(text) - 1));
+      return code;
+    },
+  };
+}
+
+/** A text column as small integers: row i's value is values[codes[i]], code -1 is null. */
+export interface TextCodes {
+  readonly codes: Int32Array;
+  readonly values: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** Values sampled to choose a text column's encoding. */
+const ENCODING_SAMPLE = 1024;
+
+/**
+ * A column of mostly distinct values (ids, hashes) gains nothing from a dictionary, and a
+ * dictionary's hash lookups per value would be most of its write time.
+ */
+export function mostlyDistinct(values: readonly unknown[]): boolean {
+  const sample = Math.min(values.length, ENCODING_SAMPLE);
+  const seen = new Set<unknown>();
+  for (let i = 0; i < sample; i++) seen.add(values[i]);
+  return sample >= 64 && seen.size > sample / 2;
+}
+
+const PHYSICAL: Readonly<Record<ColumnType, Physical>> = {
+  string: Physical.BYTE_ARRAY,
+  float64: Physical.DOUBLE,
+  int32: Physical.INT32,
+  date: Physical.INT32,
+  timestamp: Physical.INT64,
+};
+
+function schemaElement(spec: ColumnSpec): ThriftField[] {
+  const fields: ThriftField[] = [
+    { id: 1, i32: PHYSICAL[spec.type] },
+    { id: 3, i32: OPTIONAL },
+    { id: 4, text: spec.name },
+  ];
+  if (spec.type === 'string') fields.push({ id: 6, i32: CONVERTED_UTF8 }, { id: 10, struct: [{ id: 1, struct: [] }] });
+  if (spec.type === 'date') fields.push({ id: 6, i32: CONVERTED_DATE }, { id: 10, struct: [{ id: 6, struct: [] }] });
+  if (spec.type === 'timestamp') {
+    const millisUtc: ThriftField = { id: 8, struct: [{ id: 1, bool: true }, { id: 2, struct: [{ id: 1, struct: [] }] }] };
+    fields.push({ id: 6, i32: CONVERTED_TIMESTAMP_MILLIS }, { id: 10, struct: [millisUtc] });
+  }
+  return fields;
+}
+
+/** A value of a numeric column as a number; anything else is refused with the column and row. */
+function numberAt(spec: ColumnSpec, values: readonly unknown[], row: number): number {
+  const value = values[row];
+  if (typeof value === 'number') return value;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'bigint') return Number(value);
+  throw new Error(`Column ${spec.name} (${spec.type}), row ${row}: ${JSON.stringify(value)} is not a number`);
+}
+
+const isNull = (value: unknown): boolean => value === null || value === undefined;
+
+/** Definition levels of a flat optional column, RLE/bit-packed hybrid at bit width 1. */
+function definitionLevels(values: readonly unknown[], start: number, end: number, present: number): Uint8Array {
+  const count = end - start;
+  const out = new ByteWriter();
+  if (present === count || present === 0) {
+    out.varint(count * 2);
+    out.byte(present === count ? 1 : 0);
+    return out.result();
+  }
+  // One bit-packed run: the bits are a validity bitmap, least significant bit first.
+  const groups = Math.ceil(count / 8);
+  out.varint(groups * 2 + 1);
+  const bits = new Uint8Array(groups);
+  for (let i = 0; i < count; i++) if (!isNull(values[start + i])) bits[i >> 3]! |= 1 << (i & 7);
+  out.write(bits);
+  return out.result();
+}
+
+/** The 4-byte little-endian length prefix of a value, as latin1 characters. */
+const PREFIXES = Array.from({ length: 128 }, (_, length) => String.fromCharCode(length, 0, 0, 0));
+const NOT_ASCII = /[\u0080-\uffff]/;
+/** Up to this mean length, copying characters in a loop beats one joined string's native encoding. */
+const SHORT_TEXT = 24;
+
+/** Short ASCII text copied a character at a time; undefined at the first non-ASCII character. */
+function copiedAscii(strings: readonly string[], chars: number): Uint8Array | undefined {
+  const out = new Uint8Array(4 * strings.length + chars);
+  let p = 0;
+  for (const text of strings) {
+    const length = text.length;
+    out[p] = length;
+    out[p + 1] = length >> 8;
+    out[p + 2] = length >> 16;
+    out[p + 3] = length >>> 24;
+    p += 4;
+    for (let j = 0; j < length; j++) {
+      const code = text.charCodeAt(j);
+      if (code > 0x7f) return undefined;
+      out[p++] = code;
+    }
+  }
+  return out;
+}
+
+/** Long ASCII text joined with its length prefixes and encoded in one native call. */
+function joinedAscii(strings: readonly string[]): Uint8Array | undefined {
+  const parts = new Array<string>(2 * strings.length);
+  for (let k = 0; k < strings.length; k++) {
+    const prefix = PREFIXES[strings[k]!.length];
+    if (prefix === undefined) return undefined;
+    parts[2 * k] = prefix;
+    parts[2 * k + 1] = strings[k]!;
+  }
+  const joined = parts.join('');
+  return NOT_ASCII.test(joined) ? undefined : Buffer.from(joined, 'latin1');
+}
+
+function encodedUtf8(strings: readonly string[]): Uint8Array {
+  let bytes = 0;
+  for (const text of strings) bytes += 4 + Buffer.byteLength(text);
+  const out = Buffer.allocUnsafe(bytes);
+  let p = 0;
+  for (const text of strings) {
+    const written = out.write(text, p + 4, 'utf8');
+    out.writeUInt32LE(written, p);
+    p += 4 + written;
+  }
+  return out;
+}
+
+/** PLAIN BYTE_ARRAY: each value's UTF-8 bytes after their 4-byte length. */
+function plainText(values: readonly unknown[], start: number, end: number, present: number): Uint8Array {
+  const strings = new Array<string>(present);
+  let chars = 0;
+  for (let i = start, k = 0; i < end; i++) {
+    const value = values[i];
+    if (isNull(value)) continue;
+    const text = typeof value === 'string' ? value : String(value);
+    strings[k++] = text;
+    chars += text.length;
+  }
+  const ascii = chars <= SHORT_TEXT * present ? copiedAscii(strings, chars) : joinedAscii(strings);
+  return ascii ?? encodedUtf8(strings);
+}
+
+function plainNumbers(spec: ColumnSpec, values: readonly unknown[], start: number, end: number, present: number): Uint8Array {
+  if (spec.type === 'float64') {
+    const out = new Float64Array(present);
+    for (let i = start, k = 0; i < end; i++) if (!isNull(values[i])) out[k++] = numberAt(spec, values, i);
+    return new Uint8Array(out.buffer);
+  }
+  if (spec.type === 'timestamp') {
+    const out = new Int32Array(2 * present);
+    for (let i = start, k = 0; i < end; i++) {
+      if (isNull(values[i])) continue;
+      const ms = numberAt(spec, values, i);
+      if (!Number.isSafeInteger(ms)) throw new Error(`Column ${spec.name} (timestamp), row ${i}: ${ms} is not a whole number of milliseconds`);
+      const high = Math.floor(ms / 4294967296);
+      out[k++] = ms - high * 4294967296;
+      out[k++] = high;
+    }
+    return new Uint8Array(out.buffer);
+  }
+  const out = new Int32Array(present);
+  const scale = spec.type === 'date' ? DAY_MS : 1;
+  for (let i = start, k = 0; i < end; i++) if (!isNull(values[i])) out[k++] = Math.floor(numberAt(spec, values, i) / scale);
+  return new Uint8Array(out.buffer);
+}
+
+/** Bits needed for codes 0..count-1 (at least 1: some readers refuse a width of 0). */
+function bitWidth(count: number): number {
+  let width = 1;
+  while (1 << width < count) width++;
+  return width;
+}
+
+/** Dictionary keys as one bit-packed run after their bit width (RLE_DICTIONARY data). */
+function packedKeys(keys: Int32Array, width: number): Uint8Array {
+  const groups = Math.ceil(keys.length / 8);
+  const head = new ByteWriter();
+  head.byte(width);
+  head.varint(groups * 2 + 1);
+  const header = head.result();
+  const out = new Uint8Array(header.length + groups * width);
+  out.set(header);
+  let p = header.length;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < keys.length; i++) {
+    acc |= keys[i]! << bits;
+    bits += width;
+    while (bits >= 8) {
+      out[p++] = acc & 0xff;
+      acc >>>= 8;
+      bits -= 8;
+    }
+  }
+  if (bits > 0) out[p] = acc & 0xff;
+  return out;
+}
+
+interface EncodedPage {
+  readonly header: Uint8Array;
+  readonly body: Uint8Array;
+  readonly uncompressed: number;
+}
+
+function page(compression: PageCompression, fields: (size: number, compressedSize: number) => ThriftField[], body: Uint8Array): EncodedPage {
+  const stored = compression === 'snappy' ? snappy.compress(body) : body;
+  const out = new ByteWriter();
+  writeStruct(out, fields(body.length, stored.length));
+  const header = out.result();
+  return { header, body: stored, uncompressed: header.length + body.length };
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  return Buffer.concat(parts);
+}
+
+function u32(value: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value, true);
+  return out;
+}
+
+interface EncodedChunk {
+  readonly pages: EncodedPage[];
+  readonly dictionary: boolean;
+}
+
+function encodeChunk(spec: ColumnSpec, values: readonly unknown[], start: number, end: number, compression: PageCompression): EncodedChunk {
+  const count = end - start;
+  let present = 0;
+  for (let i = start; i < end; i++) if (!isNull(values[i])) present++;
+  const levels = definitionLevels(values, start, end, present);
+  const pages: EncodedPage[] = [];
+  let encoded: Uint8Array;
+  let encoding = Encoding.PLAIN;
+  const slice = start === 0 && end === values.length ? values : values.slice(start, end);
+  if (spec.type === 'string' && !mostlyDistinct(slice)) {
+    const coder = textCoder();
+    const keys = new Int32Array(present);
+    for (let i = start, k = 0; i < end; i++) if (!isNull(values[i])) keys[k++] = coder.code(values[i]);
+    const dictionary = plainText(coder.values, 0, coder.values.length, coder.values.length);
+    pages.push(page(compression, (size, stored) => [
+      { id: 1, i32: PageType.DICTIONARY_PAGE },
+      { id: 2, i32: size },
+      { id: 3, i32: stored },
+      { id: 7, struct: [{ id: 1, i32: coder.values.length }, { id: 2, i32: Encoding.PLAIN }] },
+    ], dictionary));
+    encoded = packedKeys(keys, bitWidth(coder.values.length));
+    encoding = Encoding.RLE_DICTIONARY;
+  } else {
+    encoded = spec.type === 'string' ? plainText(values, start, end, present) : plainNumbers(spec, values, start, end, present);
+  }
+  const body = concat([u32(levels.length), levels, encoded]);
+  pages.push(page(compression, (size, stored) => [
+    { id: 1, i32: PageType.DATA_PAGE },
+    { id: 2, i32: size },
+    { id: 3, i32: stored },
+    { id: 5, struct: [{ id: 1, i32: count }, { id: 2, i32: encoding }, { id: 3, i32: Encoding.RLE }, { id: 4, i32: Encoding.RLE }] },
+  ], body));
+  return { pages, dictionary: encoding === Encoding.RLE_DICTIONARY };
+}
+
+/** A Parquet file of `columns` (every column nullable), `data` holding each column's values. */
+export function encodeParquet(columns: readonly ColumnSpec[], data: Readonly<Record<string, readonly unknown[]>>, compression: PageCompression): Uint8Array {
+  const rows = columns.length === 0 ? 0 : Math.max(...columns.map((c) => data[c.name]?.length ?? 0));
+  const parts: Uint8Array[] = [MAGIC];
+  let offset = MAGIC.length;
+  const rowGroups: ThriftField[][] = [];
+  for (let start = 0; start < rows; start += ROW_GROUP_ROWS) {
+    const end = Math.min(rows, start + ROW_GROUP_ROWS);
+    const groupOffset = offset;
+    let groupBytes = 0;
+    const chunks: ThriftField[][] = [];
+    for (const spec of columns) {
+      const values = data[spec.name] ?? new Array<null>(rows).fill(null);
+      const chunk = encodeChunk(spec, values, start, end, compression);
+      const chunkOffset = offset;
+      let uncompressed = 0;
+      for (const p of chunk.pages) {
+        parts.push(p.header, p.body);
+        offset += p.header.length + p.body.length;
+        uncompressed += p.uncompressed;
+      }
+      groupBytes += uncompressed;
+      const dataPageOffset = chunk.dictionary ? chunkOffset + chunk.pages[0]!.header.length + chunk.pages[0]!.body.length : chunkOffset;
+      const meta: ThriftField[] = [
+        { id: 1, i32: PHYSICAL[spec.type] },
+        { id: 2, i32s: chunk.dictionary ? [Encoding.PLAIN, Encoding.RLE, Encoding.RLE_DICTIONARY] : [Encoding.PLAIN, Encoding.RLE] },
+        { id: 3, texts: [spec.name] },
+        { id: 4, i32: compression === 'snappy' ? Codec.SNAPPY : Codec.UNCOMPRESSED },
+        { id: 5, i64: end - start },
+        { id: 6, i64: uncompressed },
+        { id: 7, i64: offset - chunkOffset },
+        { id: 9, i64: dataPageOffset },
+      ];
+      if (chunk.dictionary) meta.push({ id: 11, i64: chunkOffset });
+      chunks.push([{ id: 2, i64: chunkOffset }, { id: 3, struct: meta }]);
+    }
+    rowGroups.push([
+      { id: 1, structs: chunks },
+      { id: 2, i64: groupBytes },
+      { id: 3, i64: end - start },
+      { id: 5, i64: groupOffset },
+      { id: 6, i64: offset - groupOffset },
+    ]);
+  }
+  const footer = new ByteWriter();
+  writeStruct(footer, [
+    { id: 1, i32: 1 },
+    { id: 2, structs: [[{ id: 4, text: 'schema' }, { id: 5, i32: columns.length }], ...columns.map(schemaElement)] },
+    { id: 3, i64: rows },
+    { id: 4, structs: rowGroups },
+    { id: 6, text: 'lims-mlops' },
+  ]);
+  const meta = footer.result();
+  parts.push(meta, u32(meta.length), MAGIC);
+  return concat(parts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** A column read back: text of a dictionary-encoded column as codes, any other as values. */
+export type DecodedColumn = { readonly codes: TextCodes } | { readonly values: ArrayLike<string | number | null> };
+
+export interface DecodedFile {
+  readonly rows: number;
+  readonly columns: ReadonlyMap<string, DecodedColumn>;
+}
+
+/** Why a file is left to a general reader. */
+export class UnsupportedParquet extends Error {}
+
+type Kind = 'text' | 'float64' | 'int32' | 'date' | 'timestamp';
+
+interface LeafColumn {
+  readonly name: string;
+  readonly index: number;
+  readonly kind: Kind;
+  readonly optional: boolean;
+}
+
+function leafKind(element: ThriftStruct, name: string): Kind {
+  const physical = optionalInt(element, 1);
+  const converted = optionalInt(element, 6);
+  const logical = child(element, 10);
+  switch (physical) {
+    case Physical.BYTE_ARRAY:
+      return 'text';
+    case Physical.DOUBLE:
+      return 'float64';
+    case Physical.INT32:
+      return converted === CONVERTED_DATE || (logical && child(logical, 6)) ? 'date' : 'int32';
+    case Physical.INT64: {
+      const timestamp = logical ? child(logical, 8) : undefined;
+      const unit = timestamp ? child(timestamp, 2) : undefined;
+      if ((unit && child(unit, 1)) || (!logical && converted === CONVERTED_TIMESTAMP_MILLIS)) return 'timestamp';
+      throw new UnsupportedParquet(`column ${name}: INT64 other than millisecond timestamps`);
+    }
+    default:
+      throw new UnsupportedParquet(`column ${name}: physical type ${physical}`);
+  }
+}
+
+function leafColumns(schema: ThriftStruct[]): LeafColumn[] {
+  const root = schema[0];
+  if (!root || schema.length - 1 !== optionalInt(root, 5)) throw new UnsupportedParquet('nested schema');
+  return schema.slice(1).map((element, index) => {
+    const name = text(element, 4) ?? `column ${index}`;
+    if (optionalInt(element, 5) !== undefined) throw new UnsupportedParquet(`column ${name} is nested`);
+    const repetition = optionalInt(element, 3) ?? 0;
+    if (repetition > OPTIONAL) throw new UnsupportedParquet(`column ${name} is repeated`);
+    return { name, index, kind: leafKind(element, name), optional: repetition === OPTIONAL };
+  });
+}
+
+/** Bit-unpacks `take` values of up to 24 bits: the accumulator never passes 31 bits. */
+function unpackNarrow(bytes: Uint8Array, offset: number, width: number, take: number, out: Int32Array, at: number): void {
+  const mask = (1 << width) - 1;
+  let acc = 0;
+  let bits = 0;
+  let p = offset;
+  for (let i = 0; i < take; i++) {
+    while (bits < width) {
+      acc |= bytes[p++]! << bits;
+      bits += 8;
+    }
+    out[at + i] = acc & mask;
+    acc >>>= width;
+    bits -= width;
+  }
+}
+
+/** Reads RLE/bit-packed hybrid data of `width` bits into out[0..count). Returns the end offset. */
+function readHybrid(bytes: Uint8Array, offset: number, width: number, count: number, out: Int32Array): number {
+  // Dictionaries of more than 2^24 values do not occur (writers cap a dictionary page at a few MB).
+  if (width > 24) throw new UnsupportedParquet(`bit width ${width}`);
+  const byteWidth = (width + 7) >> 3;
+  let produced = 0;
+  while (produced < count) {
+    let header = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = bytes[offset++];
+      if (byte === undefined) throw new Error('Parquet: RLE data ends early');
+      header += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+      shift += 7;
+    }
+    if (header % 2 === 1) {
+      const values = Math.floor(header / 2) * 8;
+      const take = Math.min(values, count - produced);
+      unpackNarrow(bytes, offset, width, take, out, produced);
+      offset += (values / 8) * width;
+      produced += take;
+    } else {
+      const run = Math.floor(header / 2);
+      let value = 0;
+      for (let b = 0; b < byteWidth; b++) value |= bytes[offset++]! << (8 * b);
+      out.fill(value, produced, Math.min(count, produced + run));
+      produced += run;
+    }
+  }
+  return offset;
+}
+
+const dataView = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** `count` PLAIN BYTE_ARRAY values from `offset`: cut from one decoded string when all ASCII. */
+function plainStrings(bytes: Uint8Array, offset: number, count: number): string[] {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = dataView(bytes);
+  const out = new Array<string>(count);
+  let end = offset;
+  for (let i = 0; i < count; i++) end += 4 + view.getUint32(end, true);
+  if (end > bytes.length) throw new Error('Parquet: text values run past their page');
+  const ascii = isAscii(bytes.subarray(offset, end));
+  const whole = ascii ? buffer.toString('latin1', offset, end) : '';
+  for (let i = 0, p = offset; i < count; i++) {
+    const length = view.getUint32(p, true);
+    p += 4;
+    out[i] = ascii ? whole.slice(p - offset, p - offset + length) : buffer.toString('utf8', p, p + length);
+    p += length;
+  }
+  return out;
+}
+
+function plainValues(kind: Exclude<Kind, 'text'>, bytes: Uint8Array, offset: number, count: number): Float64Array {
+  const view = dataView(bytes);
+  const out = new Float64Array(count);
+  if (kind === 'float64') for (let i = 0; i < count; i++) out[i] = view.getFloat64(offset + 8 * i, true);
+  else if (kind === 'timestamp') for (let i = 0; i < count; i++) out[i] = view.getInt32(offset + 8 * i + 4, true) * 4294967296 + view.getUint32(offset + 8 * i, true);
+  else {
+    const scale = kind === 'date' ? DAY_MS : 1;
+    for (let i = 0; i < count; i++) out[i] = view.getInt32(offset + 4 * i, true) * scale;
+  }
+  return out;
+}
+
+/**
+ * One column's values gathered over its pages and row groups. Text from dictionary pages is
+ * kept as codes into one list for the file (each row group has its own dictionary); a column
+ * with plain-encoded text pages is given as strings.
+ */
+class ColumnSink {
+  private readonly present: Uint8Array;
+  private nulls = 0;
+  private numbers?: Float64Array;
+  private strings?: (string | null)[];
+  private codes?: Int32Array;
+  private readonly coder = textCoder();
+  private dictionary?: { readonly strings?: string[]; readonly codes?: Int32Array; readonly numbers?: Float64Array };
+  private at = 0;
+  private levels = new Int32Array(0);
+
+  constructor(
+    private readonly leaf: LeafColumn,
+    private readonly rows: number,
+  ) {
+    this.present = new Uint8Array(rows);
+  }
+
+  setDictionary(bytes: Uint8Array, count: number): void {
+    if (this.leaf.kind !== 'text') {
+      this.dictionary = { numbers: plainValues(this.leaf.kind, bytes, 0, count) };
+      return;
+    }
+    const strings = plainStrings(bytes, 0, count);
+    this.dictionary = { strings, codes: Int32Array.from(strings, (s) => this.coder.code(s)) };
+  }
+
+  /** A data page: `levels` (definition levels, or null for a required column) then values. */
+  addPage(count: number, levelBytes: Uint8Array | null, levelOffset: number, encoding: number, values: Uint8Array, valueOffset: number): void {
+    if (this.at + count > this.rows) throw new Error(`Parquet: column ${this.leaf.name} has more values than the file's ${this.rows} rows`);
+    let present = count;
+    if (levelBytes) {
+      if (this.levels.length < count) this.levels = new Int32Array(count);
+      readHybrid(levelBytes, levelOffset, 1, count, this.levels);
+      present = 0;
+      for (let i = 0; i < count; i++) present += this.present[this.at + i] = this.levels[i]!;
+    } else {
+      this.present.fill(1, this.at, this.at + count);
+    }
+    this.nulls += count - present;
+    if (encoding === Encoding.PLAIN) this.addPlain(count, present, values, valueOffset);
+    else if (encoding === Encoding.RLE_DICTIONARY || encoding === Encoding.PLAIN_DICTIONARY) this.addKeys(count, present, values, valueOffset);
+    else throw new UnsupportedParquet(`column ${this.leaf.name}: encoding ${encoding}`);
+    this.at += count;
+  }
+
+  private addPlain(count: number, present: number, bytes: Uint8Array, offset: number): void {
+    if (this.leaf.kind === 'text') {
+      const strings = this.stringsOut();
+      const decoded = plainStrings(bytes, offset, present);
+      for (let i = 0, k = 0; i < count; i++) strings[this.at + i] = this.present[this.at + i] ? decoded[k++]! : null;
+      return;
+    }
+    const numbers = (this.numbers ??= new Float64Array(this.rows));
+    const decoded = plainValues(this.leaf.kind, bytes, offset, present);
+    for (let i = 0, k = 0; i < count; i++) if (this.present[this.at + i]) numbers[this.at + i] = decoded[k++]!;
+  }
+
+  private addKeys(count: number, present: number, bytes: Uint8Array, offset: number): void {
+    const dictionary = this.dictionary;
+    if (!dictionary) throw new Error(`Parquet: column ${this.leaf.name} has dictionary-encoded values and no dictionary`);
+    const keys = new Int32Array(present);
+    if (present > 0) readHybrid(bytes, offset + 1, bytes[offset]!, present, keys);
+    const at = this.at;
+    if (dictionary.numbers) {
+      const numbers = (this.numbers ??= new Float64Array(this.rows));
+      for (let i = 0, k = 0; i < count; i++) if (this.present[at + i]) numbers[at + i] = dictionary.numbers[keys[k++]!]!;
+    } else if (this.strings) {
+      const strings = this.stringsOut();
+      for (let i = 0, k = 0; i < count; i++) strings[at + i] = this.present[at + i] ? dictionary.strings![keys[k++]!]! : null;
+    } else {
+      const codes = (this.codes ??= new Int32Array(this.rows));
+      for (let i = 0, k = 0; i < count; i++) codes[at + i] = this.present[at + i] ? dictionary.codes![keys[k++]!]! : -1;
+    }
+  }
+
+  /** Text as strings from here on: codes gathered so far are spelled out. */
+  private stringsOut(): (string | null)[] {
+    if (!this.strings) {
+      const strings = new Array<string | null>(this.rows).fill(null);
+      if (this.codes) for (let i = 0; i < this.at; i++) strings[i] = this.codes[i]! < 0 ? null : this.coder.values[this.codes[i]!]!;
+      this.codes = undefined;
+      this.strings = strings;
+    }
+    return this.strings;
+  }
+
+  result(): DecodedColumn {
+    if (this.at !== this.rows) throw new Error(`Parquet: column ${this.leaf.name} has ${this.at} values for ${this.rows} rows`);
+    if (this.leaf.kind === 'text') {
+      if (this.codes) return { codes: { codes: this.codes, values: this.coder.values } };
+      return { values: this.strings ?? new Array<null>(this.rows).fill(null) };
+    }
+    const numbers = this.numbers ?? new Float64Array(this.rows);
+    if (this.nulls === 0) return { values: this.leaf.kind === 'int32' ? Int32Array.from(numbers) : numbers };
+    const values = new Array<number | null>(this.rows);
+    for (let i = 0; i < this.rows; i++) values[i] = this.present[i] ? numbers[i]! : null;
+    return { values };
+  }
+}
+
+function decompress(codec: number, bytes: Uint8Array): Uint8Array {
+  return codec === Codec.SNAPPY ? snappy.uncompress(bytes) : bytes;
+}
+
+/** Reads one column chunk's pages into its sink. */
+function readChunk(bytes: Uint8Array, leaf: LeafColumn, meta: ThriftStruct, sink: ColumnSink): void {
+  const codec = int(meta, 4, `column ${leaf.name}'s codec`);
+  if (codec !== Codec.UNCOMPRESSED && codec !== Codec.SNAPPY) throw new UnsupportedParquet(`column ${leaf.name}: codec ${codec}`);
+  const dataOffset = int(meta, 9, `column ${leaf.name}'s data page offset`);
+  const dictionaryOffset = optionalInt(meta, 11);
+  const start = dictionaryOffset !== undefined && dictionaryOffset > 0 && dictionaryOffset < dataOffset ? dictionaryOffset : dataOffset;
+  const end = start + int(meta, 7, `column ${leaf.name}'s size`);
+  const values = int(meta, 5, `column ${leaf.name}'s value count`);
+  if (end > bytes.length) throw new Error(`Parquet: column ${leaf.name} runs past the end of the file`);
+  let offset = start;
+  let read = 0;
+  while (offset < end && read < values) {
+    const reader = new ThriftReader(bytes, offset);
+    const header = reader.struct();
+    const stored = int(header, 3, 'page size');
+    const body = bytes.subarray(reader.offset, reader.offset + stored);
+    offset = reader.offset + stored;
+    const type = int(header, 1, 'page type');
+    if (type === PageType.DICTIONARY_PAGE) {
+      const dictionary = child(header, 7);
+      sink.setDictionary(decompress(codec, body), dictionary ? int(dictionary, 1, 'dictionary size') : 0);
+    } else if (type === PageType.DATA_PAGE) {
+      const page = child(header, 5);
+      if (!page) throw new Error(`Parquet: column ${leaf.name} has a data page without its header`);
+      if (leaf.optional && optionalInt(page, 3) !== Encoding.RLE) throw new UnsupportedParquet(`column ${leaf.name}: definition level encoding ${optionalInt(page, 3)}`);
+      const count = int(page, 1, 'page value count');
+      const plain = decompress(codec, body);
+      const levelBytes = leaf.optional ? dataView(plain).getUint32(0, true) : 0;
+      sink.addPage(count, leaf.optional ? plain : null, 4, int(page, 2, 'page encoding'), plain, leaf.optional ? 4 + levelBytes : 0);
+      read += count;
+    } else if (type === PageType.DATA_PAGE_V2) {
+      const page = child(header, 8);
+      if (!page) throw new Error(`Parquet: column ${leaf.name} has a data page without its header`);
+      const count = int(page, 1, 'page value count');
+      const levelsEnd = int(page, 6, 'repetition levels size') + int(page, 5, 'definition levels size');
+      const compressed = page[7] !== false;
+      const valueBytes = compressed ? decompress(codec, body.subarray(levelsEnd)) : body.subarray(levelsEnd);
+      sink.addPage(count, leaf.optional ? body : null, int(page, 6, 'repetition levels size'), int(page, 4, 'page encoding'), valueBytes, 0);
+      read += count;
+    }
+  }
+}
+
+/**
+ * The columns of a Parquet file (all, or those of `only` that it has). Throws UnsupportedParquet
+ * for a file this reader does not handle, and an Error for one that is broken.
+ */
+export function decodeParquet(bytes: Uint8Array, only?: readonly string[]): DecodedFile {
+  const length = bytes.length;
+  if (length < 12 || !MAGIC.every((b, i) => bytes[i] === b && bytes[length - 4 + i] === b)) throw new Error('Parquet: not a Parquet file (no PAR1 magic)');
+  const metaLength = dataView(bytes).getUint32(length - 8, true);
+  const meta = new ThriftReader(bytes, length - 8 - metaLength).struct();
+  const rows = int(meta, 3, 'row count');
+  const leaves = leafColumns(list(meta, 2) as ThriftStruct[]);
+  const wanted = only ? leaves.filter((leaf) => only.includes(leaf.name)) : leaves;
+  const columns = new Map<string, DecodedColumn>();
+  const rowGroups = list(meta, 4) as ThriftStruct[];
+  for (const leaf of wanted) {
+    const sink = new ColumnSink(leaf, rows);
+    for (const group of rowGroups) {
+      const chunk = list(group, 1)[leaf.index] as ThriftStruct | undefined;
+      const chunkMeta = chunk && child(chunk, 3);
+      if (!chunk || !chunkMeta || text(chunk, 1) !== undefined) throw new UnsupportedParquet(`column ${leaf.name}: chunk metadata elsewhere`);
+      readChunk(bytes, leaf, chunkMeta, sink);
+    }
+    columns.set(leaf.name, sink.result());
+  }
+  return { rows, columns };
+}
