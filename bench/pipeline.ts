@@ -4,6 +4,7 @@
  * disk-backed Azurite and prints throughput per stage and its own peak RSS; then the biggest unit
  * of each kind runs again alone in a fresh process (bench/unit.ts) for its own peak RSS.
  * Usage: node dist/bench/pipeline.js [--devices 10000] [--days 30] [--results-per-device-day 33]
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile of each lone unit into DIR (profile this process with node --cpu-prof).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -75,7 +76,8 @@ try {
   console.log(`peak RSS of the process running the units of work (4 at a time, with its caches): ${peakRssMb()} MB`);
   if (counts.parked > 0) console.log(`WARNING: ${counts.parked} messages parked`);
   for (const [kind, message] of await largestUnits(ctx)) {
-    const child = spawnSync(process.execPath, [fileURLToPath(new URL('./unit.js', import.meta.url)), work, kind, JSON.stringify(message)], {
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const child = spawnSync(process.execPath, [...profile, fileURLToPath(new URL('./unit.js', import.meta.url)), work, kind, JSON.stringify(message)], {
       encoding: 'utf8',
       env: { ...process.env, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString },
       stdio: ['ignore', 'pipe', 'inherit'],

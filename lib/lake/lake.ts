@@ -102,7 +102,7 @@ const unpackFile = (packed: number): number => packed % FILE_SLOTS;
 const SAFE_VALUE = /^[A-Za-z0-9_.:-]+$/;
 
 /** Bronze is the archive, kept small; the zones the pipeline and its jobs re-read favour speed. */
-const codecOf = (zone: Zone): ParquetCodec => (zone === 'bronze' ? 'zstd' : 'snappy');
+const codecOf = (zone: Zone): ParquetCodec => (zone === 'bronze' ? 'brotli' : 'none');
 
 export function tablePath(table: Pick<LakeTable, 'zone' | 'name'>): string {
   return `${table.zone}/${table.name}`;

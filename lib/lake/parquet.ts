@@ -1,171 +1,24 @@
 import * as arrow from '@uwdata/flechette';
 import * as parquet from 'parquet-wasm';
-import type { CellValue, ColumnSpec, ColumnType, Row } from '../sources/schema.js';
-import { ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, mostlyDistinct, textCoder, type DecodedFile, type TextCodes } from './parquetFile.js';
+import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
+import { ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, textCoder, type DecodedFile, type PageCompression, type TextCodes } from './parquetFile.js';
 
 export type { TextCodes } from './parquetFile.js';
 
 /**
- * Parquet encoding of row batches. Files the pipeline writes and re-reads (Snappy or
- * uncompressed) go straight between columns and pages in parquetFile.ts; Zstd files (the bronze
- * archive, exports) are written, and any file that reader does not handle is read, through Arrow
- * (flechette) and parquet-wasm.
+ * Parquet files of row batches and columns. Ours are written and read straight between columns
+ * and pages (parquetFile.ts); a file that reader does not handle (another writer's Snappy or
+ * Zstd, files of the lake from before it) is read through parquet-wasm and Arrow (flechette).
  */
-
-function arrowType(type: ColumnType): arrow.DataType {
-  switch (type) {
-    case 'string':
-      return arrow.utf8();
-    case 'float64':
-      return arrow.float64();
-    case 'int32':
-      return arrow.int32();
-    case 'timestamp':
-      return arrow.timestamp(arrow.TimeUnit.MILLISECOND, 'UTC');
-    case 'date':
-      return arrow.dateDay();
-  }
-}
 
 /**
- * Zstd packs tightest (the bronze archive, files handed to analysts), written by parquet-wasm.
- * Snappy and uncompressed files are written by our own encoder (parquetFile.ts), the zones the
- * pipeline writes and re-reads: Snappy about twice and uncompressed about four times as fast as
- * parquet-wasm's Snappy, uncompressed for about three times the bytes of Snappy.
+ * Brotli for files that are kept (the bronze archive, exports); none for the zones the pipeline
+ * writes and re-reads at once, where compression would be a third of the write time.
  */
-export type ParquetCodec = 'zstd' | 'snappy' | 'none';
+export type ParquetCodec = PageCompression;
 
-/** Built per call: parquet-wasm takes ownership of (and frees) the properties on write. */
-function properties(codec: ParquetCodec, columns: readonly ColumnSpec[], data: Record<string, unknown[]>): parquet.WriterProperties {
-  let builder = new parquet.WriterPropertiesBuilder()
-    .setCompression(codec === 'zstd' ? parquet.Compression.ZSTD : codec === 'snappy' ? parquet.Compression.SNAPPY : parquet.Compression.UNCOMPRESSED)
-    .setMaxRowGroupSize(ROW_GROUP_ROWS);
-  for (const column of columns) if (mostlyDistinct(data[column.name] ?? [])) builder = builder.setColumnDictionaryEnabled(column.name, false);
-  return builder.build();
-}
-
-/** Byte offsets of a column holding non-ASCII text. */
-function utf8Offsets(values: readonly unknown[], offsets: Int32Array): void {
-  let bytes = 0;
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (value !== null && value !== undefined) bytes += Buffer.byteLength(typeof value === 'string' ? value : String(value));
-    offsets[i + 1] = bytes;
-  }
-}
-
-/**
- * A UTF-8 Arrow column built in one pass: flechette's generic builder encodes each string into
- * its own array, which made strings ~90% of the cost of writing a lab_results page.
- */
-function utf8Column(values: readonly unknown[], type: arrow.DataType = arrow.utf8()): arrow.Column<string> {
-  const length = values.length;
-  const offsets = new Int32Array(length + 1);
-  const validity = new Uint8Array((length + 7) >> 3);
-  const parts: string[] = [];
-  let nullCount = 0;
-  let chars = 0;
-  for (let i = 0; i < length; i++) {
-    const value = values[i];
-    if (value === null || value === undefined) {
-      nullCount++;
-    } else {
-      const text = typeof value === 'string' ? value : String(value);
-      validity[i >> 3]! |= 1 << (i & 7);
-      parts.push(text);
-      chars += text.length;
-    }
-    offsets[i + 1] = chars;
-  }
-  const joined = Buffer.from(parts.join(''), 'utf8');
-  // Offsets were counted in UTF-16 units: right when every character is ASCII (one byte each).
-  if (joined.length !== chars) utf8Offsets(values, offsets);
-  const Utf8Batch = arrow.batchType(type);
-  const batch = new Utf8Batch({
-    length,
-    nullCount,
-    type,
-    validity: nullCount ? validity : new Uint8Array(0),
-    values: new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength),
-    offsets,
-  });
-  return new arrow.Column([batch]) as arrow.Column<string>;
-}
-
-/**
- * A text column of few distinct values (device ids, codes, units, regions) as an Arrow
- * dictionary: the Parquet file keeps it dictionary-encoded, and a reader gets each distinct
- * string once and Int32 keys, instead of decoding and allocating one string per row.
- */
-function dictionaryColumn(values: readonly unknown[]): arrow.Column<string> {
-  const length = values.length;
-  const coder = textCoder();
-  const keys = new Int32Array(length);
-  const validity = new Uint8Array((length + 7) >> 3);
-  let nullCount = 0;
-  for (let i = 0; i < length; i++) {
-    const key = coder.code(values[i]);
-    if (key < 0) {
-      nullCount++;
-      continue;
-    }
-    keys[i] = key;
-    validity[i >> 3]! |= 1 << (i & 7);
-  }
-  const type = arrow.dictionary(arrow.utf8(), arrow.int32());
-  const DictionaryBatch = arrow.batchType(type);
-  const batch = new DictionaryBatch({ length, nullCount, type, validity: nullCount ? validity : new Uint8Array(0), values: keys });
-  // The dictionary column must carry the dictionary type's own value type: flechette finds its IPC id by it.
-  batch.setDictionary(utf8Column(coder.values, type.dictionary));
-  return new arrow.Column([batch]) as arrow.Column<string>;
-}
-
-/**
- * A numeric column written straight into its typed array (a timestamp as the two 32-bit halves
- * of its int64): flechette's generic builder checks each value and makes a BigInt per timestamp.
- * Undefined when a value is neither a number nor null (or a timestamp is not a whole number):
- * the generic builder then converts or refuses it as before.
- */
-function numericColumn(type: 'float64' | 'int32' | 'timestamp', values: readonly unknown[]): arrow.Column<unknown> | undefined {
-  const length = values.length;
-  const validity = new Uint8Array((length + 7) >> 3);
-  const data = type === 'float64' ? new Float64Array(length) : new Int32Array(type === 'timestamp' ? 2 * length : length);
-  let nullCount = 0;
-  for (let i = 0; i < length; i++) {
-    const value = values[i];
-    if (value === null || value === undefined) {
-      nullCount++;
-      continue;
-    }
-    if (typeof value !== 'number') return undefined;
-    if (type === 'timestamp') {
-      if (!Number.isSafeInteger(value)) return undefined;
-      const high = Math.floor(value / 4294967296);
-      data[2 * i] = value - high * 4294967296;
-      data[2 * i + 1] = high;
-    } else {
-      data[i] = value;
-    }
-    validity[i >> 3]! |= 1 << (i & 7);
-  }
-  const columnType = arrowType(type);
-  const Batch = arrow.batchType(columnType);
-  const batch = new Batch({ length, nullCount, type: columnType, validity: nullCount ? validity : new Uint8Array(0), values: type === 'timestamp' ? new BigInt64Array(data.buffer) : data });
-  return new arrow.Column([batch]);
-}
-
-function arrowColumn(spec: ColumnSpec, values: readonly unknown[]): arrow.Column<unknown> {
-  if (spec.type === 'string') return mostlyDistinct(values) ? utf8Column(values) : dictionaryColumn(values);
-  const direct = spec.type === 'date' || (spec.type === 'timestamp' && !LITTLE_ENDIAN) ? undefined : numericColumn(spec.type, values);
-  return direct ?? arrow.columnFromArray(values as unknown[], arrowType(spec.type));
-}
-
-export function columnsToParquet(columns: readonly ColumnSpec[], data: Record<string, unknown[]>, codec: ParquetCodec = 'zstd'): Uint8Array {
-  if (codec !== 'zstd' && LITTLE_ENDIAN) return encodeParquet(columns, data, codec);
-  const table = arrow.tableFromColumns(columns.map((c) => [c.name, arrowColumn(c, data[c.name] ?? [])] as [string, arrow.Column<unknown>]));
-  const ipc = arrow.tableToIPC(table, { format: 'stream' });
-  if (!ipc) throw new Error('Arrow IPC encoding produced no bytes');
-  return parquet.writeParquet(parquet.Table.fromIPCStream(ipc), properties(codec, columns, data));
+export function columnsToParquet(columns: readonly ColumnSpec[], data: Record<string, unknown[]>, codec: ParquetCodec = 'brotli'): Uint8Array {
+  return encodeParquet(columns, data, codec);
 }
 
 /**
@@ -208,7 +61,7 @@ function builderFor(names: readonly string[]): RowBuilder {
   return builder;
 }
 
-export function rowsToParquet(columns: readonly ColumnSpec[], rows: readonly Row[], codec: ParquetCodec = 'zstd'): Uint8Array {
+export function rowsToParquet(columns: readonly ColumnSpec[], rows: readonly Row[], codec: ParquetCodec = 'brotli'): Uint8Array {
   const values = extractorFor(columns.map((c) => c.name))(rows);
   const data: Record<string, unknown[]> = {};
   columns.forEach((c, i) => (data[c.name] = values[i]!));
