@@ -22,6 +22,23 @@ export function isoDay(ms: number): string {
   return name;
 }
 
+/**
+ * The UTC date of an epoch-ms instant as the number YYYYMMDD, by arithmetic (H. Hinnant's
+ * civil_from_days): no Date object, for per-row work such as age bands.
+ */
+export function civilDate(ms: number): number {
+  const z = Math.floor(ms / DAY_MS) + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  return year * 10_000 + month * 100 + day;
+}
+
 /** Epoch ms of a day's start; a malformed date is refused with the value. */
 export function dayMs(date: string): number {
   const ms = Date.parse(`${date}T00:00:00Z`);

@@ -300,18 +300,21 @@ export class Lake {
       const files = base.manifest?.files ?? [];
       if (files.length >= ELSEWHERE) throw new Error(`Partition ${partitionPath(partition)} of ${tablePath(table)} has ${files.length} files; compact it before upserting`);
       const existing = await this.keyIndex(table, partition, base, key);
-      const fresh = rows.filter((row) => {
-        const current = existing.get(String(row[key]));
-        return current === undefined || (row.modified_at as number) > unpackTime(current);
-      });
-      if (fresh.length === 0) return { written: 0 };
+      // Rows newer than their key's version here, and the keys each file of ours loses to them.
+      const fresh: Row[] = [];
       const supersededByFile = new Map<string, string[]>();
-      for (const row of fresh) {
-        const current = existing.get(String(row[key]));
+      for (const row of rows) {
+        const id = String(row[key]);
+        const current = existing.get(id);
+        if (current !== undefined && (row.modified_at as number) <= unpackTime(current)) continue;
+        fresh.push(row);
         if (current === undefined || unpackFile(current) === ELSEWHERE) continue;
         const file = files[unpackFile(current)]!.name;
-        supersededByFile.set(file, [...(supersededByFile.get(file) ?? []), String(row[key])]);
+        let ids = supersededByFile.get(file);
+        if (!ids) supersededByFile.set(file, (ids = []));
+        ids.push(id);
       }
+      if (fresh.length === 0) return { written: 0 };
       const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
       await writer.write(fresh, key);
       const kept: ManifestFile[] = [];

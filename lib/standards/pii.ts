@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { civilDate } from '../calendar/days.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { CsvError, readCsvFile } from './csv.js';
 import { shippedDataFile } from './data-files.js';
@@ -76,13 +77,9 @@ const BAND_STARTS = [0, 5, 18, 30, 45, 65, 75];
 /** Older than this is a data-entry error (or a placeholder birth date), not a patient. */
 const MAX_AGE_YEARS = 120;
 
-/** Completed years from birth to `atMs`, both in UTC. */
+/** Completed years from birth to `atMs`, both in UTC: YYYYMMDD differences count whole years. */
 function completedYears(dateOfBirthMs: number, atMs: number): number {
-  const birth = new Date(dateOfBirthMs);
-  const at = new Date(atMs);
-  const years = at.getUTCFullYear() - birth.getUTCFullYear();
-  const beforeBirthday = at.getUTCMonth() < birth.getUTCMonth() || (at.getUTCMonth() === birth.getUTCMonth() && at.getUTCDate() < birth.getUTCDate());
-  return beforeBirthday ? years - 1 : years;
+  return Math.floor((civilDate(atMs) - civilDate(dateOfBirthMs)) / 10_000);
 }
 
 /** The age band at `atMs` (e.g. when the sample was received); null when unknown or implausible. */
