@@ -1,7 +1,7 @@
 import * as arrow from '@uwdata/flechette';
 import * as parquet from 'parquet-wasm';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
-import { ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, textCoder, type DecodedFile, type PageCompression, type TextCodes } from './parquetFile.js';
+import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, textCoder, type DecodedFile, type PageCompression, type TextCodes } from './parquetFile.js';
 
 export type { TextCodes } from './parquetFile.js';
 
@@ -158,7 +158,6 @@ interface Int64BatchData {
   readonly values: BigInt64Array;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Millisecond timestamps as numbers, each int64 read as its two 32-bit halves (exact below 2^53,

@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { DAY_MS } from '../calendar/days.js';
 import type { ColumnSpec, ColumnType } from '../sources/schema.js';
 import { ByteWriter, ThriftReader, child, int, list, optionalInt, text, writeStruct, type ThriftField, type ThriftStruct } from './thrift.js';
 
@@ -24,8 +25,7 @@ export type PageCompression = 'none' | 'brotli';
 /** Rows per row group. */
 export const ROW_GROUP_ROWS = 128 * 1024;
 
-const DAY_MS = 86_400_000;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // PAR1
 
 // Parquet enumerations (parquet.thrift).
@@ -285,10 +285,6 @@ function page(compression: PageCompression, fields: (size: number, compressedSiz
   return { header, body: stored, uncompressed: header.length + body.length };
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  return Buffer.concat(parts);
-}
-
 function u32(value: number): Uint8Array {
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, value, true);
@@ -325,7 +321,7 @@ function encodeChunk(spec: ColumnSpec, values: readonly unknown[], start: number
   } else {
     encoded = spec.type === 'string' ? plainText(values, start, end, present) : plainNumbers(spec, values, start, end, present);
   }
-  const body = concat([u32(levels.length), levels, encoded]);
+  const body = Buffer.concat([u32(levels.length), levels, encoded]);
   pages.push(page(compression, (size, stored) => [
     { id: 1, i32: PageType.DATA_PAGE },
     { id: 2, i32: size },
@@ -391,7 +387,7 @@ export function encodeParquet(columns: readonly ColumnSpec[], data: Readonly<Rec
   ]);
   const meta = footer.result();
   parts.push(meta, u32(meta.length), MAGIC);
-  return concat(parts);
+  return Buffer.concat(parts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,7 +448,7 @@ function leafColumns(schema: ThriftStruct[]): LeafColumn[] {
 }
 
 /** Bit-unpacks `take` values of up to 24 bits: the accumulator never passes 31 bits. */
-function unpackNarrow(bytes: Uint8Array, offset: number, width: number, take: number, out: Int32Array, at: number): void {
+function unpackBits(bytes: Uint8Array, offset: number, width: number, take: number, out: Int32Array, at: number): void {
   const mask = (1 << width) - 1;
   let acc = 0;
   let bits = 0;
@@ -487,7 +483,7 @@ function readHybrid(bytes: Uint8Array, offset: number, width: number, count: num
     if (header % 2 === 1) {
       const values = Math.floor(header / 2) * 8;
       const take = Math.min(values, count - produced);
-      unpackNarrow(bytes, offset, width, take, out, produced);
+      unpackBits(bytes, offset, width, take, out, produced);
       offset += (values / 8) * width;
       produced += take;
     } else {
