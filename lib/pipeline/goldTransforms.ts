@@ -1,12 +1,14 @@
 import { computeDeviceFeatures, failureWithin7Days, type DeviceDay, type DeviceHistory, type MaintenanceEvent } from '../features/deviceFeatures.js';
 import { passesWestgard, westgardFlags, zScore, type WestgardFlags } from '../monitoring/westgard.js';
-import { columnOf, type ColumnBatch } from '../lake/parquet.js';
+import { columnOf, textCodes, type ColumnBatch } from '../lake/parquet.js';
 import type { CellValue, Row } from '../sources/schema.js';
 import { DAY_MS } from '../calendar/days.js';
 
 /** Pure gold transforms: silver columns of a day in, gold rows out (no row object per silver row). */
 
 export interface QcRun {
+  /** The run's material (a device's control level of a test), numbered within its day's unit. */
+  readonly material: number;
   readonly device_id: string;
   readonly test_code: CellValue;
   readonly loinc_code: CellValue;
@@ -24,12 +26,55 @@ export const QC_INPUT = ['device_id', 'test_code', 'loinc_code', 'control_level'
 type PendingRun = Omit<QcRun, 'flags'> & { readonly run_at: number };
 
 /**
+ * QC materials (a device's control level of a test) numbered as they are met. A batch's device
+ * and test codes and level values are numbered within the batch first, so the string key of a
+ * material is built once per distinct material of a batch, not once per run.
+ */
+class Materials {
+  private readonly ids = new Map<string, number>();
+
+  /** Material number of each row of `batch`. */
+  ofBatch(batch: ColumnBatch, level: ArrayLike<CellValue>): Int32Array {
+    const devices = textCodes(batch, 'device_id');
+    const tests = textCodes(batch, 'test_code');
+    const levels = new Map<CellValue | undefined, number>();
+    const levelValues: CellValue[] = [];
+    const local = new Map<number, number>();
+    const out = new Int32Array(batch.length);
+    const testCount = tests.values.length + 1;
+    for (let i = 0; i < batch.length; i++) {
+      let levelCode = levels.get(level[i]);
+      if (levelCode === undefined) levels.set(level[i], (levelCode = levelValues.push(level[i] ?? null) - 1));
+      // Exact: each factor is below the batch's row count, so the product stays a safe integer.
+      const key = ((devices.codes[i]! + 1) * testCount + tests.codes[i]! + 1) * (batch.length + 1) + levelCode;
+      let id = local.get(key);
+      if (id === undefined) {
+        const device = devices.codes[i]! < 0 ? null : devices.values[devices.codes[i]!]!;
+        const test = tests.codes[i]! < 0 ? null : tests.values[tests.codes[i]!]!;
+        local.set(key, (id = this.idOf(`${device}|${test}|${levelValues[levelCode]}`)));
+      }
+      out[i] = id;
+    }
+    return out;
+  }
+
+  private idOf(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) this.ids.set(name, (id = this.ids.size));
+    return id;
+  }
+}
+
+/**
  * QC runs of `day` with their Westgard flags, fed partition by partition (the day and the days
  * before it, any order); earlier runs only supply the previous run of each material. Runs are
  * read straight from the columns: a day and its look-back are half a million runs at 10K devices.
  */
 export class QcRunsOfDay {
-  private readonly lastBefore = new Map<string, { at: number; z: number }>();
+  private readonly materials = new Materials();
+  /** Time and z of each material's latest run before the day (NaN: none yet). */
+  private readonly lastAt: number[] = [];
+  private readonly lastZ: number[] = [];
   private readonly ofDay: PendingRun[] = [];
 
   constructor(private readonly day: number) {}
@@ -38,6 +83,7 @@ export class QcRunsOfDay {
     const dayEnd = this.day + DAY_MS;
     for (const batch of qc) {
       const [device, test, loinc, level, measured, mean, sd, runAt] = QC_INPUT.map((name) => columnOf(batch, name));
+      const material = this.materials.ofBatch(batch, level!);
       for (let i = 0; i < batch.length; i++) {
         const value = measured![i];
         const target = mean![i];
@@ -45,37 +91,31 @@ export class QcRunsOfDay {
         const at = runAt![i];
         if (!isNumber(value) || !isNumber(target) || !isNumber(spread) || !isNumber(at) || at >= dayEnd) continue;
         const z = zScore(value, target, spread);
+        const id = material[i]!;
         if (at >= this.day) {
-          this.ofDay.push({ device_id: String(device![i]), test_code: test![i] ?? null, loinc_code: loinc![i] ?? null, control_level: level![i] ?? null, measured_value: value, z, run_at: at });
+          this.ofDay.push({ device_id: String(device![i]), test_code: test![i] ?? null, loinc_code: loinc![i] ?? null, control_level: level![i] ?? null, measured_value: value, z, run_at: at, material: id });
           continue;
         }
-        const key = materialOf(device![i] ?? null, test![i] ?? null, level![i] ?? null);
-        const last = this.lastBefore.get(key);
-        if (!last) this.lastBefore.set(key, { at, z });
-        else if (at >= last.at) {
-          last.at = at;
-          last.z = z;
+        const last = this.lastAt[id];
+        if (last === undefined || at >= last) {
+          this.lastAt[id] = at;
+          this.lastZ[id] = z;
         }
       }
     }
   }
 
   runs(): QcRun[] {
-    const previous = new Map<string, number>();
-    for (const [key, last] of this.lastBefore) previous.set(key, last.z);
+    const previous = [...this.lastZ];
     return [...this.ofDay]
       .sort((a, b) => a.run_at - b.run_at)
       .map((run) => {
-        const key = materialOf(run.device_id, run.test_code, run.control_level);
-        const flags = westgardFlags(run.z, previous.get(key) ?? null);
-        previous.set(key, run.z);
-        return { device_id: run.device_id, test_code: run.test_code, loinc_code: run.loinc_code, control_level: run.control_level, measured_value: run.measured_value, z: run.z, flags };
+        const flags = westgardFlags(run.z, previous[run.material] ?? null);
+        previous[run.material] = run.z;
+        return { material: run.material, device_id: run.device_id, test_code: run.test_code, loinc_code: run.loinc_code, control_level: run.control_level, measured_value: run.measured_value, z: run.z, flags };
       });
   }
 }
-
-/** One QC material: a device's control level of a test. */
-const materialOf = (device: CellValue, test: CellValue, level: CellValue): string => `${device}|${test}|${level}`;
 
 function emptyDay(): { -readonly [K in keyof DeviceDay]: number } {
   return { results: 0, turnaroundHoursSum: 0, turnaroundCount: 0, logEvents: 0, logErrors: 0, logWarnings: 0, qcRuns: 0, qcPasses: 0 };
@@ -163,11 +203,10 @@ export function deviceDayOf(row: Row): DeviceDay {
 
 /** Per (device, test, control level): runs, mean, SD and Westgard rejections of the day. */
 export function qcDailyRows(qcRuns: readonly QcRun[]): Row[] {
-  const groups = new Map<string, QcRun[]>();
+  const groups = new Map<number, QcRun[]>();
   for (const run of qcRuns) {
-    const key = materialOf(run.device_id, run.test_code, run.control_level);
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = []));
+    let group = groups.get(run.material);
+    if (!group) groups.set(run.material, (group = []));
     group.push(run);
   }
   return [...groups.values()].map((runs) => {

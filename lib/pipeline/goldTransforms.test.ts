@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { parquetToColumns, rowsToParquet } from '../lake/parquet.js';
+import { SILVER_TABLES } from './silverTables.js';
+import { QcRunsOfDay, qcDailyRows } from './goldTransforms.js';
+import type { Row } from '../sources/schema.js';
+
+const DAY = Date.UTC(2026, 2, 10);
+const HOUR = 3_600_000;
+
+/** A silver QC row: target mean 100, SD 10, so z is (value - 100) / 10. */
+function run(device: string | null, test: string | null, level: number | null, z: number, at: number): Row {
+  return { qc_id: `${device}-${test}-${level}-${at}`, device_id: device, test_code: test, site_id: 'S1', loinc_code: 'L', control_lot: 'lot', control_level: level, measured_value: 100 + 10 * z, target_mean: 100, target_sd: 10, run_at: at, modified_at: at };
+}
+
+/** Rows as the gold-day unit reads them: silver QC columns from a Parquet file. */
+const batch = (rows: Row[]) => parquetToColumns(rowsToParquet(SILVER_TABLES.quality_control.columns, rows, 'none'));
+
+describe('QC runs of a day', () => {
+  it('judge 2-2s against the same material\'s latest earlier run, including the days before, and group per material', () => {
+    const qc = new QcRunsOfDay(DAY);
+    // The day before: D1/GLU level 1 ends high (z 2.5); an earlier, lower run of it does not count.
+    qc.add([batch([run('D1', 'GLU', 1, 0.2, DAY - 20 * HOUR), run('D1', 'GLU', 1, 2.5, DAY - 2 * HOUR), run('D1', 'GLU', 2, 2.6, DAY - 3 * HOUR), run('D2', null, null, 2.4, DAY - HOUR)])]);
+    // The day, fed in two batches with their own dictionaries (another order of devices).
+    qc.add([
+      batch([run('D2', null, null, 2.2, DAY + HOUR), run('D1', 'GLU', 1, 2.1, DAY + 2 * HOUR), run('D1', 'GLU', 2, 0.5, DAY + 2 * HOUR)]),
+      batch([run('D1', 'GLU', 2, 3.5, DAY + 5 * HOUR), run('D1', 'GLU', 1, -0.4, DAY + 6 * HOUR), run('D3', 'GLU', 1, 2.9, DAY + 7 * HOUR), run('D1', 'GLU', 1, 9, DAY + 25 * HOUR)]),
+    ]);
+    const runs = qc.runs();
+    expect(runs.map((r) => [r.device_id, r.test_code, r.control_level, r.flags.r22s, r.flags.r13s])).toEqual([
+      ['D2', null, null, true, false],
+      ['D1', 'GLU', 1, true, false],
+      ['D1', 'GLU', 2, false, false],
+      ['D1', 'GLU', 2, false, true],
+      ['D1', 'GLU', 1, false, false],
+      ['D3', 'GLU', 1, false, false],
+    ]);
+    const daily = qcDailyRows(runs).map((r) => [r.device_id, r.test_code, r.control_level, r.runs, r.violations_22s, r.violations_13s]);
+    expect(daily.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      ['D1', 'GLU', 1, 2, 1, 0],
+      ['D1', 'GLU', 2, 2, 0, 1],
+      ['D2', null, null, 1, 1, 0],
+      ['D3', 'GLU', 1, 1, 0, 0],
+    ]);
+  });
+});
