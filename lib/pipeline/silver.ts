@@ -1,5 +1,5 @@
 import type { Lake } from '../lake/lake.js';
-import { parquetToRows } from '../lake/parquet.js';
+import { parquetToColumns, type ColumnBatch } from '../lake/parquet.js';
 import { createEvaluator, type QuarantinedRow } from '../quality/index.js';
 import type { LimsTableName, Row } from '../sources/schema.js';
 import type { DqReportStore } from '../state/dqReports.js';
@@ -8,7 +8,7 @@ import type { RunLedger } from '../state/runs.js';
 import { reportOf, type DqReport } from '../quality/report.js';
 import { bronzeTable, type BronzeCommit } from './bronze.js';
 import { SILVER_TABLES, SNAPSHOT, partitionDate, quarantineTable } from './silverTables.js';
-import { latestVersions, standardizeRows, type Standards } from './standardize.js';
+import { latestVersions, standardizeBatches, type Standards } from './standardize.js';
 import { DAY_MS, dayStart, isoDay } from '../calendar/days.js';
 
 /** What silver learns once per process: mappings and the patient-id hasher. */
@@ -41,12 +41,12 @@ export interface SilverResult {
   readonly report: DqReport;
 }
 
-async function readBronzeUnit(lake: Lake, commit: BronzeCommit): Promise<Row[]> {
+async function readBronzeUnit(lake: Lake, commit: BronzeCommit): Promise<ColumnBatch[]> {
   const table = bronzeTable(commit.table);
   const files = (await lake.partitionFiles(table, commit.partition)).filter((f) => f.unit === commit.unit);
-  const rows: Row[] = [];
-  for (const file of files) for (const row of parquetToRows(await lake.readFile(table, commit.partition, file.name))) rows.push(row);
-  return rows;
+  const batches: ColumnBatch[] = [];
+  for (const file of files) batches.push(parquetToColumns(await lake.readFile(table, commit.partition, file.name)));
+  return batches;
 }
 
 function readSnapshot(lake: Lake, table: LimsTableName): Promise<readonly Row[]> {
@@ -127,13 +127,14 @@ export async function silverForBronzeUnit(deps: SilverDeps, commit: BronzeCommit
 async function standardizeUnit(deps: SilverDeps, commit: BronzeCommit): Promise<SilverResult> {
   const { table } = commit;
   const bronze = await readBronzeUnit(deps.lake, commit);
+  const rowsIn = bronze.reduce((sum, batch) => sum + batch.length, 0);
   const devices = table === 'devices' ? [] : await readSnapshot(deps.lake, 'devices');
-  if (table !== 'devices' && devices.length === 0 && bronze.length > 0) {
+  if (table !== 'devices' && devices.length === 0 && rowsIn > 0) {
     // Everything would be quarantined as an unknown device: wait (retry) for the devices instead.
     throw new Error(`silver devices is empty: ${table} waits until the devices table has been standardized`);
   }
   const deviceSites = new Map(devices.map((d) => [String(d.device_id), String(d.site_id)]));
-  const standardized = standardizeRows(table, bronze, { ...deps.standards, deviceSites });
+  const standardized = standardizeBatches(table, bronze, { ...deps.standards, deviceSites });
   const evaluation = createEvaluator(table, { nowMs: deps.now?.() ?? Date.now(), deviceIds: new Set(deviceSites.keys()) })(standardized);
   const silver = SILVER_TABLES[table];
   const passed = latestVersions(evaluation.passed, silver.key);
@@ -158,5 +159,5 @@ async function standardizeUnit(deps: SilverDeps, commit: BronzeCommit): Promise<
   const report = reportOf(table, evaluation);
   await deps.dqReports.record(`${table}-${commit.unit}`, report);
   await deps.onSilverChanged?.({ table, dates: dates.sort(), eventDates: table === 'maintenance_events' ? eventDays(passed) : [] });
-  return { table, rowsIn: bronze.length, rowsOut: passed.length, quarantined: evaluation.quarantined.length, report };
+  return { table, rowsIn, rowsOut: passed.length, quarantined: evaluation.quarantined.length, report };
 }

@@ -1,3 +1,4 @@
+import { mapRows, type ColumnBatch } from '../lake/parquet.js';
 import type { LimsTableName, Row } from '../sources/schema.js';
 import type { LoincMap } from '../standards/loinc.js';
 import type { RegionMap } from '../standards/pii.js';
@@ -123,19 +124,25 @@ function maintenanceEvent(row: Row): Row {
   return { ...row, event_id: text(row.event_id), device_id: text(row.device_id), event_type: text(row.event_type)?.toLowerCase() ?? null };
 }
 
-export function standardizeRows(table: LimsTableName, rows: readonly Row[], standards: Standards): Row[] {
+function standardizerOf(table: LimsTableName, standards: Standards): (row: Row) => Row {
   switch (table) {
     case 'lab_results':
-      return rows.map((row) => labResult(row, standards));
+      return (row) => labResult(row, standards);
     case 'quality_control':
-      return rows.map((row) => qualityControl(row, standards));
+      return (row) => qualityControl(row, standards);
     case 'device_logs':
-      return rows.map(deviceLog);
+      return deviceLog;
     case 'devices':
-      return rows.map(device);
+      return device;
     case 'maintenance_events':
-      return rows.map(maintenanceEvent);
+      return maintenanceEvent;
   }
+}
+
+/** Silver-shaped rows of bronze batches (each bronze row is read into one reused object, never kept). */
+export function standardizeBatches(table: LimsTableName, batches: readonly ColumnBatch[], standards: Standards): Row[] {
+  const standardize = standardizerOf(table, standards);
+  return batches.flatMap((batch) => mapRows(batch, standardize));
 }
 
 /** Latest version per key: `modified_at` decides; a later row wins a tie (exact duplicates collapse). */
