@@ -30,37 +30,33 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 type ColumnExtractor = (rows: readonly Row[]) => unknown[][];
 type RowBuilder = (columns: readonly ArrayLike<unknown>[], index: number) => Row;
 type RowFiller = (columns: readonly ArrayLike<unknown>[], index: number, row: Row) => void;
-const extractors = new Map<string, ColumnExtractor>();
-const builders = new Map<string, RowBuilder>();
-const fillers = new Map<string, RowFiller>();
+const compiled = new Map<string, ColumnExtractor | RowBuilder | RowFiller>();
 
-function checkedNames(names: readonly string[]): readonly string[] {
-  for (const name of names) if (!IDENTIFIER.test(name)) throw new Error(`Column name ${JSON.stringify(name)} is not an identifier`);
-  return names;
+/** The function `source` gives for a column list, compiled once per kind and list. */
+function compiledFor<F extends ColumnExtractor | RowBuilder | RowFiller>(kind: string, names: readonly string[], params: readonly string[], source: () => string): F {
+  const signature = `${kind}:${names.join(',')}`;
+  let compiledFunction = compiled.get(signature);
+  if (!compiledFunction) {
+    for (const name of names) if (!IDENTIFIER.test(name)) throw new Error(`Column name ${JSON.stringify(name)} is not an identifier`);
+    compiledFunction = new Function(...params, source()) as F;
+    compiled.set(signature, compiledFunction);
+  }
+  return compiledFunction as F;
 }
 
 function extractorFor(names: readonly string[]): ColumnExtractor {
-  const signature = names.join(',');
-  let extractor = extractors.get(signature);
-  if (!extractor) {
-    const body = checkedNames(names)
-      .map((name, c) => `const c${c} = new Array(n); for (let i = 0; i < n; i++) { const v = rows[i].${name}; c${c}[i] = v === undefined ? null : v; }`)
-      .join('\n');
-    extractor = new Function('rows', `const n = rows.length;\n${body}\nreturn [${names.map((_, c) => `c${c}`).join(', ')}];`) as ColumnExtractor;
-    extractors.set(signature, extractor);
-  }
-  return extractor;
+  return compiledFor('extract', names, ['rows'], () => {
+    const body = names.map((name, c) => `const c${c} = new Array(n); for (let i = 0; i < n; i++) { const v = rows[i].${name}; c${c}[i] = v === undefined ? null : v; }`).join('\n');
+    return `const n = rows.length;\n${body}\nreturn [${names.map((_, c) => `c${c}`).join(', ')}];`;
+  });
 }
 
 function builderFor(names: readonly string[]): RowBuilder {
-  const signature = names.join(',');
-  let builder = builders.get(signature);
-  if (!builder) {
-    const fields = checkedNames(names).map((name, c) => `${name}: columns[${c}][i]`).join(', ');
-    builder = new Function('columns', 'i', `return { ${fields} };`) as RowBuilder;
-    builders.set(signature, builder);
-  }
-  return builder;
+  return compiledFor('build', names, ['columns', 'i'], () => `return { ${names.map((name, c) => `${name}: columns[${c}][i]`).join(', ')} };`);
+}
+
+function fillerFor(names: readonly string[]): RowFiller {
+  return compiledFor('fill', names, ['columns', 'i', 'row'], () => names.map((name, c) => `row.${name} = columns[${c}][i];`).join('\n'));
 }
 
 export function rowsToParquet(columns: readonly ColumnSpec[], rows: readonly Row[], codec: ParquetCodec = 'brotli'): Uint8Array {
@@ -279,17 +275,6 @@ export function textCodes(batch: ColumnBatch, name: string): TextCodes {
 }
 
 /** Rows as plain objects, built column by column (faster than row-wise materialisation). */
-function fillerFor(names: readonly string[]): RowFiller {
-  const signature = names.join(',');
-  let filler = fillers.get(signature);
-  if (!filler) {
-    const body = checkedNames(names).map((name, c) => `row.${name} = columns[${c}][i];`).join('\n');
-    filler = new Function('columns', 'i', 'row', body) as RowFiller;
-    fillers.set(signature, filler);
-  }
-  return filler;
-}
-
 /**
  * `map` of each row of a batch, the row read into one reused object rather than an object per
  * row (silver standardizes 50,000 bronze rows a unit into rows of its own). `map` must not keep it.
