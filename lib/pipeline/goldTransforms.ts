@@ -1,6 +1,6 @@
 import { computeDeviceFeatures, failureWithin7Days, type DeviceDay, type DeviceHistory, type MaintenanceEvent } from '../features/deviceFeatures.js';
 import { passesWestgard, westgardFlags, zScore, type WestgardFlags } from '../monitoring/westgard.js';
-import { columnOf, textCodes, type ColumnBatch } from '../lake/parquet.js';
+import { columnOf, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
 import type { CellValue, Row } from '../sources/schema.js';
 import { DAY_MS } from '../calendar/days.js';
 
@@ -25,43 +25,55 @@ export const QC_INPUT = ['device_id', 'test_code', 'loinc_code', 'control_level'
 
 type PendingRun = Omit<QcRun, 'flags'> & { readonly run_at: number };
 
+/** Control levels a material key holds room for (silver's DQ rule keeps levels to 1-6 or null). */
+const LEVEL_SLOTS = 64;
+
+/** Numbers values as they are met; a batch's dictionary codes are mapped once per distinct value. */
+class Numbering {
+  private readonly ids = new Map<CellValue, number>();
+
+  of(value: CellValue): number {
+    let id = this.ids.get(value);
+    if (id === undefined) this.ids.set(value, (id = this.ids.size));
+    return id;
+  }
+
+  /** Numbers of a batch's text codes (code -1, null, included: index 0 of the result is null's). */
+  ofCodes(text: TextCodes): Int32Array {
+    return Int32Array.from([null, ...text.values], (value) => this.of(value));
+  }
+}
+
 /**
- * QC materials (a device's control level of a test) numbered as they are met. A batch's device
- * and test codes and level values are numbered within the batch first, so the string key of a
- * material is built once per distinct material of a batch, not once per run.
+ * QC materials (a device's control level of a test) numbered as they are met, by the numbers of
+ * their device, test and level: no string is built per run or per material.
  */
 class Materials {
-  private readonly ids = new Map<string, number>();
+  private readonly devices = new Numbering();
+  private readonly tests = new Numbering();
+  private readonly levels = new Numbering();
+  /** Per device number: material number by test and level. */
+  private readonly byDevice: Map<number, number>[] = [];
+  private count = 0;
 
   /** Material number of each row of `batch`. */
   ofBatch(batch: ColumnBatch, level: ArrayLike<CellValue>): Int32Array {
     const devices = textCodes(batch, 'device_id');
     const tests = textCodes(batch, 'test_code');
-    const levels = new Map<CellValue | undefined, number>();
-    const levelValues: CellValue[] = [];
-    const local = new Map<number, number>();
+    const deviceNumbers = this.devices.ofCodes(devices);
+    const testNumbers = this.tests.ofCodes(tests);
     const out = new Int32Array(batch.length);
-    const testCount = tests.values.length + 1;
     for (let i = 0; i < batch.length; i++) {
-      let levelCode = levels.get(level[i]);
-      if (levelCode === undefined) levels.set(level[i], (levelCode = levelValues.push(level[i] ?? null) - 1));
-      // Exact: each factor is below the batch's row count, so the product stays a safe integer.
-      const key = ((devices.codes[i]! + 1) * testCount + tests.codes[i]! + 1) * (batch.length + 1) + levelCode;
-      let id = local.get(key);
-      if (id === undefined) {
-        const device = devices.codes[i]! < 0 ? null : devices.values[devices.codes[i]!]!;
-        const test = tests.codes[i]! < 0 ? null : tests.values[tests.codes[i]!]!;
-        local.set(key, (id = this.idOf(`${device}|${test}|${levelValues[levelCode]}`)));
-      }
+      const levelNumber = this.levels.of(level[i] ?? null);
+      if (levelNumber >= LEVEL_SLOTS) throw new Error(`quality_control control_level: more than ${LEVEL_SLOTS} distinct values in a day and its look-back`);
+      const device = deviceNumbers[devices.codes[i]! + 1]!;
+      const key = testNumbers[tests.codes[i]! + 1]! * LEVEL_SLOTS + levelNumber;
+      const materials = (this.byDevice[device] ??= new Map());
+      let id = materials.get(key);
+      if (id === undefined) materials.set(key, (id = this.count++));
       out[i] = id;
     }
     return out;
-  }
-
-  private idOf(name: string): number {
-    let id = this.ids.get(name);
-    if (id === undefined) this.ids.set(name, (id = this.ids.size));
-    return id;
   }
 }
 
