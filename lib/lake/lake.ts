@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { ColumnSpec, Row } from '../sources/schema.js';
-import { columnOf, parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, selectRows, type ColumnBatch, type ParquetCodec } from './parquet.js';
+import { columnOf, parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -101,8 +101,6 @@ const unpackTime = (packed: number): number => Math.floor(packed / FILE_SLOTS);
 const unpackFile = (packed: number): number => packed % FILE_SLOTS;
 const SAFE_VALUE = /^[A-Za-z0-9_.:-]+$/;
 
-/** Bronze is the archive, kept small; the zones the pipeline and its jobs re-read favour speed. */
-const codecOf = (zone: Zone): ParquetCodec => (zone === 'bronze' ? 'brotli' : 'none');
 
 export function tablePath(table: Pick<LakeTable, 'zone' | 'name'>): string {
   return `${table.zone}/${table.name}`;
@@ -160,13 +158,12 @@ export class PartitionWriter {
    */
   async write(rows: readonly Row[], key?: string): Promise<void> {
     if (rows.length === 0) return;
-    const codec = codecOf(this.table.zone);
     const stamp = Date.now().toString(36);
     const name = `${safeUnit(this.unit)}-${stamp}-${String(this.files.length).padStart(4, '0')}.parquet`;
-    const bytes = rowsToParquet(this.table.columns, rows, codec);
+    const bytes = rowsToParquet(this.table.columns, rows);
     await this.upload(name, bytes);
     const keys = key ? `${name.slice(0, -'.parquet'.length)}.keys` : undefined;
-    if (keys) await this.upload(keys, rowsToParquet(this.table.columns.filter((c) => c.name === key || c.name === 'modified_at'), rows, codec));
+    if (keys) await this.upload(keys, rowsToParquet(this.table.columns.filter((c) => c.name === key || c.name === 'modified_at'), rows));
     this.files.push({ name, rows: rows.length, bytes: bytes.byteLength, unit: this.unit, ...(keys ? { keys } : {}) });
   }
 

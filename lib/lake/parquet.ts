@@ -12,8 +12,9 @@ export type { TextCodes } from './parquetFile.js';
  */
 
 /**
- * Brotli for files that are kept (the bronze archive, exports); none for the zones the pipeline
- * writes and re-reads at once, where compression would be a third of the write time.
+ * Brotli for every file the lake writes: on Azurite its smaller blobs more than paid for the
+ * compression (2-day bench: 39,300-40,500 lab results/s against 34,200-37,200 uncompressed), and
+ * in Azure they are a seventh of the bytes to move and store. Uncompressed stays an option.
  */
 export type ParquetCodec = PageCompression;
 

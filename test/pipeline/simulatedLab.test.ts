@@ -175,9 +175,10 @@ describe('PII', () => {
     for (const [kind, values] of [['patient id', pii.ids], ['patient name', pii.names], ['postal code', pii.postalCodes], ['birth date (epoch ms)', pii.birthMs]] as const) {
       expect(new Set(bronzeDecoded.filter((f) => f.kind === kind).map((f) => f.value)).size, kind).toBe(values.size);
     }
-    // Silver and gold are stored uncompressed, so their bytes as stored are scanned too: the same
-    // bronze rows written uncompressed show the text identifiers in their bytes alone (a DATE is
-    // stored as int32 days, too common a pattern to scan bytes for; the decoded scan covers it).
+    // The bytes as stored are scanned too, which finds identifiers only where a file is not
+    // compressed: the same bronze rows written uncompressed show the text identifiers in their
+    // bytes alone (a DATE is int32 days, too common a pattern to scan bytes for; the decoded scan
+    // covers it). Brotli files, silver's and gold's included, rest on the decoded scan.
     const bronzeRows = await readRows(run.ctx, table('bronze', 'lab_results'));
     const uncompressed = scanFile('bronze-uncompressed.parquet', rowsToParquet(LIMS_TABLES.lab_results.columns, bronzeRows, 'none'), pii);
     expect(kindsOf(uncompressed.filter((f) => f.via === 'bytes'))).toEqual(['patient id', 'patient name', 'postal code']);
