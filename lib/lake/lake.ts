@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { ColumnSpec, Row } from '../sources/schema.js';
-import { columnOf, parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
+import { columnOf, columnsToParquet, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, selectRows, type ColumnBatch } from './parquet.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -101,7 +101,6 @@ const unpackTime = (packed: number): number => Math.floor(packed / FILE_SLOTS);
 const unpackFile = (packed: number): number => packed % FILE_SLOTS;
 const SAFE_VALUE = /^[A-Za-z0-9_.:-]+$/;
 
-
 export function tablePath(table: Pick<LakeTable, 'zone' | 'name'>): string {
   return `${table.zone}/${table.name}`;
 }
@@ -160,10 +159,12 @@ export class PartitionWriter {
     if (rows.length === 0) return;
     const stamp = Date.now().toString(36);
     const name = `${safeUnit(this.unit)}-${stamp}-${String(this.files.length).padStart(4, '0')}.parquet`;
-    const bytes = rowsToParquet(this.table.columns, rows);
+    // Columns taken from the rows once, for the file and its keys sidecar alike.
+    const data = rowsToColumns(this.table.columns, rows);
+    const bytes = columnsToParquet(this.table.columns, data);
     await this.upload(name, bytes);
     const keys = key ? `${name.slice(0, -'.parquet'.length)}.keys` : undefined;
-    if (keys) await this.upload(keys, rowsToParquet(this.table.columns.filter((c) => c.name === key || c.name === 'modified_at'), rows));
+    if (keys) await this.upload(keys, columnsToParquet(this.table.columns.filter((c) => c.name === key || c.name === 'modified_at'), data));
     this.files.push({ name, rows: rows.length, bytes: bytes.byteLength, unit: this.unit, ...(keys ? { keys } : {}) });
   }
 

@@ -60,11 +60,16 @@ function fillerFor(names: readonly string[]): RowFiller {
   return compiledFor('fill', names, ['columns', 'i', 'row'], () => names.map((name, c) => `row.${name} = columns[${c}][i];`).join('\n'));
 }
 
-export function rowsToParquet(columns: readonly ColumnSpec[], rows: readonly Row[], codec: ParquetCodec = 'brotli'): Uint8Array {
+/** Rows as one array of values per column. */
+export function rowsToColumns(columns: readonly ColumnSpec[], rows: readonly Row[]): Record<string, unknown[]> {
   const values = extractorFor(columns.map((c) => c.name))(rows);
   const data: Record<string, unknown[]> = {};
   columns.forEach((c, i) => (data[c.name] = values[i]!));
-  return columnsToParquet(columns, data, codec);
+  return data;
+}
+
+export function rowsToParquet(columns: readonly ColumnSpec[], rows: readonly Row[], codec: ParquetCodec = 'brotli'): Uint8Array {
+  return columnsToParquet(columns, rowsToColumns(columns, rows), codec);
 }
 
 export function parquetToArrow(bytes: Uint8Array, columns?: readonly string[]): arrow.Table {

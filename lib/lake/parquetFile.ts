@@ -304,8 +304,7 @@ function encodeChunk(spec: ColumnSpec, values: readonly unknown[], start: number
   const pages: EncodedPage[] = [];
   let encoded: Uint8Array;
   let encoding = Encoding.PLAIN;
-  const slice = start === 0 && end === values.length ? values : values.slice(start, end);
-  if (spec.type === 'string' && !mostlyDistinct(slice)) {
+  if (spec.type === 'string' && !mostlyDistinct(values.slice(start, Math.min(end, start + ENCODING_SAMPLE)))) {
     const coder = textCoder();
     const keys = new Int32Array(present);
     for (let i = start, k = 0; i < end; i++) if (!isNull(values[i])) keys[k++] = coder.code(values[i]);
@@ -464,8 +463,8 @@ function unpackBits(bytes: Uint8Array, offset: number, width: number, take: numb
   }
 }
 
-/** Reads RLE/bit-packed hybrid data of `width` bits into out[0..count). Returns the end offset. */
-function readHybrid(bytes: Uint8Array, offset: number, width: number, count: number, out: Int32Array): number {
+/** Reads RLE/bit-packed hybrid data of `width` bits into out[0..count). */
+function readHybrid(bytes: Uint8Array, offset: number, width: number, count: number, out: Int32Array): void {
   // Dictionaries of more than 2^24 values do not occur (writers cap a dictionary page at a few MB).
   if (width > 24) throw new UnsupportedParquet(`bit width ${width}`);
   const byteWidth = (width + 7) >> 3;
@@ -494,7 +493,6 @@ function readHybrid(bytes: Uint8Array, offset: number, width: number, count: num
       produced += run;
     }
   }
-  return offset;
 }
 
 const dataView = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

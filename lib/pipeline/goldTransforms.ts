@@ -84,7 +84,7 @@ class Materials {
  */
 export class QcRunsOfDay {
   private readonly materials = new Materials();
-  /** Time and z of each material's latest run before the day (NaN: none yet). */
+  /** Time and z of each material's latest run before the day (unset: none yet). */
   private readonly lastAt: number[] = [];
   private readonly lastZ: number[] = [];
   private readonly ofDay: PendingRun[] = [];
