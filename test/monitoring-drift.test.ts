@@ -18,6 +18,7 @@ import { CONTAINERS, TABLES } from '../lib/platform/resources.js';
 import type { Row } from '../lib/sources/schema.js';
 import { startTestStorage } from './support/storage.js';
 import { dateRange } from '../lib/calendar/days.js';
+import { encodeKeyedFile } from '../lib/lake/lake.js';
 
 /**
  * The drift report over a small lake written here: 6 devices x 2 analytes for 28 baseline and
@@ -248,7 +249,7 @@ describe('QC read column by column', () => {
       target_mean: 100 * level, target_sd: 2, run_at: START + i * DAY + 6 * 3_600_000 + level * 60_000, modified_at: modified,
     });
     for (const i of [35, 36]) await ctx.lake.writePartition(SILVER_TABLES.quality_control, { run_date: day(i) }, 'test', DEVICES.flatMap((d) => [qcRow(i, d, 1, 0.5, START), qcRow(i, d, 2, -0.5, START)]));
-    await ctx.lake.upsertPartition(SILVER_TABLES.quality_control, { run_date: day(36) }, 'correction', [qcRow(36, 'DEV04', 1, -3.5, START + DAY)], 'qc_id');
+    await ctx.lake.upsertPartition(SILVER_TABLES.quality_control, { run_date: day(36) }, 'correction', encodeKeyedFile(SILVER_TABLES.quality_control, [qcRow(36, 'DEV04', 1, -3.5, START + DAY)], 'qc_id'), 'qc_id');
     const manifest = await ctx.lake.readManifest(SILVER_TABLES.quality_control, { run_date: day(36) });
     expect(manifest!.files.some((f) => (f.deleted?.length ?? 0) > 0)).toBe(true);
 

@@ -5,7 +5,7 @@ import { configuredStorage, type Storage } from '../platform/storage.js';
 import { ModelCache } from '../serving/modelCache.js';
 import { openSource } from '../sources/index.js';
 import type { LimsSource } from '../sources/source.js';
-import type { StaticStandards } from '../pipeline/silver.js';
+import { inlineSilverPreparers, pooledSilverPreparers, type SilverPreparers, type StaticStandards } from '../pipeline/silverPrepare.js';
 import { loadLoincMap, loadRegionMap, patientIdHasher, resolvePiiKey } from '../standards/index.js';
 import { DqReportStore } from '../state/dqReports.js';
 import { DataHorizon } from '../state/horizon.js';
@@ -26,8 +26,8 @@ export interface AppContext {
   readonly localDataDir: string;
   /** The model registry (versions in the models container, aliases and audit in tables). */
   registry(): ModelRegistry;
-  /** LOINC and region maps and the patient-id hasher, loaded on first use. */
-  standards(): StaticStandards;
+  /** Silver's CPU (standardize, check, encode) on WORKER_THREADS threads, started on first use. */
+  silverPreparers(): SilverPreparers;
   /** The LIMS source, opened on first use and reused (one SQL pool per instance). */
   source(): LimsSource;
   /** The production model this instance serves: loaded on first use, swapped when the alias moves. */
@@ -37,7 +37,7 @@ export interface AppContext {
 
 export function createAppContext(config: Config, storage: Storage, localDataDir?: string, log?: (line: string) => void): AppContext {
   let source: LimsSource | undefined;
-  let standards: StaticStandards | undefined;
+  let silver: SilverPreparers | undefined;
   let models: ModelCache | undefined;
   let registry: ModelRegistry | undefined;
   return {
@@ -50,12 +50,7 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
     horizon: new DataHorizon(storage.table(TABLES.watermarks)),
     localDataDir: localDataDir ?? config.LOCAL_DATA_DIR,
     registry: () => (registry ??= new ModelRegistry(storage.container(CONTAINERS.models), storage.table(TABLES.modelAliases), storage.table(TABLES.modelAudit))),
-    standards: () =>
-      (standards ??= {
-        loinc: loadLoincMap(config),
-        regions: loadRegionMap(config),
-        hashPatientId: patientIdHasher(resolvePiiKey(config, localDataDir)),
-      }),
+    silverPreparers: () => (silver ??= silverPreparersOf(config, resolvePiiKey(config, localDataDir))),
     source: () => (source ??= openSource(config, localDataDir)),
     models() {
       return (models ??= new ModelCache(this.registry(), { checkIntervalMs: config.MODEL_ALIAS_CHECK_SECONDS * 1000, ...(log ? { log } : {}) }));
@@ -65,8 +60,16 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
       source = undefined;
       await models?.close();
       models = undefined;
+      await silver?.close();
+      silver = undefined;
     },
   };
+}
+
+function silverPreparersOf(config: Config, piiKey: Buffer): SilverPreparers {
+  if (config.WORKER_THREADS > 0) return pooledSilverPreparers(config.WORKER_THREADS, { config, piiKey });
+  const standards: StaticStandards = { loinc: loadLoincMap(config), regions: loadRegionMap(config), hashPatientId: patientIdHasher(piiKey) };
+  return inlineSilverPreparers(standards);
 }
 
 let shared: AppContext | undefined;

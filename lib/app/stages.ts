@@ -22,7 +22,7 @@ export function silverDeps(ctx: AppContext): SilverDeps {
     lake: ctx.lake,
     ledger: ctx.ledger,
     dqReports: ctx.dqReports,
-    standards: ctx.standards(),
+    prepare: ctx.silverPreparers().prepare,
     horizon: ctx.horizon,
     onSilverChanged: async (change: SilverChange) => {
       await dayQueue.sendMany(change.dates.map((date) => ({ date })));

@@ -63,6 +63,12 @@ export const SETTINGS = {
     max: 1,
   }),
   SCORING_SCHEDULE: schedule({ description: 'Daily batch scoring of every device (NCRONTAB, UTC), before the 06:00 report.', default: '0 30 5 * * *' }),
+  WORKER_THREADS: integer({
+    description: 'Worker threads per instance for the CPU of silver units (decode, standardize, check, encode), so an instance uses its cores while the main thread reads and writes the lake. One per core suits; 0 does that work on the main thread.',
+    default: 2,
+    min: 0,
+    max: 64,
+  }),
   GOLD_SHARDS: integer({ description: 'Device shards of gold feature work: one queue message per shard and run of feature days, one partition per feature day and shard.', default: 4, min: 1, max: 256 }),
   DRIFT_SCHEDULE: schedule({ description: 'Daily drift report (NCRONTAB, UTC): data drift, calibration drift and Westgard QC of the latest days, to reports/drift/.', default: '0 40 5 * * *' }),
   DRIFT_BASELINE_DAYS: integer({ description: 'Drift report: days of the baseline window, just before the current window.', default: 28, min: 3, max: 730 }),

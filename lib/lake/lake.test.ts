@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedAzurite } from '../platform/azurite.js';
 import { startTestStorage } from '../../test/support/storage.js';
-import { Lake, type LakeTable } from './lake.js';
+import { encodeKeyedFile, Lake, type LakeTable, type PartitionValues } from './lake.js';
+import type { Row } from '../sources/schema.js';
 import { parquetToRows } from './parquet.js';
 
 let azurite: EmbeddedAzurite;
@@ -21,6 +22,10 @@ beforeAll(async () => {
   lake = new Lake(container);
 });
 afterAll(async () => azurite.stop());
+
+function upsert(into: Lake, t: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[]): Promise<{ written: number }> {
+  return into.upsertPartition(t, partition, unit, encodeKeyedFile(t, rows, 'id'), 'id');
+}
 
 async function ids(partition = day): Promise<string[]> {
   const all: string[] = [];
@@ -52,16 +57,16 @@ describe('lake partitions', () => {
   });
 
   it('concurrent upserts never lose each other\'s rows', async () => {
-    const writers = Array.from({ length: 6 }, (_, i) => lake.upsertPartition(table, day, `w${i}`, [{ id: `w${i}`, n: i, modified_at: 1 }], 'id'));
+    const writers = Array.from({ length: 6 }, (_, i) => upsert(lake, table, day, `w${i}`, [{ id: `w${i}`, n: i, modified_at: 1 }]));
     await Promise.all(writers);
     expect(await ids()).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5']);
   });
 
   it('upsert keeps the newest version of a key and ignores versions that are not newer', async () => {
     const p = { date: '2026-05-01' };
-    await lake.upsertPartition(table, p, 'a', [{ id: 'x', n: 1, modified_at: 10 }, { id: 'y', n: 1, modified_at: 10 }], 'id');
-    await lake.upsertPartition(table, p, 'b', [{ id: 'x', n: 2, modified_at: 20 }], 'id');
-    const stale = await lake.upsertPartition(table, p, 'c', [{ id: 'y', n: 0, modified_at: 5 }, { id: 'x', n: 2, modified_at: 20 }], 'id');
+    await upsert(lake, table, p, 'a', [{ id: 'x', n: 1, modified_at: 10 }, { id: 'y', n: 1, modified_at: 10 }]);
+    await upsert(lake, table, p, 'b', [{ id: 'x', n: 2, modified_at: 20 }]);
+    const stale = await upsert(lake, table, p, 'c', [{ id: 'y', n: 0, modified_at: 5 }, { id: 'x', n: 2, modified_at: 20 }]);
     expect(stale.written).toBe(0);
     const rows: Record<string, unknown>[] = [];
     for await (const batch of lake.readPartition(table, p)) rows.push(...batch);
@@ -70,14 +75,14 @@ describe('lake partitions', () => {
 
   it('writes a keys sidecar beside each upserted file, which another process reads for its key index, and drops it with its file', async () => {
     const [keyed, p] = [{ ...table, name: 'keyedthings' }, { date: '2026-05-02' }];
-    await lake.upsertPartition(keyed, p, 'a', [{ id: 'x', n: 1, modified_at: 10 }, { id: 'y', n: 1, modified_at: 10 }], 'id');
+    await upsert(lake, keyed, p, 'a', [{ id: 'x', n: 1, modified_at: 10 }, { id: 'y', n: 1, modified_at: 10 }]);
     const [file] = (await lake.readManifest(keyed, p))!.files;
     expect(file!.keys).toMatch(/\.keys$/);
     expect(parquetToRows(await lake.readFile(keyed, p, file!.keys!))).toEqual([{ id: 'x', modified_at: 10 }, { id: 'y', modified_at: 10 }]);
     // Another process (no cached index) judges freshness from the sidecar.
     const other = new Lake(lake.container);
-    expect((await other.upsertPartition(keyed, p, 'b', [{ id: 'x', n: 0, modified_at: 5 }], 'id')).written).toBe(0);
-    expect((await other.upsertPartition(keyed, p, 'c', [{ id: 'y', n: 2, modified_at: 20 }], 'id')).written).toBe(1);
+    expect((await upsert(other, keyed, p, 'b', [{ id: 'x', n: 0, modified_at: 5 }])).written).toBe(0);
+    expect((await upsert(other, keyed, p, 'c', [{ id: 'y', n: 2, modified_at: 20 }])).written).toBe(1);
     expect((await other.readRows(keyed, p)).map((r) => [r.id, r.n]).sort()).toEqual([['x', 1], ['y', 2]]);
     // A replace drops the files and their sidecars.
     await lake.writePartition(keyed, p, 'd', [{ id: 'z', n: 3, modified_at: 30 }]);
@@ -89,13 +94,13 @@ describe('lake partitions', () => {
   it('marks superseded rows deleted in the manifest, and rewrites a file once a quarter of it is superseded', async () => {
     const p = { date: '2026-06-01' };
     const first = Array.from({ length: 8 }, (_, i) => ({ id: `k${i}`, n: 0, modified_at: 1 }));
-    await lake.upsertPartition(table, p, 'first', first, 'id');
-    await lake.upsertPartition(table, p, 'fix1', [{ id: 'k0', n: 1, modified_at: 2 }], 'id');
+    await upsert(lake, table, p, 'first', first);
+    await upsert(lake, table, p, 'fix1', [{ id: 'k0', n: 1, modified_at: 2 }]);
     let manifest = await lake.readManifest(table, p);
     expect(manifest?.files).toHaveLength(2);
     expect(manifest?.files.find((f) => f.rows === 8)?.deleted).toEqual(['k0']);
     expect((await lake.countRows(table)).rows).toBeGreaterThan(0);
-    await lake.upsertPartition(table, p, 'fix2', [{ id: 'k1', n: 1, modified_at: 2 }, { id: 'k2', n: 1, modified_at: 2 }], 'id');
+    await upsert(lake, table, p, 'fix2', [{ id: 'k1', n: 1, modified_at: 2 }, { id: 'k2', n: 1, modified_at: 2 }]);
     manifest = await lake.readManifest(table, p);
     expect(manifest?.files.some((f) => f.deleted?.length)).toBe(false);
     const rows: Record<string, unknown>[] = [];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { ColumnSpec, Row } from '../sources/schema.js';
-import { columnOf, columnsToParquet, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, selectRows, type ColumnBatch } from './parquet.js';
+import { columnOf, columnsToParquet, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -43,6 +43,38 @@ export interface ManifestFile {
 /** The blobs of a committed file: the data and its keys sidecar. */
 function blobsOf(file: ManifestFile): string[] {
   return file.keys ? [file.name, file.keys] : [file.name];
+}
+
+/**
+ * Rows of one keyed file, encoded: the data file, its keys sidecar, and each row's key and
+ * modified_at (what an upsert compares with the partition's versions). Encoding is pure work, so
+ * it can happen on a worker thread and the buffers move to the thread that uploads them.
+ */
+export interface KeyedFile {
+  readonly rows: number;
+  readonly keys: readonly string[];
+  readonly modifiedAt: Float64Array;
+  readonly data: Uint8Array;
+  readonly keysData: Uint8Array;
+}
+
+/** Rows as a keyed file of `table`, the columns taken from the rows once for the file and its sidecar. */
+export function encodeKeyedFile(table: LakeTable, rows: readonly Row[], key: string): KeyedFile {
+  const data = rowsToColumns(table.columns, rows);
+  const sidecar = table.columns.filter((c) => c.name === key || c.name === 'modified_at');
+  return {
+    rows: rows.length,
+    keys: data[key]!.map(String),
+    modifiedAt: Float64Array.from(data.modified_at ?? [], Number),
+    data: columnsToParquet(table.columns, data),
+    keysData: columnsToParquet(sidecar, data),
+  };
+}
+
+/** The rows of a keyed file at the given positions, as a keyed file again (an upsert keeping only its fresh rows). */
+function keyedSubset(table: LakeTable, file: KeyedFile, positions: readonly number[], key: string): KeyedFile {
+  const rows = parquetToRows(file.data);
+  return encodeKeyedFile(table, positions.map((i) => rows[i]!), key);
 }
 
 export interface Manifest {
@@ -157,15 +189,25 @@ export class PartitionWriter {
    */
   async write(rows: readonly Row[], key?: string): Promise<void> {
     if (rows.length === 0) return;
-    const stamp = Date.now().toString(36);
-    const name = `${safeUnit(this.unit)}-${stamp}-${String(this.files.length).padStart(4, '0')}.parquet`;
-    // Columns taken from the rows once, for the file and its keys sidecar alike.
-    const data = rowsToColumns(this.table.columns, rows);
-    const bytes = columnsToParquet(this.table.columns, data);
+    if (key) return this.writeKeyed(encodeKeyedFile(this.table, rows, key));
+    const bytes = rowsToParquet(this.table.columns, rows);
+    const name = this.nextName();
     await this.upload(name, bytes);
-    const keys = key ? `${name.slice(0, -'.parquet'.length)}.keys` : undefined;
-    if (keys) await this.upload(keys, columnsToParquet(this.table.columns.filter((c) => c.name === key || c.name === 'modified_at'), data));
-    this.files.push({ name, rows: rows.length, bytes: bytes.byteLength, unit: this.unit, ...(keys ? { keys } : {}) });
+    this.files.push({ name, rows: rows.length, bytes: bytes.byteLength, unit: this.unit });
+  }
+
+  /** Writes a keyed file encoded beforehand (on a worker thread, say) and its keys sidecar. */
+  async writeKeyed(file: KeyedFile): Promise<void> {
+    if (file.rows === 0) return;
+    const name = this.nextName();
+    const keys = `${name.slice(0, -'.parquet'.length)}.keys`;
+    await this.upload(name, file.data);
+    await this.upload(keys, file.keysData);
+    this.files.push({ name, rows: file.rows, bytes: file.data.byteLength, unit: this.unit, keys });
+  }
+
+  private nextName(): string {
+    return `${safeUnit(this.unit)}-${Date.now().toString(36)}-${String(this.files.length).padStart(4, '0')}.parquet`;
   }
 
   private async upload(name: string, bytes: Uint8Array): Promise<void> {
@@ -268,9 +310,9 @@ export class Lake {
    * of it, so corrections cost little and partitions stay compact. Conflicting commits retry
    * from a fresh read, so no update is lost.
    */
-  upsertPartition(table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[], key: string): Promise<{ written: number }> {
+  upsertPartition(table: LakeTable, partition: PartitionValues, unit: string, file: KeyedFile, key: string): Promise<{ written: number }> {
     const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
-    return this.oneAtATime(prefix, () => this.upsertNow(table, partition, unit, rows, key));
+    return this.oneAtATime(prefix, () => this.upsertNow(table, partition, unit, file, key));
   }
 
   /**
@@ -292,38 +334,38 @@ export class Lake {
     }
   }
 
-  private async upsertNow(table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[], key: string): Promise<{ written: number }> {
+  private async upsertNow(table: LakeTable, partition: PartitionValues, unit: string, file: KeyedFile, key: string): Promise<{ written: number }> {
     for (let attempt = 1; ; attempt++) {
       const base = await this.version(table, partition);
       const files = base.manifest?.files ?? [];
       if (files.length >= ELSEWHERE) throw new Error(`Partition ${partitionPath(partition)} of ${tablePath(table)} has ${files.length} files; compact it before upserting`);
       const existing = await this.keyIndex(table, partition, base, key);
       // Rows newer than their key's version here, and the keys each file of ours loses to them.
-      const fresh: Row[] = [];
+      const fresh: number[] = [];
       const supersededByFile = new Map<string, string[]>();
-      for (const row of rows) {
-        const id = String(row[key]);
+      for (let i = 0; i < file.rows; i++) {
+        const id = file.keys[i]!;
         const current = existing.get(id);
-        if (current !== undefined && (row.modified_at as number) <= unpackTime(current)) continue;
-        fresh.push(row);
+        if (current !== undefined && file.modifiedAt[i]! <= unpackTime(current)) continue;
+        fresh.push(i);
         if (current === undefined || unpackFile(current) === ELSEWHERE) continue;
-        const file = files[unpackFile(current)]!.name;
-        let ids = supersededByFile.get(file);
-        if (!ids) supersededByFile.set(file, (ids = []));
+        const loser = files[unpackFile(current)]!.name;
+        let ids = supersededByFile.get(loser);
+        if (!ids) supersededByFile.set(loser, (ids = []));
         ids.push(id);
       }
       if (fresh.length === 0) return { written: 0 };
       const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
-      await writer.write(fresh, key);
+      await writer.writeKeyed(fresh.length === file.rows ? file : keyedSubset(table, file, fresh, key));
       const kept: ManifestFile[] = [];
-      for (const file of files) {
-        const deleted = [...(file.deleted ?? []), ...(supersededByFile.get(file.name) ?? [])];
-        if (deleted.length * 4 <= file.rows) {
-          kept.push(deleted.length > 0 ? { ...file, deleted } : file);
+      for (const older of files) {
+        const deleted = [...(older.deleted ?? []), ...(supersededByFile.get(older.name) ?? [])];
+        if (deleted.length * 4 <= older.rows) {
+          kept.push(deleted.length > 0 ? { ...older, deleted } : older);
           continue;
         }
         const gone = new Set(deleted);
-        await writer.write(parquetToRows(await this.readFile(table, partition, file.name)).filter((row) => !gone.has(String(row[key]))), key);
+        await writer.write(parquetToRows(await this.readFile(table, partition, older.name)).filter((row) => !gone.has(String(row[key]))), key);
       }
       const committedFiles = [...kept, ...writer.writtenFiles];
       const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
@@ -332,7 +374,7 @@ export class Lake {
           base,
           key,
           movedAway: base.manifest?.movedAway,
-          onCommitted: (etag) => this.rememberKeys(prefix, etag, existing, kept.length < files.length, fresh, kept.length, key),
+          onCommitted: (etag) => this.rememberKeys(prefix, etag, existing, kept.length < files.length, file, fresh, kept.length),
         });
         return { written: fresh.length };
       } catch (error) {
@@ -430,10 +472,10 @@ export class Lake {
    * their positions and the fresh file comes after them. A compacted file's rows moved, so the
    * index is dropped and read again next time (rare: only corrections compact).
    */
-  private rememberKeys(prefix: string, etag: string, index: Map<string, number>, compacted: boolean, fresh: readonly Row[], freshFile: number, key: string): void {
+  private rememberKeys(prefix: string, etag: string, index: Map<string, number>, compacted: boolean, file: KeyedFile, fresh: readonly number[], freshFile: number): void {
     this.keyIndexes.delete(prefix);
     if (compacted) return;
-    for (const row of fresh) index.set(String(row[key]), packVersion(row.modified_at as number, freshFile));
+    for (const i of fresh) index.set(file.keys[i]!, packVersion(file.modifiedAt[i]!, freshFile));
     this.cacheKeyIndex(prefix, etag, index);
   }
 

@@ -51,7 +51,7 @@ const enum Codec {
   GZIP = 2,
   BROTLI = 4,
 }
-const BROTLI_QUALITY = 2;
+const BROTLI_QUALITY = 1;
 const OPTIONAL = 1;
 const CONVERTED_UTF8 = 0;
 const CONVERTED_DATE = 6;
