@@ -5,8 +5,8 @@ import { configuredStorage, type Storage } from '../platform/storage.js';
 import { ModelCache } from '../serving/modelCache.js';
 import { openSource } from '../sources/index.js';
 import type { LimsSource } from '../sources/source.js';
-import { inlineSilverPreparers, pooledSilverPreparers, type SilverPreparers, type StaticStandards } from '../pipeline/silverPrepare.js';
-import { loadLoincMap, loadRegionMap, patientIdHasher, resolvePiiKey } from '../standards/index.js';
+import { inlineCompute, pooledCompute, type PipelineCompute } from '../pipeline/compute.js';
+import { resolvePiiKey } from '../standards/index.js';
 import { DqReportStore } from '../state/dqReports.js';
 import { DataHorizon } from '../state/horizon.js';
 import { ModelRegistry } from '../registry/registry.js';
@@ -26,8 +26,8 @@ export interface AppContext {
   readonly localDataDir: string;
   /** The model registry (versions in the models container, aliases and audit in tables). */
   registry(): ModelRegistry;
-  /** Silver's CPU (standardize, check, encode) on WORKER_THREADS threads, started on first use. */
-  silverPreparers(): SilverPreparers;
+  /** The pipeline's CPU-heavy work (silver units, gold days) on WORKER_THREADS threads, started on first use. */
+  compute(): PipelineCompute;
   /** The LIMS source, opened on first use and reused (one SQL pool per instance). */
   source(): LimsSource;
   /** The production model this instance serves: loaded on first use, swapped when the alias moves. */
@@ -37,7 +37,7 @@ export interface AppContext {
 
 export function createAppContext(config: Config, storage: Storage, localDataDir?: string, log?: (line: string) => void): AppContext {
   let source: LimsSource | undefined;
-  let silver: SilverPreparers | undefined;
+  let compute: PipelineCompute | undefined;
   let models: ModelCache | undefined;
   let registry: ModelRegistry | undefined;
   return {
@@ -50,7 +50,7 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
     horizon: new DataHorizon(storage.table(TABLES.watermarks)),
     localDataDir: localDataDir ?? config.LOCAL_DATA_DIR,
     registry: () => (registry ??= new ModelRegistry(storage.container(CONTAINERS.models), storage.table(TABLES.modelAliases), storage.table(TABLES.modelAudit))),
-    silverPreparers: () => (silver ??= silverPreparersOf(config, resolvePiiKey(config, localDataDir))),
+    compute: () => (compute ??= computeOf(config, resolvePiiKey(config, localDataDir))),
     source: () => (source ??= openSource(config, localDataDir)),
     models() {
       return (models ??= new ModelCache(this.registry(), { checkIntervalMs: config.MODEL_ALIAS_CHECK_SECONDS * 1000, ...(log ? { log } : {}) }));
@@ -60,16 +60,14 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
       source = undefined;
       await models?.close();
       models = undefined;
-      await silver?.close();
-      silver = undefined;
+      await compute?.close();
+      compute = undefined;
     },
   };
 }
 
-function silverPreparersOf(config: Config, piiKey: Buffer): SilverPreparers {
-  if (config.WORKER_THREADS > 0) return pooledSilverPreparers(config.WORKER_THREADS, { config, piiKey });
-  const standards: StaticStandards = { loinc: loadLoincMap(config), regions: loadRegionMap(config), hashPatientId: patientIdHasher(piiKey) };
-  return inlineSilverPreparers(standards);
+function computeOf(config: Config, piiKey: Buffer): PipelineCompute {
+  return config.WORKER_THREADS > 0 ? pooledCompute(config.WORKER_THREADS, { config, piiKey }) : inlineCompute(config, piiKey);
 }
 
 let shared: AppContext | undefined;

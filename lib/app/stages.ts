@@ -22,7 +22,7 @@ export function silverDeps(ctx: AppContext): SilverDeps {
     lake: ctx.lake,
     ledger: ctx.ledger,
     dqReports: ctx.dqReports,
-    prepare: ctx.silverPreparers().prepare,
+    prepare: (input) => ctx.compute().silver(input),
     horizon: ctx.horizon,
     onSilverChanged: async (change: SilverChange) => {
       await dayQueue.sendMany(change.dates.map((date) => ({ date })));
@@ -36,7 +36,14 @@ export function silverDeps(ctx: AppContext): SilverDeps {
 
 export function goldDeps(ctx: AppContext): GoldDeps {
   const featureQueue = openWorkQueue<FeatureWork>(QUEUES.goldFeatures, ctx.config, ctx.storage);
-  return { lake: ctx.lake, ledger: ctx.ledger, horizon: ctx.horizon, shards: ctx.config.GOLD_SHARDS, enqueueFeatures: (work) => featureQueue.sendMany(work) };
+  return {
+    lake: ctx.lake,
+    ledger: ctx.ledger,
+    horizon: ctx.horizon,
+    shards: ctx.config.GOLD_SHARDS,
+    prepareDay: (input) => ctx.compute().goldDay(input),
+    enqueueFeatures: (work) => featureQueue.sendMany(work),
+  };
 }
 
 export function scoringDeps(ctx: AppContext): ScoringDeps {

@@ -46,16 +46,45 @@ function blobsOf(file: ManifestFile): string[] {
 }
 
 /**
- * Rows of one keyed file, encoded: the data file, its keys sidecar, and each row's key and
- * modified_at (what an upsert compares with the partition's versions). Encoding is pure work, so
- * it can happen on a worker thread and the buffers move to the thread that uploads them.
+ * Rows encoded as one Parquet file, not yet stored. Encoding is pure work, so it can happen on a
+ * worker thread, and the buffers move to the thread that uploads them.
  */
-export interface KeyedFile {
+export interface EncodedFile {
   readonly rows: number;
+  readonly data: Uint8Array;
+  /** The keys sidecar (ManifestFile.keys) of a keyed file. */
+  readonly keysData?: Uint8Array;
+}
+
+/** A keyed file, with each row's key and modified_at: what an upsert compares with the partition's versions. */
+export interface KeyedFile extends EncodedFile {
   readonly keys: readonly string[];
   readonly modifiedAt: Float64Array;
-  readonly data: Uint8Array;
   readonly keysData: Uint8Array;
+}
+
+export function encodeFile(table: LakeTable, rows: readonly Row[]): EncodedFile {
+  return { rows: rows.length, data: rowsToParquet(table.columns, rows) };
+}
+
+/** The buffers of encoded files, to transfer between threads. */
+export function encodedBuffers(files: readonly EncodedFile[]): ArrayBuffer[] {
+  return files.flatMap((file) => [file.data, file.keysData, 'modifiedAt' in file ? (file as KeyedFile).modifiedAt : undefined]).filter((b) => b !== undefined).map((b) => b.buffer as ArrayBuffer);
+}
+
+/** A committed file's bytes, with what merge on read drops from it (rows of superseded keys). */
+export interface StoredFile {
+  readonly bytes: Uint8Array;
+  readonly key?: string;
+  readonly deleted?: readonly string[];
+}
+
+/** A stored file's live rows, as columns (all, or `columns`). */
+export function decodeStoredFile(file: StoredFile, columns?: readonly string[]): ColumnBatch {
+  const { key, deleted } = file;
+  if (!deleted?.length || !key) return parquetToColumns(file.bytes, columns);
+  const wanted = columns && !columns.includes(key) ? [...columns, key] : columns;
+  return withoutKeys(parquetToColumns(file.bytes, wanted), key, new Set(deleted));
 }
 
 /** Rows as a keyed file of `table`, the columns taken from the rows once for the file and its sidecar. */
@@ -188,22 +217,17 @@ export class PartitionWriter {
    * write nothing.
    */
   async write(rows: readonly Row[], key?: string): Promise<void> {
-    if (rows.length === 0) return;
-    if (key) return this.writeKeyed(encodeKeyedFile(this.table, rows, key));
-    const bytes = rowsToParquet(this.table.columns, rows);
-    const name = this.nextName();
-    await this.upload(name, bytes);
-    this.files.push({ name, rows: rows.length, bytes: bytes.byteLength, unit: this.unit });
+    if (rows.length > 0) await this.writeEncoded(key ? encodeKeyedFile(this.table, rows, key) : encodeFile(this.table, rows));
   }
 
-  /** Writes a keyed file encoded beforehand (on a worker thread, say) and its keys sidecar. */
-  async writeKeyed(file: KeyedFile): Promise<void> {
+  /** Writes a file encoded beforehand (on a worker thread, say), and its keys sidecar if it has one. */
+  async writeEncoded(file: EncodedFile): Promise<void> {
     if (file.rows === 0) return;
     const name = this.nextName();
-    const keys = `${name.slice(0, -'.parquet'.length)}.keys`;
+    const keys = file.keysData ? `${name.slice(0, -'.parquet'.length)}.keys` : undefined;
     await this.upload(name, file.data);
-    await this.upload(keys, file.keysData);
-    this.files.push({ name, rows: file.rows, bytes: file.data.byteLength, unit: this.unit, keys });
+    if (keys) await this.upload(keys, file.keysData!);
+    this.files.push({ name, rows: file.rows, bytes: file.data.byteLength, unit: this.unit, ...(keys ? { keys } : {}) });
   }
 
   private nextName(): string {
@@ -235,9 +259,14 @@ export class Lake {
   }
 
   /** Writes `rows` as one unit of work and commits it. */
-  async writePartition(table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[], mode: CommitMode = 'replace'): Promise<Manifest> {
+  writePartition(table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[], mode: CommitMode = 'replace'): Promise<Manifest> {
+    return this.writeEncodedPartition(table, partition, unit, rows.length > 0 ? [encodeFile(table, rows)] : [], mode);
+  }
+
+  /** Stores files encoded beforehand as one unit of work and commits them. */
+  async writeEncodedPartition(table: LakeTable, partition: PartitionValues, unit: string, files: readonly EncodedFile[], mode: CommitMode = 'replace'): Promise<Manifest> {
     const writer = this.writer(table, partition, unit);
-    await writer.write(rows);
+    for (const file of files) await writer.writeEncoded(file);
     return writer.commit(mode);
   }
 
@@ -356,7 +385,7 @@ export class Lake {
       }
       if (fresh.length === 0) return { written: 0 };
       const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
-      await writer.writeKeyed(fresh.length === file.rows ? file : keyedSubset(table, file, fresh, key));
+      await writer.writeEncoded(fresh.length === file.rows ? file : keyedSubset(table, file, fresh, key));
       const kept: ManifestFile[] = [];
       for (const older of files) {
         const deleted = [...(older.deleted ?? []), ...(supersededByFile.get(older.name) ?? [])];
@@ -555,16 +584,24 @@ export class Lake {
    * from `known`, a manifest the caller just read, instead of reading it again.
    */
   async *readPartitionColumns(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[], known?: Manifest): AsyncGenerator<ColumnBatch> {
+    for await (const file of this.storedFiles(table, partition, known)) yield decodeStoredFile(file, columns);
+  }
+
+  private async *storedFiles(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, known?: Manifest): AsyncGenerator<StoredFile> {
     const manifest = known ?? (await this.readManifest(table, partition));
     const key = manifest?.key;
     for (const file of manifest?.files ?? []) {
-      if (!file.deleted?.length || !key) {
-        yield parquetToColumns(await this.readFile(table, partition, file.name), columns);
-        continue;
-      }
-      const wanted = columns && !columns.includes(key) ? [...columns, key] : columns;
-      yield withoutKeys(parquetToColumns(await this.readFile(table, partition, file.name), wanted), key, new Set(file.deleted));
+      const bytes = await this.readFile(table, partition, file.name);
+      yield file.deleted?.length && key ? { bytes, key, deleted: file.deleted } : { bytes };
     }
+  }
+
+  /**
+   * The committed files of a partition, undecoded (to decode on a worker thread with
+   * decodeStoredFile), each in a buffer of its own; restarts like `readRows`.
+   */
+  readStoredFiles(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<StoredFile[]> {
+    return this.readWhole(() => this.storedFiles(table, partition));
   }
 
   /** Streams the committed rows of a partition, one file at a time (memory bounded by a file). */

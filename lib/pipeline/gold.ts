@@ -1,13 +1,13 @@
 import { FEATURE_LOOKBACK_DAYS, LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
 import type { Lake, LakeTable, PartitionValues } from '../lake/lake.js';
-import type { ColumnBatch } from '../lake/parquet.js';
 import { forEachLimited } from '../queue/concurrency.js';
 import type { Row } from '../sources/schema.js';
 import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
-import { analyteDayRows, summarizeResults, type DaySummary } from './analyteDays.js';
-import { ANALYTE_DAILY, ANALYTE_SAMPLE, DEVICE_DAILY, DEVICE_FEATURES, OUTBREAK_SERIES, QC_DAILY, shardLabel, shardOf } from './goldTables.js';
-import { DeviceDayTotals, LOG_INPUT, OutbreakSeriesTotals, QC_INPUT, QcRunsOfDay, RESULT_INPUT, deviceFeatureRows, qcDailyRows } from './goldTransforms.js';
+import type { DaySummary } from './analyteDays.js';
+import { encodeAnalyteDay, type GoldDayInput, type PreparedGoldDay } from './goldDayPrepare.js';
+import { DEVICE_DAILY, DEVICE_FEATURES, shardLabel, shardOf } from './goldTables.js';
+import { deviceFeatureRows } from './goldTransforms.js';
 import { SILVER_TABLES, SNAPSHOT } from './silverTables.js';
 import { DAY_MS, dayMs, isoDay } from '../calendar/days.js';
 
@@ -35,6 +35,8 @@ export interface GoldDeps {
   readonly ledger: RunLedger;
   readonly shards: number;
   readonly horizon: DataHorizon;
+  /** A day's CPU: decode, aggregate, encode (PipelineCompute.goldDay). */
+  readonly prepareDay: (input: GoldDayInput) => Promise<PreparedGoldDay>;
   /** Fan-out of feature work after a day's aggregates changed. */
   readonly enqueueFeatures?: (work: readonly FeatureWork[]) => Promise<void>;
 }
@@ -45,13 +47,6 @@ const PARTITION_WRITES_IN_FLIGHT = 4;
 const QC_LOOKBACK_DAYS = 3;
 
 export { dayMs, isoDay };
-
-/** Reads a partition's columns, hands them to `add` and lets them go; returns the rows read. */
-async function addPartition(lake: Lake, table: LakeTable, partition: PartitionValues, columns: readonly string[], add: (batches: readonly ColumnBatch[]) => void): Promise<number> {
-  const batches = await lake.readColumns(table, partition, columns);
-  add(batches);
-  return batches.reduce((sum, b) => sum + b.length, 0);
-}
 
 function readAll(lake: Lake, table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): Promise<Row[]> {
   return lake.readRows(table, partition, columns);
@@ -98,20 +93,9 @@ export function featureWorkFor(fromDay: number, toDay: number, latestDay: number
   return lastDay < fromDay ? [] : new FeatureDays().addRange(fromDay, lastDay, shards).work();
 }
 
-/** Rows per Parquet file of the analyte summaries (10,000 devices x 5 analytes: one file a day). */
-export const SUMMARY_FILE_ROWS = 50_000;
-
-async function writeInFiles(lake: Lake, table: LakeTable, partition: PartitionValues, unit: string, rows: readonly Row[]): Promise<void> {
-  const writer = lake.writer(table, partition, unit);
-  for (let i = 0; i < rows.length; i += SUMMARY_FILE_ROWS) await writer.write(rows.slice(i, i + SUMMARY_FILE_ROWS));
-  await writer.commit('replace');
-}
-
 /** Replaces a day's analyte_daily and analyte_sample partitions with `summary`. */
 export async function writeAnalyteDay(lake: Lake, date: string, unit: string, summary: DaySummary): Promise<void> {
-  const { daily, sample } = analyteDayRows(summary);
-  const partition = { result_date: date };
-  await Promise.all([writeInFiles(lake, ANALYTE_DAILY, partition, unit, daily), writeInFiles(lake, ANALYTE_SAMPLE, partition, unit, sample)]);
+  await Promise.all(encodeAnalyteDay(summary).map(({ table, partition, files }) => lake.writeEncodedPartition(table, partition, unit, files)));
 }
 
 /**
@@ -123,35 +107,19 @@ export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ devic
   try {
     const day = dayMs(work.date);
     const qcDays = Array.from({ length: QC_LOOKBACK_DAYS + 1 }, (_, back) => isoDay(day - back * DAY_MS));
-    // Only the columns the aggregates read, as columns, one partition at a time and dropped once
-    // added: a unit holds the day's largest partition, not all six.
-    const totals = new DeviceDayTotals();
-    const outbreaks = new OutbreakSeriesTotals();
-    const qc = new QcRunsOfDay(day);
-    let analytes: DaySummary | undefined;
-    let rowsIn = await addPartition(deps.lake, SILVER_TABLES.lab_results, { result_date: work.date }, RESULT_INPUT, (results) => {
-      totals.addResults(results);
-      outbreaks.add(results);
-      analytes = summarizeResults(work.date, results);
-    });
-    rowsIn += await addPartition(deps.lake, SILVER_TABLES.device_logs, { log_date: work.date }, LOG_INPUT, (logs) => totals.addLogs(logs));
-    for (const date of qcDays) await addPartition(deps.lake, SILVER_TABLES.quality_control, { run_date: date }, QC_INPUT, (batches) => qc.add(batches));
-    const qcRuns = qc.runs();
-    totals.addQcRuns(qcRuns);
-    const unit = `gold-${work.date}`;
-    const deviceDays = totals.rows();
-    const qcGroups = qcDailyRows(qcRuns);
-    const series = outbreaks.rows();
-    await Promise.all([
-      deps.lake.writePartition(DEVICE_DAILY, { activity_date: work.date }, unit, deviceDays),
-      deps.lake.writePartition(QC_DAILY, { run_date: work.date }, unit, qcGroups),
-      deps.lake.writePartition(OUTBREAK_SERIES, { series_date: work.date }, unit, series),
-      analytes ? writeAnalyteDay(deps.lake, work.date, unit, analytes) : undefined,
+    const [results, logs, qc] = await Promise.all([
+      deps.lake.readStoredFiles(SILVER_TABLES.lab_results, { result_date: work.date }),
+      deps.lake.readStoredFiles(SILVER_TABLES.device_logs, { log_date: work.date }),
+      Promise.all(qcDays.map((date) => deps.lake.readStoredFiles(SILVER_TABLES.quality_control, { run_date: date }))),
     ]);
+    const prepared = await deps.prepareDay({ date: work.date, results, logs, qc: qc.flat() });
+    const unit = `gold-${work.date}`;
+    await Promise.all(prepared.tables.map(({ table, partition, files }) => deps.lake.writeEncodedPartition(table, partition, unit, files)));
     const latest = await deps.horizon.latestDay();
     await deps.enqueueFeatures?.(featureWorkFor(day, day + FEATURE_LOOKBACK_DAYS * DAY_MS, latest ? dayMs(latest) : day, deps.shards));
-    await run.succeed({ rowsIn: rowsIn + qcRuns.length, rowsOut: deviceDays.length + qcGroups.length + series.length });
-    return { deviceDays: deviceDays.length, qcGroups: qcGroups.length, series: series.length };
+    const { deviceDays, qcGroups, series } = prepared;
+    await run.succeed({ rowsIn: prepared.rowsIn, rowsOut: deviceDays + qcGroups + series });
+    return { deviceDays, qcGroups, series };
   } catch (error) {
     await run.fail(error);
     throw error;

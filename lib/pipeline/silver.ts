@@ -1,5 +1,4 @@
 import type { Lake } from '../lake/lake.js';
-import { ownBuffer } from '../platform/workerPool.js';
 import type { LimsTableName, Row } from '../sources/schema.js';
 import type { DqReportStore } from '../state/dqReports.js';
 import type { DataHorizon } from '../state/horizon.js';
@@ -7,13 +6,14 @@ import type { RunLedger } from '../state/runs.js';
 import type { DqReport } from '../quality/report.js';
 import { bronzeTable, type BronzeCommit } from './bronze.js';
 import { SILVER_TABLES, SNAPSHOT, partitionDate, quarantineTable } from './silverTables.js';
-import type { SilverPreparer } from './silverPrepare.js';
+import type { PreparedSilver, SilverInput } from './silverPrepare.js';
 
 export interface SilverDeps {
   readonly lake: Lake;
   readonly ledger: RunLedger;
   readonly dqReports: DqReportStore;
-  readonly prepare: SilverPreparer;
+  /** The unit's CPU: decode, standardize, check, encode (PipelineCompute.silver). */
+  readonly prepare: (input: SilverInput) => Promise<PreparedSilver>;
   readonly horizon: DataHorizon;
   /** Told which silver days a unit changed (the gold stage listens). */
   readonly onSilverChanged?: (change: SilverChange) => Promise<void>;
@@ -36,12 +36,12 @@ export interface SilverResult {
   readonly report: DqReport;
 }
 
-/** The unit's bronze files, each whole in one buffer of its own (so it can move to a worker). */
+/** The unit's bronze files, undecoded (decoding is the compute's work). */
 async function readBronzeFiles(lake: Lake, commit: BronzeCommit): Promise<{ files: Uint8Array[]; rows: number }> {
   const table = bronzeTable(commit.table);
   const listed = (await lake.partitionFiles(table, commit.partition)).filter((f) => f.unit === commit.unit);
   const files: Uint8Array[] = [];
-  for (const file of listed) files.push(ownBuffer(await lake.readFile(table, commit.partition, file.name)));
+  for (const file of listed) files.push(await lake.readFile(table, commit.partition, file.name));
   return { files, rows: listed.reduce((sum, f) => sum + f.rows, 0) };
 }
 

@@ -1,6 +1,4 @@
-import type { Config } from '../config/config.js';
 import { encodeKeyedFile, type KeyedFile } from '../lake/lake.js';
-import { WorkerPool, workerScript } from '../platform/workerPool.js';
 import { parquetToColumns } from '../lake/parquet.js';
 import { createEvaluator, type QuarantinedRow } from '../quality/index.js';
 import { reportOf, type DqReport } from '../quality/report.js';
@@ -11,8 +9,8 @@ import { latestVersions, standardizeBatches, type Standards } from './standardiz
 
 /**
  * The CPU of a silver unit, apart from its I/O: bronze files in, silver files out, encoded and
- * ready to upload. Pure, so it runs on a worker thread (silverWorker.ts) while the main thread
- * reads and writes the lake.
+ * ready to upload. Pure, so it runs on a worker thread (compute.ts) while the main thread reads
+ * and writes the lake.
  */
 export interface SilverInput {
   readonly table: LimsTableName;
@@ -39,39 +37,6 @@ export interface PreparedSilver {
 
 /** Silver's part of the standards that does not change within a process: mappings and the patient-id hasher. */
 export type StaticStandards = Omit<Standards, 'deviceSites'>;
-
-/** Runs the CPU of a unit: on worker threads, or inline. */
-export type SilverPreparer = (input: SilverInput) => Promise<PreparedSilver>;
-
-/** Silver's preparer and how to stop its threads. */
-export interface SilverPreparers {
-  readonly prepare: SilverPreparer;
-  close(): Promise<void>;
-}
-
-/** What each silver worker thread starts from (silverWorker.ts). */
-export interface SilverWorkerData {
-  readonly config: Config;
-  /** The patient-id HMAC key, resolved once by the main thread so every worker hashes alike. */
-  readonly piiKey: Uint8Array;
-}
-
-/** Silver units prepared on the calling thread. */
-export function inlineSilverPreparers(standards: StaticStandards): SilverPreparers {
-  return { prepare: async (input) => prepareSilver(input, standards), close: async () => {} };
-}
-
-/**
- * Silver units prepared on `threads` worker threads: the bronze files move to a worker and the
- * encoded silver files move back, so the main thread only reads, uploads and commits.
- */
-export function pooledSilverPreparers(threads: number, data: SilverWorkerData): SilverPreparers {
-  const pool = new WorkerPool<SilverInput, PreparedSilver>(workerScript(import.meta.url, 'silverWorker'), threads, data);
-  return {
-    prepare: (input) => pool.run(input, input.files.map((file) => file.buffer as ArrayBuffer)),
-    close: () => pool.close(),
-  };
-}
 
 export function prepareSilver(input: SilverInput, standards: StaticStandards): PreparedSilver {
   const { table } = input;

@@ -74,7 +74,7 @@ beforeAll(async () => {
   const started = await startTestStorage();
   azurite = started.azurite;
   ctx = createAppContext(loadConfig({}), started.storage, work);
-  deps = { lake: ctx.lake, ledger: ctx.ledger, dqReports: ctx.dqReports, prepare: ctx.silverPreparers().prepare, horizon: ctx.horizon };
+  deps = { lake: ctx.lake, ledger: ctx.ledger, dqReports: ctx.dqReports, prepare: (input) => ctx.compute().silver(input), horizon: ctx.horizon };
   // DEV-A at the simulator's site 1 (conventional units), DEV-B at site 2 (SI units).
   await silverForBronzeUnit(deps, await commitBronze('devices', 'devices-0', [device('DEV-A', 0), device('DEV-B', 1)]));
 });

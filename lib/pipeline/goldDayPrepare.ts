@@ -1,0 +1,89 @@
+import { decodeStoredFile, encodeFile, type EncodedFile, type LakeTable, type PartitionValues, type StoredFile } from '../lake/lake.js';
+import type { Row } from '../sources/schema.js';
+import { analyteDayRows, summarizeResults, type DaySummary } from './analyteDays.js';
+import { ANALYTE_DAILY, ANALYTE_SAMPLE, DEVICE_DAILY, OUTBREAK_SERIES, QC_DAILY } from './goldTables.js';
+import { DeviceDayTotals, LOG_INPUT, OutbreakSeriesTotals, QC_INPUT, QcRunsOfDay, RESULT_INPUT, qcDailyRows } from './goldTransforms.js';
+import { dayMs } from '../calendar/days.js';
+
+/**
+ * The CPU of a gold day, apart from its I/O: the day's silver files in, its gold files out,
+ * encoded and ready to upload. Pure, so it runs on a worker thread while the main thread reads
+ * and writes the lake.
+ */
+export interface GoldDayInput {
+  readonly date: string;
+  readonly results: readonly StoredFile[];
+  readonly logs: readonly StoredFile[];
+  /** QC of the day and of the look-back days before it (any order). */
+  readonly qc: readonly StoredFile[];
+}
+
+/** A gold partition a day's unit replaces, encoded: its files in order. */
+export interface EncodedPartition {
+  readonly table: LakeTable;
+  readonly partition: PartitionValues;
+  readonly files: readonly EncodedFile[];
+}
+
+/** A day's gold partitions, encoded, and their counts. */
+export interface PreparedGoldDay {
+  readonly rowsIn: number;
+  readonly deviceDays: number;
+  readonly qcGroups: number;
+  readonly series: number;
+  readonly tables: readonly EncodedPartition[];
+}
+
+/** Rows per Parquet file of the analyte summaries (10,000 devices x 5 analytes: one file a day). */
+export const SUMMARY_FILE_ROWS = 50_000;
+
+export function prepareGoldDay(input: GoldDayInput): PreparedGoldDay {
+  const totals = new DeviceDayTotals();
+  const outbreaks = new OutbreakSeriesTotals();
+  const qc = new QcRunsOfDay(dayMs(input.date));
+  // Only the columns the aggregates read; logs and QC a file at a time, dropped once added.
+  const results = input.results.map((file) => decodeStoredFile(file, RESULT_INPUT));
+  totals.addResults(results);
+  outbreaks.add(results);
+  const analytes = summarizeResults(input.date, results);
+  let rowsIn = results.reduce((sum, b) => sum + b.length, 0);
+  for (const file of input.logs) {
+    const logs = decodeStoredFile(file, LOG_INPUT);
+    totals.addLogs([logs]);
+    rowsIn += logs.length;
+  }
+  for (const file of input.qc) qc.add([decodeStoredFile(file, QC_INPUT)]);
+  const qcRuns = qc.runs();
+  totals.addQcRuns(qcRuns);
+  const deviceDays = totals.rows();
+  const qcGroups = qcDailyRows(qcRuns);
+  const series = outbreaks.rows();
+  return {
+    rowsIn: rowsIn + qcRuns.length,
+    deviceDays: deviceDays.length,
+    qcGroups: qcGroups.length,
+    series: series.length,
+    tables: [
+      { table: DEVICE_DAILY, partition: { activity_date: input.date }, files: inFiles(DEVICE_DAILY, deviceDays, Infinity) },
+      { table: QC_DAILY, partition: { run_date: input.date }, files: inFiles(QC_DAILY, qcGroups, Infinity) },
+      { table: OUTBREAK_SERIES, partition: { series_date: input.date }, files: inFiles(OUTBREAK_SERIES, series, Infinity) },
+      ...encodeAnalyteDay(analytes),
+    ],
+  };
+}
+
+/** A day summary as the files of its analyte_daily and analyte_sample partitions. */
+export function encodeAnalyteDay(summary: DaySummary): EncodedPartition[] {
+  const { daily, sample } = analyteDayRows(summary);
+  const partition = { result_date: summary.date };
+  return [
+    { table: ANALYTE_DAILY, partition, files: inFiles(ANALYTE_DAILY, daily, SUMMARY_FILE_ROWS) },
+    { table: ANALYTE_SAMPLE, partition, files: inFiles(ANALYTE_SAMPLE, sample, SUMMARY_FILE_ROWS) },
+  ];
+}
+
+function inFiles(table: LakeTable, rows: readonly Row[], perFile: number): EncodedFile[] {
+  const files: EncodedFile[] = [];
+  for (let i = 0; i < rows.length; i += perFile) files.push(encodeFile(table, rows.slice(i, i + perFile)));
+  return files;
+}
