@@ -20,7 +20,7 @@ import { MAX_FEATURE_RUN_DAYS } from '../lib/pipeline/gold.js';
 import { SILVER_TABLES } from '../lib/pipeline/silverTables.js';
 import { startAzurite } from '../lib/platform/azurite.js';
 import { ensureStorageResources, storageFromConnectionString } from '../lib/platform/storage.js';
-import { peakRssMb, rate } from './figures.js';
+import { peakRssMb, processCpuMs, rate } from './figures.js';
 
 /** The biggest unit of each kind in the run: the largest lab_results bronze unit, the busiest day, the longest feature run. */
 async function largestUnits(ctx: AppContext): Promise<[string, unknown][]> {
@@ -63,7 +63,9 @@ try {
   const storage = storageFromConnectionString(azurite.connectionString);
   await ensureStorageResources(storage);
   const ctx = createAppContext(loadConfig({ LOCAL_DATA_DIR: work }), storage, work);
+  const [cpuBefore, azuriteBefore] = [process.cpuUsage(), processCpuMs(azurite.pid)];
   const counts = await runPipeline(ctx);
+  const [cpu, azuriteAfter] = [process.cpuUsage(cpuBefore), processCpuMs(azurite.pid)];
   const bronzeRows = counts.bronze.reduce((sum, r) => sum + r.rowsWritten, 0);
   const labResults = counts.silver.lab_results?.rowsIn ?? 0;
   const silverRows = Object.values(counts.silver).reduce((sum, c) => sum + (c?.rowsIn ?? 0), 0);
@@ -73,6 +75,8 @@ try {
   console.log(`gold: ${counts.gold.days} days, ${counts.gold.featureUnits} feature units, ${counts.gold.featureRows.toLocaleString('en-US')} device-days in ${counts.seconds.gold.toFixed(1)} s`);
   const silverGold = counts.seconds.silver + counts.seconds.gold;
   console.log(`silver + gold: ${Math.round(labResults / silverGold).toLocaleString('en-US')} lab results/s (target >= 100,000) over ${silverGold.toFixed(1)} s`);
+  const azuriteCpu = azuriteBefore === null || azuriteAfter === null ? 'unknown' : `${((azuriteAfter - azuriteBefore) / 1000).toFixed(1)} s`;
+  console.log(`CPU over bronze, silver and gold: this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (main thread and ${ctx.config.WORKER_THREADS} workers), Azurite ${azuriteCpu}`);
   console.log(`peak RSS of the process running the units of work (4 at a time, with its caches): ${peakRssMb()} MB`);
   if (counts.parked > 0) console.log(`WARNING: ${counts.parked} messages parked`);
   for (const [kind, message] of await largestUnits(ctx)) {

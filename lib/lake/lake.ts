@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { ColumnSpec, Row } from '../sources/schema.js';
-import { columnOf, columnsToParquet, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
+import { columnOf, columnsToParquetFiles, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -91,13 +91,16 @@ export function decodeStoredFile(file: StoredFile, columns?: readonly string[]):
 export function encodeKeyedFile(table: LakeTable, rows: readonly Row[], key: string): KeyedFile {
   const data = rowsToColumns(table.columns, rows);
   const sidecar = table.columns.filter((c) => c.name === key || c.name === 'modified_at');
-  return {
-    rows: rows.length,
-    keys: data[key]!.map(String),
-    modifiedAt: Float64Array.from(data.modified_at ?? [], Number),
-    data: columnsToParquet(table.columns, data),
-    keysData: columnsToParquet(sidecar, data),
-  };
+  const [file, keysFile] = columnsToParquetFiles(table.columns, data, [table.columns, sidecar]);
+  const keyValues = data[key]!;
+  const modified = data.modified_at;
+  const keys = new Array<string>(rows.length);
+  const modifiedAt = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    keys[i] = String(keyValues[i]);
+    modifiedAt[i] = modified ? Number(modified[i]) : NaN;
+  }
+  return { rows: rows.length, keys, modifiedAt, data: file!, keysData: keysFile! };
 }
 
 /** The rows of a keyed file at the given positions, as a keyed file again (an upsert keeping only its fresh rows). */

@@ -1,7 +1,7 @@
 import * as arrow from '@uwdata/flechette';
 import * as parquet from 'parquet-wasm';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
-import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, textCoder, type DecodedFile, type PageCompression, type TextCodes } from './parquetFile.js';
+import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, encodeParquetFiles, textCoder, type DecodedFile, type PageCompression, type TextCodes } from './parquetFile.js';
 
 export type { TextCodes } from './parquetFile.js';
 
@@ -20,6 +20,11 @@ export type ParquetCodec = PageCompression;
 
 export function columnsToParquet(columns: readonly ColumnSpec[], data: Record<string, unknown[]>, codec: ParquetCodec = 'brotli'): Uint8Array {
   return encodeParquet(columns, data, codec);
+}
+
+/** Files of the same rows, each of some of the columns (a file and its keys sidecar); each column is encoded once. */
+export function columnsToParquetFiles(columns: readonly ColumnSpec[], data: Record<string, unknown[]>, files: readonly (readonly ColumnSpec[])[], codec: ParquetCodec = 'brotli'): Uint8Array[] {
+  return encodeParquetFiles(columns, data, codec, files);
 }
 
 /**

@@ -332,20 +332,51 @@ function encodeChunk(spec: ColumnSpec, values: readonly unknown[], start: number
 
 /** A Parquet file of `columns` (every column nullable), `data` holding each column's values. */
 export function encodeParquet(columns: readonly ColumnSpec[], data: Readonly<Record<string, readonly unknown[]>>, compression: PageCompression): Uint8Array {
+  return encodeParquetFiles(columns, data, compression, [columns])[0]!;
+}
+
+/** A row group's column chunks, encoded once for every file that holds the column. */
+interface EncodedGroup {
+  readonly rows: number;
+  readonly chunks: ReadonlyMap<string, EncodedChunk>;
+}
+
+/**
+ * Several Parquet files of the same rows, each of some of `columns` (a file and its keys
+ * sidecar): each column is encoded once and its pages go into every file that holds it.
+ */
+export function encodeParquetFiles(
+  columns: readonly ColumnSpec[],
+  data: Readonly<Record<string, readonly unknown[]>>,
+  compression: PageCompression,
+  files: readonly (readonly ColumnSpec[])[],
+): Uint8Array[] {
   // Numbers are copied as their in-memory bytes, which Parquet defines as little-endian.
   if (!LITTLE_ENDIAN) throw new Error('Writing Parquet needs a little-endian CPU');
   const rows = columns.length === 0 ? 0 : Math.max(...columns.map((c) => data[c.name]?.length ?? 0));
+  const wanted = new Set(files.flatMap((file) => file.map((spec) => spec.name)));
+  const groups: EncodedGroup[] = [];
+  for (let start = 0; start < rows; start += ROW_GROUP_ROWS) {
+    const end = Math.min(rows, start + ROW_GROUP_ROWS);
+    const chunks = new Map<string, EncodedChunk>();
+    for (const spec of columns) {
+      if (wanted.has(spec.name)) chunks.set(spec.name, encodeChunk(spec, data[spec.name] ?? new Array<null>(rows).fill(null), start, end, compression));
+    }
+    groups.push({ rows: end - start, chunks });
+  }
+  return files.map((file) => assembleParquet(file, groups, rows, compression));
+}
+
+function assembleParquet(columns: readonly ColumnSpec[], groups: readonly EncodedGroup[], rows: number, compression: PageCompression): Uint8Array {
   const parts: Uint8Array[] = [MAGIC];
   let offset = MAGIC.length;
   const rowGroups: ThriftField[][] = [];
-  for (let start = 0; start < rows; start += ROW_GROUP_ROWS) {
-    const end = Math.min(rows, start + ROW_GROUP_ROWS);
+  for (const group of groups) {
     const groupOffset = offset;
     let groupBytes = 0;
     const chunks: ThriftField[][] = [];
     for (const spec of columns) {
-      const values = data[spec.name] ?? new Array<null>(rows).fill(null);
-      const chunk = encodeChunk(spec, values, start, end, compression);
+      const chunk = group.chunks.get(spec.name)!;
       const chunkOffset = offset;
       let uncompressed = 0;
       for (const p of chunk.pages) {
@@ -360,7 +391,7 @@ export function encodeParquet(columns: readonly ColumnSpec[], data: Readonly<Rec
         { id: 2, i32s: chunk.dictionary ? [Encoding.PLAIN, Encoding.RLE, Encoding.RLE_DICTIONARY] : [Encoding.PLAIN, Encoding.RLE] },
         { id: 3, texts: [spec.name] },
         { id: 4, i32: compression === 'brotli' ? Codec.BROTLI : Codec.UNCOMPRESSED },
-        { id: 5, i64: end - start },
+        { id: 5, i64: group.rows },
         { id: 6, i64: uncompressed },
         { id: 7, i64: offset - chunkOffset },
         { id: 9, i64: dataPageOffset },
@@ -371,7 +402,7 @@ export function encodeParquet(columns: readonly ColumnSpec[], data: Readonly<Rec
     rowGroups.push([
       { id: 1, structs: chunks },
       { id: 2, i64: groupBytes },
-      { id: 3, i64: end - start },
+      { id: 3, i64: group.rows },
       { id: 5, i64: groupOffset },
       { id: 6, i64: offset - groupOffset },
     ]);
