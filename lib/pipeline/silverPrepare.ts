@@ -5,7 +5,7 @@ import { reportOf, type DqReport } from '../quality/report.js';
 import type { LimsTableName, Row } from '../sources/schema.js';
 import { DAY_MS, dayStart, isoDay } from '../calendar/days.js';
 import { SILVER_TABLES } from './silverTables.js';
-import { latestVersions, standardizeBatches, type Standards } from './standardize.js';
+import { bronzeColumnsRead, latestVersions, standardizeBatches, type Standards } from './standardize.js';
 
 /**
  * The CPU of a silver unit, apart from its I/O: bronze files in, silver files out, encoded and
@@ -40,7 +40,7 @@ export type StaticStandards = Omit<Standards, 'deviceSites'>;
 
 export function prepareSilver(input: SilverInput, standards: StaticStandards): PreparedSilver {
   const { table } = input;
-  const bronze = input.files.map((file) => parquetToColumns(file));
+  const bronze = input.files.map((file) => parquetToColumns(file, bronzeColumnsRead(table)));
   const standardized = standardizeBatches(table, bronze, { ...standards, deviceSites: input.deviceSites });
   const evaluation = createEvaluator(table, { nowMs: input.nowMs, deviceIds: new Set(input.deviceSites.keys()) })(standardized);
   const silver = SILVER_TABLES[table];

@@ -1,5 +1,5 @@
 import { mapRows, type ColumnBatch } from '../lake/parquet.js';
-import type { LimsTableName, Row } from '../sources/schema.js';
+import { LIMS_TABLES, type LimsTableName, type Row } from '../sources/schema.js';
 import type { LoincMap } from '../standards/loinc.js';
 import type { RegionMap } from '../standards/pii.js';
 import { ageBand } from '../standards/pii.js';
@@ -137,6 +137,15 @@ function standardizerOf(table: LimsTableName, standards: Standards): (row: Row) 
     case 'maintenance_events':
       return maintenanceEvent;
   }
+}
+
+/**
+ * Bronze columns a table's standardization reads (undefined: all). The rest are never decoded:
+ * patient names stay in bronze's bytes.
+ */
+export function bronzeColumnsRead(table: LimsTableName): readonly string[] | undefined {
+  if (table !== 'lab_results') return undefined;
+  return LIMS_TABLES.lab_results.columns.map((c) => c.name).filter((name) => name !== 'patient_name' && name !== 'test_name');
 }
 
 /** Silver-shaped rows of bronze batches (each bronze row is read into one reused object, never kept). */
