@@ -4,7 +4,7 @@
  * disk-backed Azurite and prints throughput per stage and its own peak RSS; then the biggest unit
  * of each kind runs again alone in a fresh process (bench/unit.ts) for its own peak RSS.
  * Usage: node dist/bench/pipeline.js [--devices 10000] [--days 30] [--results-per-device-day 33]
- * BENCH_CPU_PROF=DIR writes a V8 CPU profile of each lone unit into DIR (profile this process with node --cpu-prof).
+ * WORKER_THREADS=N sets the setting of that name (default 2). BENCH_CPU_PROF=DIR writes a V8 CPU profile of each lone unit into DIR (profile this process with node --cpu-prof).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -62,7 +62,7 @@ const azurite = await startAzurite({ location: path.join(work, 'azurite') });
 try {
   const storage = storageFromConnectionString(azurite.connectionString);
   await ensureStorageResources(storage);
-  const ctx = createAppContext(loadConfig({ LOCAL_DATA_DIR: work }), storage, work);
+  const ctx = createAppContext(loadConfig({ LOCAL_DATA_DIR: work, ...(process.env.WORKER_THREADS ? { WORKER_THREADS: process.env.WORKER_THREADS } : {}) }), storage, work);
   const [cpuBefore, azuriteBefore] = [process.cpuUsage(), processCpuMs(azurite.pid)];
   const counts = await runPipeline(ctx);
   const [cpu, azuriteAfter] = [process.cpuUsage(cpuBefore), processCpuMs(azurite.pid)];

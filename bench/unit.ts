@@ -22,7 +22,7 @@ import { peakRssMb } from './figures.js';
 
 const [work, kind, message] = process.argv.slice(2) as [string, string, string];
 const storage = storageFromConnectionString(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '');
-const ctx = createAppContext(loadConfig({ LOCAL_DATA_DIR: work }), storage, work);
+const ctx = createAppContext(loadConfig({ LOCAL_DATA_DIR: work, ...(process.env.WORKER_THREADS ? { WORKER_THREADS: process.env.WORKER_THREADS } : {}) }), storage, work);
 
 /** Copies every blob under `prefixes` (data files and manifests) from the lake to `scratch`. */
 async function copyPrefixes(scratch: Lake, prefixes: readonly string[]): Promise<void> {
