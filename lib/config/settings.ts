@@ -64,7 +64,7 @@ export const SETTINGS = {
   }),
   SCORING_SCHEDULE: schedule({ description: 'Daily batch scoring of every device (NCRONTAB, UTC), before the 06:00 report.', default: '0 30 5 * * *' }),
   WORKER_THREADS: integer({
-    description: 'Worker threads per instance for the CPU of silver units (decode, standardize, check, encode), so an instance uses its cores while the main thread reads and writes the lake. One per core suits; 0 does that work on the main thread.',
+    description: 'Worker threads per instance for the CPU of silver units and gold days (decode, standardize, check, aggregate, encode), so an instance uses its cores while the main thread reads and writes the lake. One per core suits; 0 does that work on the main thread.',
     default: 2,
     min: 0,
     max: 64,
