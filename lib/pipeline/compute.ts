@@ -74,8 +74,8 @@ export function pooledCompute(threads: number, data: ComputeWorkerData): Pipelin
     },
     goldDay: (input) => {
       const own = (files: readonly StoredFile[]) => files.map((f) => ({ ...f, bytes: ownBuffer(f.bytes) }));
-      const owned = { ...input, results: own(input.results), logs: own(input.logs), qc: own(input.qc) };
-      return run({ kind: 'gold-day', input: owned }, [...owned.results, ...owned.logs, ...owned.qc]) as Promise<PreparedGoldDay>;
+      const owned = { ...input, results: own(input.results), logs: own(input.logs), qc: input.qc.map(own) };
+      return run({ kind: 'gold-day', input: owned }, [...owned.results, ...owned.logs, ...owned.qc.flat()]) as Promise<PreparedGoldDay>;
     },
     close: () => pool.close(),
   };

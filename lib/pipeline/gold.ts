@@ -112,7 +112,7 @@ export async function goldForDay(deps: GoldDeps, work: DayWork): Promise<{ devic
       deps.lake.readStoredFiles(SILVER_TABLES.device_logs, { log_date: work.date }),
       Promise.all(qcDays.map((date) => deps.lake.readStoredFiles(SILVER_TABLES.quality_control, { run_date: date }))),
     ]);
-    const prepared = await deps.prepareDay({ date: work.date, results, logs, qc: qc.flat() });
+    const prepared = await deps.prepareDay({ date: work.date, results, logs, qc });
     const unit = `gold-${work.date}`;
     await Promise.all(prepared.tables.map(({ table, partition, files }) => deps.lake.writeEncodedPartition(table, partition, unit, files)));
     const latest = await deps.horizon.latestDay();

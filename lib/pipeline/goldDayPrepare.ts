@@ -14,8 +14,8 @@ export interface GoldDayInput {
   readonly date: string;
   readonly results: readonly StoredFile[];
   readonly logs: readonly StoredFile[];
-  /** QC of the day and of the look-back days before it (any order). */
-  readonly qc: readonly StoredFile[];
+  /** QC of the day, then of each look-back day before it, newest first. */
+  readonly qc: readonly (readonly StoredFile[])[];
 }
 
 /** A gold partition a day's unit replaces, encoded: its files in order. */
@@ -52,7 +52,13 @@ export function prepareGoldDay(input: GoldDayInput): PreparedGoldDay {
     totals.addLogs([logs]);
     rowsIn += logs.length;
   }
-  for (const file of input.qc) qc.add([decodeStoredFile(file, QC_INPUT)]);
+  const [today = [], ...lookBack] = input.qc;
+  for (const file of today) qc.add([decodeStoredFile(file, QC_INPUT)]);
+  // Older days only while a material of the day still lacks its previous run (most need one day).
+  for (const files of lookBack) {
+    if (!qc.lacksEarlierRuns()) break;
+    for (const file of files) qc.add([decodeStoredFile(file, QC_INPUT)]);
+  }
   const qcRuns = qc.runs();
   totals.addQcRuns(qcRuns);
   const deviceDays = totals.rows();

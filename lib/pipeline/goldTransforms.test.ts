@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parquetToColumns, rowsToParquet } from '../lake/parquet.js';
+import type { StoredFile } from '../lake/lake.js';
+import { parquetToColumns, rowsOfColumns, rowsToParquet } from '../lake/parquet.js';
+import { prepareGoldDay } from './goldDayPrepare.js';
 import { SILVER_TABLES } from './silverTables.js';
 import { QcRunsOfDay, qcDailyRows } from './goldTransforms.js';
 import type { Row } from '../sources/schema.js';
@@ -41,5 +43,32 @@ describe('QC runs of a day', () => {
       ['D2', null, null, 1, 1, 0],
       ['D3', 'GLU', 1, 1, 0, 0],
     ]);
+  });
+});
+
+describe('a gold day\'s QC look-back', () => {
+  const file = (rows: Row[]): StoredFile => ({ bytes: rowsToParquet(SILVER_TABLES.quality_control.columns, rows) });
+  const broken: StoredFile = { bytes: new Uint8Array([1, 2, 3]) };
+  const flagsOf = (qc: StoredFile[][]) =>
+    qcDailyOf(qc).map((r) => [r.device_id, r.control_level, r.violations_22s]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  /** The day's qc_daily rows as prepareGoldDay encodes them. */
+  function qcDailyOf(qc: StoredFile[][]): Row[] {
+    const prepared = prepareGoldDay({ date: '2026-03-10', results: [], logs: [], qc });
+    const qcDaily = prepared.tables.find((t) => t.table.name === 'qc_daily')!;
+    return qcDaily.files.flatMap((f) => rowsOfColumns(parquetToColumns(f.data)));
+  }
+  const today = file([run('D1', 'GLU', 1, 2.1, DAY + HOUR), run('D2', 'GLU', 1, 2.2, DAY + HOUR)]);
+
+  it('stops at the newest day that holds an earlier run of every material of the day', () => {
+    // Both materials ran the day before: the older days are never decoded (a broken file there would throw).
+    const dayBefore = file([run('D1', 'GLU', 1, 2.5, DAY - 2 * HOUR), run('D2', 'GLU', 1, 0.1, DAY - 2 * HOUR)]);
+    expect(flagsOf([[today], [dayBefore], [broken], [broken]])).toEqual([['D1', 1, 1], ['D2', 1, 0]]);
+  });
+
+  it('reads further back for a material that skipped a day, and judges 2-2s against its run there', () => {
+    const dayBefore = file([run('D1', 'GLU', 1, 0.1, DAY - 2 * HOUR)]);
+    const twoDaysBefore = file([run('D1', 'GLU', 1, 2.9, DAY - 26 * HOUR), run('D2', 'GLU', 1, 2.4, DAY - 26 * HOUR)]);
+    expect(flagsOf([[today], [dayBefore], [twoDaysBefore], []])).toEqual([['D1', 1, 0], ['D2', 1, 1]]);
+    expect(() => flagsOf([[today], [dayBefore], [broken], []])).toThrow('not a Parquet file');
   });
 });

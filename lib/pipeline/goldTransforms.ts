@@ -117,6 +117,14 @@ export class QcRunsOfDay {
     }
   }
 
+  /**
+   * Whether a material run on the day has no earlier run yet. Days are fed newest first, so once
+   * every material has one, older days cannot hold a later one and need not be read.
+   */
+  lacksEarlierRuns(): boolean {
+    return this.ofDay.some((run) => this.lastAt[run.material] === undefined);
+  }
+
   runs(): QcRun[] {
     const previous = [...this.lastZ];
     return [...this.ofDay]
