@@ -3,7 +3,7 @@ import * as parquet from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import type { ColumnSpec, Row } from '../sources/schema.js';
 import { parquetToColumns, parquetToRows, rowsToParquet } from './parquet.js';
-import { UnsupportedParquet, decodeParquet, encodeParquet, type DecodedColumn } from './parquetFile.js';
+import { UnsupportedParquet, decodeParquet, encodeParquet, mostlyDistinct, type DecodedColumn } from './parquetFile.js';
 
 const DAY = 86_400_000;
 const SPECS: readonly ColumnSpec[] = [
@@ -75,6 +75,19 @@ describe('our Parquet files', () => {
     expect('codes' in device && device.codes.values).toHaveLength(37);
     expect('values' in file.columns.get('id')!).toBe(true);
     expect(file.columns.get('at')).toEqual({ values: expect.any(Float64Array) });
+  });
+
+  it('write text without a dictionary only when its values hardly repeat', () => {
+    // A seeded draw of `n` values from `distinct` ids: 50,000 results over 10,000 devices repeat
+    // each device about five times, over 100,000 patients hardly at all.
+    let seed = 7;
+    const draw = (distinct: number, n: number) => Array.from({ length: n }, () => `V${(seed = (seed * 48271) % 2147483647) % distinct}`);
+    expect(mostlyDistinct(Array.from({ length: 50_000 }, (_, i) => `R${i}`))).toBe(true);
+    expect(mostlyDistinct(draw(100_000, 50_000))).toBe(true);
+    expect(mostlyDistinct(draw(10_000, 50_000))).toBe(false);
+    expect(mostlyDistinct(draw(37, 50_000))).toBe(false);
+    const file = decodeParquet(encodeParquet([{ name: 'device', type: 'string' }], { device: draw(10_000, 50_000) }, 'none'));
+    expect('codes' in file.columns.get('device')!).toBe(true);
   });
 
   it('read only the columns asked for, and an empty file', () => {

@@ -87,14 +87,20 @@ const ENCODING_SAMPLE = 1024;
 
 /**
  * A column of mostly distinct values (ids, hashes) gains nothing from a dictionary, and a
- * dictionary's hash lookups per value would be most of its write time.
+ * dictionary's hash lookups per value would be most of its write time. Values that repeat even
+ * a few times a file (10,000 device ids in 50,000 results) do gain: fewer bytes to compress, and
+ * readers get codes and one string per value instead of a string per row. A sample of 1,024 from
+ * 10,000 values is 95% distinct; one from 100,000 (patients) or of unique ids, over 99%.
  */
 export function mostlyDistinct(values: readonly unknown[]): boolean {
   const sample = Math.min(values.length, ENCODING_SAMPLE);
   const seen = new Set<unknown>();
   for (let i = 0; i < sample; i++) seen.add(values[i]);
-  return sample >= 64 && seen.size > sample / 2;
+  return sample >= 64 && seen.size > sample * DISTINCT_SHARE;
 }
+
+/** Share of distinct values in the sample above which a text column is written without a dictionary. */
+const DISTINCT_SHARE = 0.98;
 
 const PHYSICAL: Readonly<Record<ColumnType, Physical>> = {
   string: Physical.BYTE_ARRAY,
