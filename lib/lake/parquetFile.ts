@@ -13,8 +13,8 @@ import { ByteWriter, ThriftReader, child, int, list, optionalInt, text, writeStr
  *
  * Written: format version 1, one data page (V1) per column chunk, PLAIN values or a dictionary
  * (RLE_DICTIONARY data pages), definition levels RLE/bit-packed, pages Brotli-compressed (Node's
- * native zlib; quality 2 packs a lab_results file tighter than parquet-wasm's Zstd did, at a
- * sixth of its write time) or not. Read: those and what other writers commonly produce with them
+ * native zlib at quality 1: about as tight as parquet-wasm's Zstd was, in a fraction of its write
+ * time) or not. Read: those and what other writers commonly produce with them
  * (V2 data pages, PLAIN_DICTIONARY, several pages and row groups, Gzip, statistics and page
  * indexes read past). Anything else (Snappy, Zstd, nested columns, other encodings) is reported
  * as unsupported so the caller can use a general reader.
