@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { loadConfig, type Config } from '../lib/config/config.js';
 
-/** Formatting shared by the benchmarks. */
+/** Formatting and settings shared by the benchmarks. */
 export function rate(rows: number, elapsedMs: number): string {
   const perSecond = Math.round(rows / (elapsedMs / 1000));
   return `${rows.toLocaleString('en-US')} rows in ${(elapsedMs / 1000).toFixed(1)} s = ${perSecond.toLocaleString('en-US')} rows/s`;
@@ -22,4 +23,9 @@ export function processCpuMs(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/** The pipeline benchmarks' settings: the embedded defaults in `work`, and WORKER_THREADS from the environment when set. */
+export function benchConfig(work: string): Config {
+  return loadConfig({ LOCAL_DATA_DIR: work, ...(process.env.WORKER_THREADS ? { WORKER_THREADS: process.env.WORKER_THREADS } : {}) });
 }

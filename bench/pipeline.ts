@@ -13,14 +13,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createAppContext, type AppContext } from '../lib/app/context.js';
-import { loadConfig } from '../lib/config/config.js';
 import { runPipeline } from '../lib/local/pipelineRun.js';
 import { bronzeTable, type BronzeCommit } from '../lib/pipeline/bronze.js';
 import { MAX_FEATURE_RUN_DAYS } from '../lib/pipeline/gold.js';
 import { SILVER_TABLES } from '../lib/pipeline/silverTables.js';
 import { startAzurite } from '../lib/platform/azurite.js';
 import { ensureStorageResources, storageFromConnectionString } from '../lib/platform/storage.js';
-import { peakRssMb, processCpuMs, rate } from './figures.js';
+import { benchConfig, peakRssMb, processCpuMs, rate } from './figures.js';
 
 /** The biggest unit of each kind in the run: the largest lab_results bronze unit, the busiest day, the longest feature run. */
 async function largestUnits(ctx: AppContext): Promise<[string, unknown][]> {
@@ -62,7 +61,7 @@ const azurite = await startAzurite({ location: path.join(work, 'azurite') });
 try {
   const storage = storageFromConnectionString(azurite.connectionString);
   await ensureStorageResources(storage);
-  const ctx = createAppContext(loadConfig({ LOCAL_DATA_DIR: work, ...(process.env.WORKER_THREADS ? { WORKER_THREADS: process.env.WORKER_THREADS } : {}) }), storage, work);
+  const ctx = createAppContext(benchConfig(work), storage, work);
   const [cpuBefore, azuriteBefore] = [process.cpuUsage(), processCpuMs(azurite.pid)];
   const counts = await runPipeline(ctx);
   const [cpu, azuriteAfter] = [process.cpuUsage(cpuBefore), processCpuMs(azurite.pid)];

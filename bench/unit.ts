@@ -10,7 +10,6 @@
 import { createAppContext } from '../lib/app/context.js';
 import { parseBronzeCommit, parseDayWork, parseFeatureWork } from '../lib/app/messages.js';
 import { goldDeps, silverDeps } from '../lib/app/stages.js';
-import { loadConfig } from '../lib/config/config.js';
 import { Lake, tablePath, partitionPath } from '../lib/lake/lake.js';
 import { bronzeTable } from '../lib/pipeline/bronze.js';
 import { goldFeatures, goldForDay } from '../lib/pipeline/gold.js';
@@ -18,11 +17,11 @@ import { silverForBronzeUnit } from '../lib/pipeline/silver.js';
 import { SILVER_TABLES, SNAPSHOT } from '../lib/pipeline/silverTables.js';
 import { readBlob } from '../lib/platform/blobs.js';
 import { storageFromConnectionString } from '../lib/platform/storage.js';
-import { peakRssMb } from './figures.js';
+import { benchConfig, peakRssMb } from './figures.js';
 
 const [work, kind, message] = process.argv.slice(2) as [string, string, string];
 const storage = storageFromConnectionString(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '');
-const ctx = createAppContext(loadConfig({ LOCAL_DATA_DIR: work, ...(process.env.WORKER_THREADS ? { WORKER_THREADS: process.env.WORKER_THREADS } : {}) }), storage, work);
+const ctx = createAppContext(benchConfig(work), storage, work);
 
 /** Copies every blob under `prefixes` (data files and manifests) from the lake to `scratch`. */
 async function copyPrefixes(scratch: Lake, prefixes: readonly string[]): Promise<void> {

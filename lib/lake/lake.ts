@@ -67,11 +67,6 @@ export function encodeFile(table: LakeTable, rows: readonly Row[]): EncodedFile 
   return { rows: rows.length, data: rowsToParquet(table.columns, rows) };
 }
 
-/** The buffers of encoded files, to transfer between threads. */
-export function encodedBuffers(files: readonly EncodedFile[]): ArrayBuffer[] {
-  return files.flatMap((file) => [file.data, file.keysData, 'modifiedAt' in file ? (file as KeyedFile).modifiedAt : undefined]).filter((b) => b !== undefined).map((b) => b.buffer as ArrayBuffer);
-}
-
 /** A committed file's bytes, with what merge on read drops from it (rows of superseded keys). */
 export interface StoredFile {
   readonly bytes: Uint8Array;
@@ -228,8 +223,8 @@ export class PartitionWriter {
     if (file.rows === 0) return;
     const name = this.nextName();
     const keys = file.keysData ? `${name.slice(0, -'.parquet'.length)}.keys` : undefined;
-    await this.upload(name, file.data);
-    if (keys) await this.upload(keys, file.keysData!);
+    // The sidecar goes up beside its file: neither is visible before the commit.
+    await Promise.all([this.upload(name, file.data), keys ? this.upload(keys, file.keysData!) : undefined]);
     this.files.push({ name, rows: file.rows, bytes: file.data.byteLength, unit: this.unit, ...(keys ? { keys } : {}) });
   }
 
@@ -601,7 +596,7 @@ export class Lake {
 
   /**
    * The committed files of a partition, undecoded (to decode on a worker thread with
-   * decodeStoredFile), each in a buffer of its own; restarts like `readRows`.
+   * decodeStoredFile); restarts like `readRows`.
    */
   readStoredFiles(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<StoredFile[]> {
     return this.readWhole(() => this.storedFiles(table, partition));

@@ -167,7 +167,6 @@ interface Int64BatchData {
   readonly values: BigInt64Array;
 }
 
-
 /**
  * Millisecond timestamps as numbers, each int64 read as its two 32-bit halves (exact below 2^53,
  * any date within 285,000 years) instead of a BigInt made and converted per value: flechette's
@@ -285,7 +284,6 @@ export function textCodes(batch: ColumnBatch, name: string): TextCodes {
   return batch.codes?.[name] ?? codesOfValues(columnOf(batch, name));
 }
 
-/** Rows as plain objects, built column by column (faster than row-wise materialisation). */
 /**
  * `map` of each row of a batch, the row read into one reused object rather than an object per
  * row (silver standardizes 50,000 bronze rows a unit into rows of its own). `map` must not keep it.
@@ -304,6 +302,7 @@ export function mapRows<T>(batch: ColumnBatch, map: (row: Row) => T): T[] {
   return out;
 }
 
+/** Rows as plain objects, built column by column (faster than row-wise materialisation). */
 export function rowsOfColumns(batch: ColumnBatch): Row[] {
   const names = Object.keys(batch.columns);
   const values = names.map((name) => batch.columns[name]!);

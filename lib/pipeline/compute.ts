@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import { encodedBuffers, type EncodedFile, type StoredFile } from '../lake/lake.js';
+import type { EncodedFile, KeyedFile, StoredFile } from '../lake/lake.js';
 import { ownBuffer, WorkerPool, workerScript } from '../platform/workerPool.js';
 import { loadLoincMap, loadRegionMap, patientIdHasher } from '../standards/index.js';
 import { prepareGoldDay, type GoldDayInput, type PreparedGoldDay } from './goldDayPrepare.js';
@@ -47,6 +47,11 @@ export function transferable(task: ComputeTask, result: ComputeResult): { result
   return { result: { ...gold, tables }, transfer: encodedBuffers(tables.flatMap((t) => t.files)) };
 }
 
+/** The buffers of encoded files (and of a keyed file's modified_at), to transfer between threads. */
+function encodedBuffers(files: readonly EncodedFile[]): ArrayBuffer[] {
+  return files.flatMap((file) => [file.data, file.keysData, (file as Partial<KeyedFile>).modifiedAt].flatMap((bytes) => (bytes ? [bytes.buffer as ArrayBuffer] : [])));
+}
+
 /** Small encoded files may sit in Node's shared Buffer pool, which must not be transferred. */
 function ownedFile<F extends EncodedFile>(file: F): F {
   return { ...file, data: ownBuffer(file.data), ...(file.keysData ? { keysData: ownBuffer(file.keysData) } : {}) };
@@ -66,7 +71,7 @@ export function inlineCompute(config: Config, piiKey: Uint8Array): PipelineCompu
 /** The work on `threads` worker threads, started on first use. */
 export function pooledCompute(threads: number, data: ComputeWorkerData): PipelineCompute {
   const pool = new WorkerPool<ComputeTask, ComputeResult>(workerScript(import.meta.url, 'computeWorker'), threads, data);
-  const run = (task: ComputeTask, files: readonly StoredFile[] | readonly Uint8Array[]) => pool.run(task, files.map((f) => ('bytes' in f ? f.bytes : f).buffer as ArrayBuffer));
+  const run = (task: ComputeTask, buffers: readonly Uint8Array[]) => pool.run(task, buffers.map((bytes) => bytes.buffer as ArrayBuffer));
   return {
     silver: (input) => {
       const owned = { ...input, files: input.files.map(ownBuffer) };
@@ -75,7 +80,7 @@ export function pooledCompute(threads: number, data: ComputeWorkerData): Pipelin
     goldDay: (input) => {
       const own = (files: readonly StoredFile[]) => files.map((f) => ({ ...f, bytes: ownBuffer(f.bytes) }));
       const owned = { ...input, results: own(input.results), logs: own(input.logs), qc: input.qc.map(own) };
-      return run({ kind: 'gold-day', input: owned }, [...owned.results, ...owned.logs, ...owned.qc.flat()]) as Promise<PreparedGoldDay>;
+      return run({ kind: 'gold-day', input: owned }, [...owned.results, ...owned.logs, ...owned.qc.flat()].map((f) => f.bytes)) as Promise<PreparedGoldDay>;
     },
     close: () => pool.close(),
   };

@@ -52,6 +52,12 @@ export class WorkerPool<In, Out> {
     const worker = new Worker(this.script, { workerData: this.data });
     worker.unref();
     this.all.add(worker);
+    // One that exits while idle must not be handed a task it would never answer.
+    worker.once('exit', () => {
+      this.all.delete(worker);
+      const at = this.idle.indexOf(worker);
+      if (at >= 0) this.idle.splice(at, 1);
+    });
     return worker;
   }
 
