@@ -73,6 +73,20 @@ describe('lake partitions', () => {
     expect(rows.map((r) => [r.id, r.n]).sort()).toEqual([['x', 2], ['y', 1]]);
   });
 
+  it('stores an upsert of fresh and stale rows whole, its stale rows marked deleted, and another process indexes it alike', async () => {
+    const [mixedTable, p] = [{ ...table, name: 'mixedthings' }, { date: '2026-05-03' }];
+    await upsert(lake, mixedTable, p, 'a', [{ id: 'x', n: 1, modified_at: 10 }, { id: 'y', n: 1, modified_at: 10 }]);
+    const mixed = await upsert(lake, mixedTable, p, 'b', [{ id: 'y', n: 9, modified_at: 10 }, { id: 'z', n: 1, modified_at: 10 }]);
+    expect(mixed.written).toBe(1);
+    const files = (await lake.readManifest(mixedTable, p))!.files;
+    expect(files.map((f) => [f.rows, f.deleted ?? []])).toEqual([[2, []], [2, ['y']]]);
+    const other = new Lake(lake.container);
+    await upsert(other, mixedTable, p, 'c', [{ id: 'y', n: 2, modified_at: 20 }]);
+    const rows: Record<string, unknown>[] = [];
+    for await (const batch of lake.readPartition(mixedTable, p)) rows.push(...batch);
+    expect(rows.map((r) => [r.id, r.n]).sort()).toEqual([['x', 1], ['y', 2], ['z', 1]]);
+  });
+
   it('writes a keys sidecar beside each upserted file, which another process reads for its key index, and drops it with its file', async () => {
     const [keyed, p] = [{ ...table, name: 'keyedthings' }, { date: '2026-05-02' }];
     await upsert(lake, keyed, p, 'a', [{ id: 'x', n: 1, modified_at: 10 }, { id: 'y', n: 1, modified_at: 10 }]);

@@ -98,12 +98,6 @@ export function encodeKeyedFile(table: LakeTable, rows: readonly Row[], key: str
   return { rows: rows.length, keys, modifiedAt, data: file!, keysData: keysFile! };
 }
 
-/** The rows of a keyed file at the given positions, as a keyed file again (an upsert keeping only its fresh rows). */
-function keyedSubset(table: LakeTable, file: KeyedFile, positions: readonly number[], key: string): KeyedFile {
-  const rows = parquetToRows(file.data);
-  return encodeKeyedFile(table, positions.map((i) => rows[i]!), key);
-}
-
 export interface Manifest {
   readonly table: string;
   readonly partition: PartitionValues;
@@ -218,14 +212,17 @@ export class PartitionWriter {
     if (rows.length > 0) await this.writeEncoded(key ? encodeKeyedFile(this.table, rows, key) : encodeFile(this.table, rows));
   }
 
-  /** Writes a file encoded beforehand (on a worker thread, say), and its keys sidecar if it has one. */
-  async writeEncoded(file: EncodedFile): Promise<void> {
+  /**
+   * Writes a file encoded beforehand (on a worker thread, say), and its keys sidecar if it has
+   * one; `deleted` keys of it are dropped on read, as if superseded.
+   */
+  async writeEncoded(file: EncodedFile, deleted: readonly string[] = []): Promise<void> {
     if (file.rows === 0) return;
     const name = this.nextName();
     const keys = file.keysData ? `${name.slice(0, -'.parquet'.length)}.keys` : undefined;
     // The sidecar goes up beside its file: neither is visible before the commit.
     await Promise.all([this.upload(name, file.data), keys ? this.upload(keys, file.keysData!) : undefined]);
-    this.files.push({ name, rows: file.rows, bytes: file.data.byteLength, unit: this.unit, ...(keys ? { keys } : {}) });
+    this.files.push({ name, rows: file.rows, bytes: file.data.byteLength, unit: this.unit, ...(keys ? { keys } : {}), ...(deleted.length > 0 ? { deleted } : {}) });
   }
 
   private nextName(): string {
@@ -331,9 +328,9 @@ export class Lake {
 
   /**
    * Inserts or updates rows by key without rewriting the partition (merge on read): the
-   * existing files' key and modified_at columns are read to drop incoming versions that are not
-   * newer; the new versions go to one new file, and superseded rows are only marked `deleted`
-   * in the manifest. A file is rewritten without its superseded rows once they pass a quarter
+   * existing files' key and modified_at columns are read to tell which incoming versions are
+   * newer; the incoming file is stored as it is, its versions that are not newer and the rows
+   * they supersede elsewhere only marked `deleted` in the manifest. A file is rewritten without its superseded rows once they pass a quarter
    * of it, so corrections cost little and partitions stay compact. Conflicting commits retry
    * from a fresh read, so no update is lost.
    */
@@ -367,13 +364,19 @@ export class Lake {
       const files = base.manifest?.files ?? [];
       if (files.length >= ELSEWHERE) throw new Error(`Partition ${partitionPath(partition)} of ${tablePath(table)} has ${files.length} files; compact it before upserting`);
       const existing = await this.keyIndex(table, partition, base, key);
-      // Rows newer than their key's version here, and the keys each file of ours loses to them.
+      // Rows newer than their key's version here, and the keys each file of ours loses to them;
+      // rows that are not newer (a duplicate sent again) are marked deleted in the new file
+      // rather than cut out of it, which would decode and encode the file again on this thread.
       const fresh: number[] = [];
+      const stale: string[] = [];
       const supersededByFile = new Map<string, string[]>();
       for (let i = 0; i < file.rows; i++) {
         const id = file.keys[i]!;
         const current = existing.get(id);
-        if (current !== undefined && file.modifiedAt[i]! <= unpackTime(current)) continue;
+        if (current !== undefined && file.modifiedAt[i]! <= unpackTime(current)) {
+          stale.push(id);
+          continue;
+        }
         fresh.push(i);
         if (current === undefined || unpackFile(current) === ELSEWHERE) continue;
         const loser = files[unpackFile(current)]!.name;
@@ -383,7 +386,7 @@ export class Lake {
       }
       if (fresh.length === 0) return { written: 0 };
       const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
-      await writer.writeEncoded(fresh.length === file.rows ? file : keyedSubset(table, file, fresh, key));
+      await writer.writeEncoded(file, stale);
       const kept: ManifestFile[] = [];
       for (const older of files) {
         const deleted = [...(older.deleted ?? []), ...(supersededByFile.get(older.name) ?? [])];
