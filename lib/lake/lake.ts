@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
-import type { ColumnSpec, Row } from '../sources/schema.js';
-import { columnOf, columnsToParquetFiles, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
+import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
+import { columnData, columnOf, columnsToParquetFiles, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -84,18 +84,22 @@ export function decodeStoredFile(file: StoredFile, columns?: readonly string[]):
 
 /** Rows as a keyed file of `table`, the columns taken from the rows once for the file and its sidecar. */
 export function encodeKeyedFile(table: LakeTable, rows: readonly Row[], key: string): KeyedFile {
-  const data = rowsToColumns(table.columns, rows);
+  return encodeKeyedBatch(table, { length: rows.length, columns: rowsToColumns(table.columns, rows) as Record<string, CellValue[]> }, key);
+}
+
+/** A batch of `table`'s columns as a keyed file: its file and sidecar share their encoded columns, coded text stays codes. */
+export function encodeKeyedBatch(table: LakeTable, batch: ColumnBatch, key: string): KeyedFile {
   const sidecar = table.columns.filter((c) => c.name === key || c.name === 'modified_at');
-  const [file, keysFile] = columnsToParquetFiles(table.columns, data, [table.columns, sidecar]);
-  const keyValues = data[key]!;
-  const modified = data.modified_at;
-  const keys = new Array<string>(rows.length);
-  const modifiedAt = new Float64Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
+  const [file, keysFile] = columnsToParquetFiles(table.columns, columnData(batch), [table.columns, sidecar]);
+  const keyValues = columnOf(batch, key);
+  const modified = batch.columns.modified_at;
+  const keys = new Array<string>(batch.length);
+  const modifiedAt = new Float64Array(batch.length);
+  for (let i = 0; i < batch.length; i++) {
     keys[i] = String(keyValues[i]);
     modifiedAt[i] = modified ? Number(modified[i]) : NaN;
   }
-  return { rows: rows.length, keys, modifiedAt, data: file!, keysData: keysFile! };
+  return { rows: batch.length, keys, modifiedAt, data: file!, keysData: keysFile! };
 }
 
 export interface Manifest {

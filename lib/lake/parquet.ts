@@ -1,9 +1,9 @@
 import * as arrow from '@uwdata/flechette';
 import * as parquet from 'parquet-wasm';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
-import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, encodeParquetFiles, textCoder, type DecodedFile, type PageCompression, type TextCodes } from './parquetFile.js';
+import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, encodeParquetFiles, isTextCodes, textCoder, type ColumnData, type DecodedFile, type PageCompression, type TextCodes } from './parquetFile.js';
 
-export type { TextCodes } from './parquetFile.js';
+export { isTextCodes, textCoder, type ColumnData, type TextCodes } from './parquetFile.js';
 
 /**
  * Parquet files of row batches and columns. Ours are written and read straight between columns
@@ -18,12 +18,12 @@ export type { TextCodes } from './parquetFile.js';
  */
 export type ParquetCodec = PageCompression;
 
-export function columnsToParquet(columns: readonly ColumnSpec[], data: Record<string, unknown[]>, codec: ParquetCodec = 'brotli'): Uint8Array {
+export function columnsToParquet(columns: readonly ColumnSpec[], data: Readonly<Record<string, ColumnData>>, codec: ParquetCodec = 'brotli'): Uint8Array {
   return encodeParquet(columns, data, codec);
 }
 
 /** Files of the same rows, each of some of the columns (a file and its keys sidecar); each column is encoded once. */
-export function columnsToParquetFiles(columns: readonly ColumnSpec[], data: Record<string, unknown[]>, files: readonly (readonly ColumnSpec[])[], codec: ParquetCodec = 'brotli'): Uint8Array[] {
+export function columnsToParquetFiles(columns: readonly ColumnSpec[], data: Readonly<Record<string, ColumnData>>, files: readonly (readonly ColumnSpec[])[], codec: ParquetCodec = 'brotli'): Uint8Array[] {
   return encodeParquetFiles(columns, data, codec, files);
 }
 
@@ -279,27 +279,82 @@ export function selectRows(batch: ColumnBatch, rows: Int32Array): ColumnBatch {
   return { length: rows.length, columns, codes };
 }
 
+/** A batch's columns to write: coded text as its codes, so it is not spread into a string per row. */
+export function columnData(batch: ColumnBatch): Record<string, ColumnData> {
+  const data: Record<string, ColumnData> = {};
+  for (const name of Object.keys(batch.columns)) data[name] = batch.codes?.[name] ?? batch.columns[name]!;
+  return data;
+}
+
 /** A text column of a batch as codes: the file's own dictionary when it has one. */
 export function textCodes(batch: ColumnBatch, name: string): TextCodes {
   return batch.codes?.[name] ?? codesOfValues(columnOf(batch, name));
 }
 
 /**
- * `map` of each row of a batch, the row read into one reused object rather than an object per
- * row (silver standardizes 50,000 bronze rows a unit into rows of its own). `map` must not keep it.
+ * Row `index` of a batch read into one reused object, of the given columns (default all the
+ * batch has): for a pass over many rows that keeps none of them. The caller copies what it keeps.
  */
-export function mapRows<T>(batch: ColumnBatch, map: (row: Row) => T): T[] {
-  const out = new Array<T>(batch.length);
-  if (batch.length === 0) return out;
+export function rowCursor(batch: ColumnBatch, names: readonly string[] = Object.keys(batch.columns)): (index: number) => Row {
+  const present = names.filter((name) => batch.columns[name] !== undefined);
+  const values = present.map((name) => batch.columns[name]!);
+  const row = batch.length > 0 ? builderFor(present)(values, 0) : {};
+  const fill = fillerFor(present);
+  return (index) => {
+    fill(values, index, row);
+    return row;
+  };
+}
+
+/** Rows at `positions` as objects of their own. */
+export function rowsAt(batch: ColumnBatch, positions: ArrayLike<number>): Row[] {
   const names = Object.keys(batch.columns);
   const values = names.map((name) => batch.columns[name]!);
-  const row = builderFor(names)(values, 0);
-  const fill = fillerFor(names);
-  for (let i = 0; i < batch.length; i++) {
-    fill(values, i, row);
-    out[i] = map(row);
+  const build = builderFor(names);
+  return Array.from(positions, (position) => build(values, position));
+}
+
+/** A batch of `length` rows from its columns: text given as codes stays codes (see ColumnBatch). */
+export function batchOf(length: number, data: Readonly<Record<string, ArrayLike<CellValue> | TextCodes>>): ColumnBatch {
+  const columns: Record<string, ArrayLike<CellValue>> = {};
+  const codes: Record<string, TextCodes> = {};
+  for (const [name, column] of Object.entries(data)) {
+    if (isTextCodes(column)) codedColumn(columns, codes, name, column);
+    else columns[name] = column;
   }
-  return out;
+  return { length, columns, codes };
+}
+
+/** One batch of several with the same columns (a unit of several files); coded text stays coded, its dictionaries merged. */
+export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
+  if (batches.length === 1) return batches[0]!;
+  const length = batches.reduce((sum, b) => sum + b.length, 0);
+  const names = [...new Set(batches.flatMap((b) => Object.keys(b.columns)))];
+  const data: Record<string, ArrayLike<CellValue> | TextCodes> = {};
+  for (const name of names) {
+    if (batches.every((b) => b.codes?.[name])) {
+      const coder = textCoder();
+      const codes = new Int32Array(length);
+      let o = 0;
+      for (const batch of batches) {
+        const text = batch.codes![name]!;
+        const remap = Int32Array.from(text.values, (value) => coder.code(value));
+        for (let i = 0; i < batch.length; i++, o++) codes[o] = text.codes[i]! < 0 ? -1 : remap[text.codes[i]!]!;
+      }
+      data[name] = { codes, values: coder.values };
+      continue;
+    }
+    const columns = batches.map((b) => b.columns[name]);
+    const typed = columns.every((c) => c instanceof Float64Array) ? new Float64Array(length) : undefined;
+    const values: CellValue[] | Float64Array = typed ?? new Array<CellValue>(length);
+    let o = 0;
+    batches.forEach((batch, b) => {
+      const column = columns[b];
+      for (let i = 0; i < batch.length; i++, o++) values[o] = column ? column[i]! : null;
+    });
+    data[name] = values;
+  }
+  return batchOf(length, data);
 }
 
 /** Rows as plain objects, built column by column (faster than row-wise materialisation). */

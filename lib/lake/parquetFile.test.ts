@@ -90,6 +90,17 @@ describe('our Parquet files', () => {
     expect('codes' in file.columns.get('device')!).toBe(true);
   });
 
+  it('write text given as codes as it reads: a dictionary of the values used only, or plain when they hardly repeat', () => {
+    const specs: ColumnSpec[] = [{ name: 'device', type: 'string' }, { name: 'id', type: 'string' }];
+    const devices = { codes: Int32Array.from({ length: 300 }, (_, i) => (i % 50 === 0 ? -1 : i % 3)), values: ['A', 'B', 'C', 'unused'] };
+    const ids = { codes: Int32Array.from({ length: 300 }, (_, i) => i), values: Array.from({ length: 300 }, (_, i) => `R${i}`) };
+    const { columns } = decodeParquet(encodeParquet(specs, { device: devices, id: ids }, 'brotli'));
+    const device = columns.get('device')!;
+    expect('codes' in device && device.codes.values).toEqual(['B', 'C', 'A']);
+    expect(valuesOf(device)).toEqual(Array.from(devices.codes, (code) => (code < 0 ? null : devices.values[code])));
+    expect('values' in columns.get('id')! && valuesOf(columns.get('id'))).toEqual(ids.values);
+  });
+
   it('read only the columns asked for, and an empty file', () => {
     const rows = sampleRows(100);
     const file = decodeParquet(encodeParquet(SPECS, columnsOf(rows), 'none'), ['level', 'id', 'absent']);

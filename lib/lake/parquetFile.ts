@@ -92,7 +92,7 @@ const ENCODING_SAMPLE = 1024;
  * readers get codes and one string per value instead of a string per row. A sample of 1,024 from
  * 10,000 values is 95% distinct; one from 100,000 (patients) or of unique ids, over 99%.
  */
-export function mostlyDistinct(values: readonly unknown[]): boolean {
+export function mostlyDistinct(values: ArrayLike<unknown>): boolean {
   const sample = Math.min(values.length, ENCODING_SAMPLE);
   const seen = new Set<unknown>();
   for (let i = 0; i < sample; i++) seen.add(values[i]);
@@ -126,7 +126,7 @@ function schemaElement(spec: ColumnSpec): ThriftField[] {
 }
 
 /** A value of a numeric column as a number; anything else is refused with the column and row. */
-function numberAt(spec: ColumnSpec, values: readonly unknown[], row: number): number {
+function numberAt(spec: ColumnSpec, values: ArrayLike<unknown>, row: number): number {
   const value = values[row];
   if (typeof value === 'number') return value;
   if (value instanceof Date) return value.getTime();
@@ -137,7 +137,7 @@ function numberAt(spec: ColumnSpec, values: readonly unknown[], row: number): nu
 const isNull = (value: unknown): boolean => value === null || value === undefined;
 
 /** Definition levels of a flat optional column, RLE/bit-packed hybrid at bit width 1. */
-function definitionLevels(values: readonly unknown[], start: number, end: number, present: number): Uint8Array {
+function definitionLevels(isNullAt: (row: number) => boolean, start: number, end: number, present: number): Uint8Array {
   const count = end - start;
   const out = new ByteWriter();
   if (present === count || present === 0) {
@@ -149,7 +149,7 @@ function definitionLevels(values: readonly unknown[], start: number, end: number
   const groups = Math.ceil(count / 8);
   out.varint(groups * 2 + 1);
   const bits = new Uint8Array(groups);
-  for (let i = 0; i < count; i++) if (!isNull(values[start + i])) bits[i >> 3]! |= 1 << (i & 7);
+  for (let i = 0; i < count; i++) if (!isNullAt(start + i)) bits[i >> 3]! |= 1 << (i & 7);
   out.write(bits);
   return out.result();
 }
@@ -207,7 +207,7 @@ function encodedUtf8(strings: readonly string[]): Uint8Array {
 }
 
 /** PLAIN BYTE_ARRAY: each value's UTF-8 bytes after their 4-byte length. */
-function plainText(values: readonly unknown[], start: number, end: number, present: number): Uint8Array {
+function plainText(values: ArrayLike<unknown>, start: number, end: number, present: number): Uint8Array {
   const strings = new Array<string>(present);
   let chars = 0;
   for (let i = start, k = 0; i < end; i++) {
@@ -221,7 +221,7 @@ function plainText(values: readonly unknown[], start: number, end: number, prese
   return ascii ?? encodedUtf8(strings);
 }
 
-function plainNumbers(spec: ColumnSpec, values: readonly unknown[], start: number, end: number, present: number): Uint8Array {
+function plainNumbers(spec: ColumnSpec, values: ArrayLike<unknown>, start: number, end: number, present: number): Uint8Array {
   if (spec.type === 'float64') {
     const out = new Float64Array(present);
     for (let i = start, k = 0; i < end; i++) if (!isNull(values[i])) out[k++] = numberAt(spec, values, i);
@@ -302,28 +302,68 @@ interface EncodedChunk {
   readonly dictionary: boolean;
 }
 
-function encodeChunk(spec: ColumnSpec, values: readonly unknown[], start: number, end: number, compression: PageCompression): EncodedChunk {
+/**
+ * A column's values to write: an array (or typed array) of values, or text as codes into its
+ * distinct values, which is written as a dictionary without a string per row.
+ */
+export type ColumnData = ArrayLike<unknown> | TextCodes;
+
+export function isTextCodes(column: ColumnData): column is TextCodes {
+  return !Array.isArray(column) && !ArrayBuffer.isView(column) && 'codes' in column;
+}
+
+/** A text chunk as dictionary keys (one per present value) into its distinct values, or undefined when its values are mostly distinct. */
+function dictionaryOf(column: ColumnData, start: number, end: number, present: number): { keys: Int32Array; values: string[] } | undefined {
+  const sampleEnd = Math.min(end, start + ENCODING_SAMPLE);
+  const keys = new Int32Array(present);
+  if (isTextCodes(column)) {
+    const { codes, values } = column;
+    if (mostlyDistinct(codes.subarray(start, sampleEnd))) return undefined;
+    // Only the values the chunk uses, numbered in order of first use.
+    const remap = new Int32Array(values.length).fill(-1);
+    const used: string[] = [];
+    for (let i = start, k = 0; i < end; i++) {
+      const code = codes[i]!;
+      if (code < 0) continue;
+      let key = remap[code]!;
+      if (key < 0) key = remap[code] = used.push(values[code]!) - 1;
+      keys[k++] = key;
+    }
+    return { keys, values: used };
+  }
+  if (mostlyDistinct(Array.prototype.slice.call(column, start, sampleEnd))) return undefined;
+  const coder = textCoder();
+  for (let i = start, k = 0; i < end; i++) if (!isNull(column[i])) keys[k++] = coder.code(column[i]);
+  return { keys, values: coder.values };
+}
+
+/** The strings of coded text, null where a code is -1. */
+function textValues(column: TextCodes): (string | null)[] {
+  return Array.from(column.codes, (code) => (code < 0 ? null : column.values[code]!));
+}
+
+function encodeChunk(spec: ColumnSpec, column: ColumnData, start: number, end: number, compression: PageCompression): EncodedChunk {
   const count = end - start;
+  const isNullAt = isTextCodes(column) ? (row: number) => column.codes[row]! < 0 : (row: number) => isNull(column[row]);
   let present = 0;
-  for (let i = start; i < end; i++) if (!isNull(values[i])) present++;
-  const levels = definitionLevels(values, start, end, present);
+  for (let i = start; i < end; i++) if (!isNullAt(i)) present++;
+  const levels = definitionLevels(isNullAt, start, end, present);
   const pages: EncodedPage[] = [];
   let encoded: Uint8Array;
   let encoding = Encoding.PLAIN;
-  if (spec.type === 'string' && !mostlyDistinct(values.slice(start, Math.min(end, start + ENCODING_SAMPLE)))) {
-    const coder = textCoder();
-    const keys = new Int32Array(present);
-    for (let i = start, k = 0; i < end; i++) if (!isNull(values[i])) keys[k++] = coder.code(values[i]);
-    const dictionary = plainText(coder.values, 0, coder.values.length, coder.values.length);
+  const dictionary = spec.type === 'string' ? dictionaryOf(column, start, end, present) : undefined;
+  if (dictionary) {
+    const { keys, values } = dictionary;
     pages.push(page(compression, (size, stored) => [
       { id: 1, i32: PageType.DICTIONARY_PAGE },
       { id: 2, i32: size },
       { id: 3, i32: stored },
-      { id: 7, struct: [{ id: 1, i32: coder.values.length }, { id: 2, i32: Encoding.PLAIN }] },
-    ], dictionary));
-    encoded = packedKeys(keys, bitWidth(coder.values.length));
+      { id: 7, struct: [{ id: 1, i32: values.length }, { id: 2, i32: Encoding.PLAIN }] },
+    ], plainText(values, 0, values.length, values.length)));
+    encoded = packedKeys(keys, bitWidth(values.length));
     encoding = Encoding.RLE_DICTIONARY;
   } else {
+    const values = isTextCodes(column) ? textValues(column) : column;
     encoded = spec.type === 'string' ? plainText(values, start, end, present) : plainNumbers(spec, values, start, end, present);
   }
   const body = Buffer.concat([u32(levels.length), levels, encoded]);
@@ -337,7 +377,7 @@ function encodeChunk(spec: ColumnSpec, values: readonly unknown[], start: number
 }
 
 /** A Parquet file of `columns` (every column nullable), `data` holding each column's values. */
-export function encodeParquet(columns: readonly ColumnSpec[], data: Readonly<Record<string, readonly unknown[]>>, compression: PageCompression): Uint8Array {
+export function encodeParquet(columns: readonly ColumnSpec[], data: Readonly<Record<string, ColumnData>>, compression: PageCompression): Uint8Array {
   return encodeParquetFiles(columns, data, compression, [columns])[0]!;
 }
 
@@ -353,13 +393,14 @@ interface EncodedGroup {
  */
 export function encodeParquetFiles(
   columns: readonly ColumnSpec[],
-  data: Readonly<Record<string, readonly unknown[]>>,
+  data: Readonly<Record<string, ColumnData>>,
   compression: PageCompression,
   files: readonly (readonly ColumnSpec[])[],
 ): Uint8Array[] {
   // Numbers are copied as their in-memory bytes, which Parquet defines as little-endian.
   if (!LITTLE_ENDIAN) throw new Error('Writing Parquet needs a little-endian CPU');
-  const rows = columns.length === 0 ? 0 : Math.max(...columns.map((c) => data[c.name]?.length ?? 0));
+  const lengthOf = (column: ColumnData | undefined): number => (column === undefined ? 0 : isTextCodes(column) ? column.codes.length : column.length);
+  const rows = columns.length === 0 ? 0 : Math.max(...columns.map((c) => lengthOf(data[c.name])));
   const wanted = new Set(files.flatMap((file) => file.map((spec) => spec.name)));
   const groups: EncodedGroup[] = [];
   for (let start = 0; start < rows; start += ROW_GROUP_ROWS) {
@@ -576,7 +617,9 @@ class ColumnSink {
   private numbers?: Float64Array;
   private strings?: (string | null)[];
   private codes?: Int32Array;
-  private readonly coder = textCoder();
+  /** The file's code list: the first dictionary as it is; later row groups' dictionaries coded into it. */
+  private readonly codeList: string[] = [];
+  private codeOf?: Map<string, number>;
   private dictionary?: { readonly strings?: string[]; readonly codes?: Int32Array; readonly numbers?: Float64Array };
   private at = 0;
   private levels = new Int32Array(0);
@@ -594,7 +637,27 @@ class ColumnSink {
       return;
     }
     const strings = plainStrings(bytes, 0, count);
-    this.dictionary = { strings, codes: Int32Array.from(strings, (s) => this.coder.code(s)) };
+    this.dictionary = { strings, codes: this.codesOfDictionary(strings) };
+  }
+
+  /**
+   * Codes of a dictionary's values in the file's code list. A writer's dictionary holds distinct
+   * values, so the first one is the list itself (no lookup per value); another row group's is
+   * matched value by value.
+   */
+  private codesOfDictionary(strings: string[]): Int32Array {
+    const codes = new Int32Array(strings.length);
+    if (this.codeList.length === 0) {
+      for (let i = 0; i < strings.length; i++) codes[i] = this.codeList.push(strings[i]!) - 1;
+      return codes;
+    }
+    const codeOf = (this.codeOf ??= new Map(this.codeList.map((value, code) => [value, code])));
+    for (let i = 0; i < strings.length; i++) {
+      let code = codeOf.get(strings[i]!);
+      if (code === undefined) codeOf.set(strings[i]!, (code = this.codeList.push(strings[i]!) - 1));
+      codes[i] = code;
+    }
+    return codes;
   }
 
   /** A data page: `levels` (definition levels, or null for a required column) then values. */
@@ -650,7 +713,7 @@ class ColumnSink {
   private stringsOut(): (string | null)[] {
     if (!this.strings) {
       const strings = new Array<string | null>(this.rows).fill(null);
-      if (this.codes) for (let i = 0; i < this.at; i++) strings[i] = this.codes[i]! < 0 ? null : this.coder.values[this.codes[i]!]!;
+      if (this.codes) for (let i = 0; i < this.at; i++) strings[i] = this.codes[i]! < 0 ? null : this.codeList[this.codes[i]!]!;
       this.codes = undefined;
       this.strings = strings;
     }
@@ -660,7 +723,7 @@ class ColumnSink {
   result(): DecodedColumn {
     if (this.at !== this.rows) throw new Error(`Parquet: column ${this.leaf.name} has ${this.at} values for ${this.rows} rows`);
     if (this.leaf.kind === 'text') {
-      if (this.codes) return { codes: { codes: this.codes, values: this.coder.values } };
+      if (this.codes) return { codes: { codes: this.codes, values: this.codeList } };
       return { values: this.strings ?? new Array<null>(this.rows).fill(null) };
     }
     const numbers = this.numbers ?? new Float64Array(this.rows);

@@ -1,11 +1,11 @@
-import { encodeKeyedFile, type KeyedFile } from '../lake/lake.js';
-import { parquetToColumns } from '../lake/parquet.js';
-import { createEvaluator, type QuarantinedRow } from '../quality/index.js';
+import { encodeKeyedBatch, type KeyedFile } from '../lake/lake.js';
+import { columnOf, concatBatches, parquetToColumns, rowCursor, rowsAt, selectRows, type ColumnBatch } from '../lake/parquet.js';
+import { createPositionEvaluator, type PositionEvaluation } from '../quality/index.js';
 import { reportOf, type DqReport } from '../quality/report.js';
-import type { LimsTableName, Row } from '../sources/schema.js';
+import type { CellValue, LimsTableName, Row } from '../sources/schema.js';
 import { DAY_MS, dayStart, isoDay } from '../calendar/days.js';
-import { SILVER_TABLES } from './silverTables.js';
-import { bronzeColumnsRead, latestVersions, standardizeBatches, type Standards } from './standardize.js';
+import { CURRENT, SILVER_TABLES, UNKNOWN_DAY, type SilverTable } from './silverTables.js';
+import { bronzeColumnsRead, standardizeBatch, type Standards } from './standardize.js';
 
 /**
  * The CPU of a silver unit, apart from its I/O: bronze files in, silver files out, encoded and
@@ -40,33 +40,66 @@ export type StaticStandards = Omit<Standards, 'deviceSites'>;
 
 export function prepareSilver(input: SilverInput, standards: StaticStandards): PreparedSilver {
   const { table } = input;
-  const bronze = input.files.map((file) => parquetToColumns(file, bronzeColumnsRead(table)));
-  const standardized = standardizeBatches(table, bronze, { ...standards, deviceSites: input.deviceSites });
-  const evaluation = createEvaluator(table, { nowMs: input.nowMs, deviceIds: new Set(input.deviceSites.keys()) })(standardized);
   const silver = SILVER_TABLES[table];
-  const passed = latestVersions(evaluation.passed, silver.key);
-  const partitions = [...groupByPartition(table, passed)].map(([value, rows]) => ({ value, file: encodeKeyedFile(silver, rows, silver.key) }));
+  const bronze = concatBatches(input.files.map((file) => parquetToColumns(file, bronzeColumnsRead(table))));
+  const standardized = standardizeBatch(table, bronze, { ...standards, deviceSites: input.deviceSites });
+  const evaluator = createPositionEvaluator(table, { nowMs: input.nowMs, deviceIds: new Set(input.deviceSites.keys()) });
+  const evaluation = evaluator.evaluate(standardized.length, rowCursor(standardized, evaluator.columns));
+  const passed = latestVersions(standardized, evaluation.passed, silver.key);
+  const partitions = [...positionsByPartition(silver, standardized, passed)].map(([value, positions]) => ({
+    value,
+    file: encodeKeyedBatch(silver, selectRows(standardized, Int32Array.from(positions)), silver.key),
+  }));
   return {
     rowsIn: standardized.length,
     rowsOut: passed.length,
     partitions,
-    quarantined: quarantineRows(evaluation.quarantined),
+    quarantined: quarantineRows(standardized, evaluation.quarantined),
     report: reportOf(table, evaluation),
-    earlierVersions: earlierVersionPlaces(table, passed),
-    eventDates: table === 'maintenance_events' ? eventDays(passed) : [],
+    earlierVersions: earlierVersionPlaces(silver, standardized, passed),
+    eventDates: table === 'maintenance_events' ? eventDays(standardized, passed) : [],
   };
 }
 
-function groupByPartition(table: LimsTableName, rows: readonly Row[]): Map<string, Row[]> {
-  const groups = new Map<string, Row[]>();
-  const silver = SILVER_TABLES[table];
-  for (const row of rows) {
-    const value = silver.partitionValueOf(row);
-    let group = groups.get(value);
-    if (!group) groups.set(value, (group = []));
-    group.push(row);
+/** Latest version per key among the rows at `positions`: `modified_at` decides, a later row wins a tie (exact duplicates collapse). Ascending. */
+export function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string): Int32Array {
+  const [keys, modified] = [columnOf(batch, key), columnOf(batch, 'modified_at')];
+  const latest = new Map<CellValue, number>();
+  for (const position of positions) {
+    const current = latest.get(keys[position]!);
+    if (current === undefined || (modified[position] as number) >= (modified[current] as number)) latest.set(keys[position]!, position);
   }
-  return groups;
+  return Int32Array.from(latest.values()).sort();
+}
+
+/** Each row's event time: the first of the table's event-time columns that is not null (NaN for none). */
+function eventTimeAt(table: SilverTable, batch: ColumnBatch): (position: number) => number {
+  const columns = table.eventTimes.map((name) => columnOf(batch, name));
+  return (position) => {
+    for (const column of columns) {
+      const value = column[position];
+      if (typeof value === 'number') return value;
+    }
+    return NaN;
+  };
+}
+
+function partitionValueOfTime(table: SilverTable, ms: number): string {
+  if (table.eventTimes.length === 0) return CURRENT;
+  return Number.isNaN(ms) ? UNKNOWN_DAY : isoDay(ms);
+}
+
+/** Positions of the rows by the value of their silver partition (an event day, or the snapshot). */
+function positionsByPartition(table: SilverTable, batch: ColumnBatch, positions: Int32Array): Map<string, number[]> {
+  const timeAt = eventTimeAt(table, batch);
+  const byDay = new Map<number, number[]>();
+  for (const position of positions) {
+    const day = table.eventTimes.length === 0 ? 0 : Math.floor(timeAt(position) / DAY_MS);
+    let group = byDay.get(day);
+    if (!group) byDay.set(day, (group = []));
+    group.push(position);
+  }
+  return new Map([...byDay].map(([day, group]) => [partitionValueOfTime(table, day * DAY_MS), group]));
 }
 
 /** Longest a re-run result is looked for in earlier days: corrections come within days. */
@@ -78,35 +111,40 @@ const MOVED_RESULT_DAYS = 31;
  * earlier version was resulted between receipt and this version's modification. Only lab results
  * move: the other tables' event times do not change between versions.
  */
-function earlierVersionPlaces(table: LimsTableName, rows: readonly Row[]): Map<string, Map<string, number>> {
+function earlierVersionPlaces(table: SilverTable, batch: ColumnBatch, positions: Int32Array): Map<string, Map<string, number>> {
   const places = new Map<string, Map<string, number>>();
-  if (table !== 'lab_results') return places;
-  const silver = SILVER_TABLES[table];
-  for (const row of rows) {
-    const from = row.received_at ?? row.resulted_at;
-    const to = row.modified_at;
+  if (table.source !== 'lab_results') return places;
+  const [keys, received, resulted, modified] = [table.key, 'received_at', 'resulted_at', 'modified_at'].map((name) => columnOf(batch, name));
+  const timeAt = eventTimeAt(table, batch);
+  for (const position of positions) {
+    const from = received![position] ?? resulted![position];
+    const to = modified![position];
     if (typeof from !== 'number' || typeof to !== 'number') continue;
-    const own = silver.partitionValueOf(row);
+    const own = partitionValueOfTime(table, timeAt(position));
     const firstDay = Math.max(dayStart(from), dayStart(to) - MOVED_RESULT_DAYS * DAY_MS);
     for (let day = firstDay; day <= to; day += DAY_MS) {
       const value = isoDay(day);
       if (value === own) continue;
       let newer = places.get(value);
       if (!newer) places.set(value, (newer = new Map()));
-      newer.set(String(row[silver.key]), to);
+      newer.set(String(keys![position]), to);
     }
   }
   return places;
 }
 
-function quarantineRows(quarantined: readonly QuarantinedRow[]): Row[] {
-  return quarantined.map(({ row, rules }) => ({ ...row, dq_rules: rules.join(',') }));
+/** Quarantined rows in their silver shape, with the rules they broke. */
+function quarantineRows(batch: ColumnBatch, quarantined: PositionEvaluation['quarantined']): Row[] {
+  const rows = rowsAt(batch, quarantined.map((q) => q.position));
+  return rows.map((row, i) => ({ ...row, dq_rules: quarantined[i]!.rules.join(',') }));
 }
 
-function eventDays(rows: readonly Row[]): string[] {
+function eventDays(batch: ColumnBatch, positions: Int32Array): string[] {
+  const started = columnOf(batch, 'started_at');
   const days = new Set<string>();
-  for (const row of rows) {
-    if (typeof row.started_at === 'number') days.add(isoDay(row.started_at));
+  for (const position of positions) {
+    const value = started[position];
+    if (typeof value === 'number') days.add(isoDay(value));
   }
   return [...days].sort();
 }

@@ -1,6 +1,5 @@
 import type { LakeTable, PartitionValues } from '../lake/lake.js';
-import { LIMS_TABLES, type ColumnSpec, type LimsTableName, type Row } from '../sources/schema.js';
-import { isoDay } from '../calendar/days.js';
+import { LIMS_TABLES, type ColumnSpec, type LimsTableName } from '../sources/schema.js';
 
 /**
  * Silver: standardized, de-duplicated LIMS tables with no raw patient identifiers. Event
@@ -46,38 +45,37 @@ const QC_COLUMNS: readonly ColumnSpec[] = [
 export interface SilverTable extends LakeTable {
   readonly source: LimsTableName;
   readonly key: string;
-  /** The partition column and a row's value of it (one column: an event day, or the snapshot). */
+  /** The partition column: an event day, or the snapshot. */
   readonly partitionColumn: string;
-  partitionValueOf(row: Row): string;
+  /** Timestamp columns whose first non-null value is a row's event time (its day is its partition); none for a snapshot. */
+  readonly eventTimes: readonly string[];
 }
 
-const CURRENT = 'current';
+export const CURRENT = 'current';
 export const SNAPSHOT: PartitionValues = { snapshot: CURRENT };
-
-function dayOf(ms: unknown): string {
-  return typeof ms === 'number' ? isoDay(ms) : 'unknown';
-}
+/** The day partition of rows without an event time. */
+export const UNKNOWN_DAY = 'unknown';
 
 export const SILVER_TABLES: Readonly<Record<LimsTableName, SilverTable>> = {
   lab_results: {
     zone: 'silver', name: 'lab_results', source: 'lab_results', key: 'result_id', columns: LAB_RESULT_COLUMNS,
-    partitionColumn: 'result_date', partitionValueOf: (row) => dayOf(row.resulted_at ?? row.received_at),
+    partitionColumn: 'result_date', eventTimes: ['resulted_at', 'received_at'],
   },
   device_logs: {
     zone: 'silver', name: 'device_logs', source: 'device_logs', key: 'log_id', columns: LIMS_TABLES.device_logs.columns,
-    partitionColumn: 'log_date', partitionValueOf: (row) => dayOf(row.logged_at),
+    partitionColumn: 'log_date', eventTimes: ['logged_at'],
   },
   quality_control: {
     zone: 'silver', name: 'quality_control', source: 'quality_control', key: 'qc_id', columns: QC_COLUMNS,
-    partitionColumn: 'run_date', partitionValueOf: (row) => dayOf(row.run_at),
+    partitionColumn: 'run_date', eventTimes: ['run_at'],
   },
   devices: {
     zone: 'silver', name: 'devices', source: 'devices', key: 'device_id', columns: LIMS_TABLES.devices.columns,
-    partitionColumn: 'snapshot', partitionValueOf: () => CURRENT,
+    partitionColumn: 'snapshot', eventTimes: [],
   },
   maintenance_events: {
     zone: 'silver', name: 'maintenance_events', source: 'maintenance_events', key: 'event_id', columns: LIMS_TABLES.maintenance_events.columns,
-    partitionColumn: 'snapshot', partitionValueOf: () => CURRENT,
+    partitionColumn: 'snapshot', eventTimes: [],
   },
 };
 

@@ -1,16 +1,21 @@
-import { mapRows, type ColumnBatch } from '../lake/parquet.js';
-import { LIMS_TABLES, type LimsTableName, type Row } from '../sources/schema.js';
-import type { LoincMap } from '../standards/loinc.js';
+import { batchOf, codesOfValues, isTextCodes, textCoder, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
+import { LIMS_TABLES, type CellValue, type LimsTableName } from '../sources/schema.js';
+import type { LoincMap, LoincMapping } from '../standards/loinc.js';
 import type { RegionMap } from '../standards/pii.js';
-import { ageBand } from '../standards/pii.js';
-import { toCanonical } from '../standards/ucum.js';
+import { AGE_BANDS, ageBandIndex } from '../standards/pii.js';
+import { canonicalConversion, convertValue, type Conversion, type UnitError } from '../standards/ucum.js';
+import { SILVER_TABLES } from './silverTables.js';
 
 /**
- * Bronze row -> silver-shaped row, per table: codes trimmed, enumerations upper-cased, test
+ * Bronze batch -> silver-shaped batch, per table: codes trimmed, enumerations upper-cased, test
  * codes mapped to LOINC through the device's site, values converted to the LOINC code's
  * canonical UCUM unit, and patient identifiers reduced (keyed hash, age band, region; names,
  * birth dates and postal codes dropped). What cannot be mapped or converted is left for the
  * data-quality rules to quarantine (loinc_code null, unit not canonical).
+ *
+ * Column by column: text that bronze stored with a dictionary is transformed once per distinct
+ * value and stays codes through to silver's dictionary, so a unit of 50,000 results makes no
+ * string, and no object, per row.
  */
 export interface Standards {
   readonly loinc: LoincMap;
@@ -20,123 +25,257 @@ export interface Standards {
   readonly deviceSites: ReadonlyMap<string, string>;
 }
 
-const text = (value: unknown): string | null => {
-  if (value === null || value === undefined) return null;
-  const trimmed = String(value).trim();
-  return trimmed === '' ? null : trimmed;
+/** A text column: codes where bronze had a dictionary, else a value per row. */
+type Text = TextCodes | readonly (string | null)[];
+type Numbers = ArrayLike<number | null>;
+type SilverColumn = Text | Numbers;
+
+const trimmed = (value: string | null): string | null => {
+  if (value === null) return null;
+  const text = value.trim();
+  return text === '' ? null : text;
 };
-const upper = (value: unknown): string | null => text(value)?.toUpperCase() ?? null;
-const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const upper = (value: string | null): string | null => trimmed(value)?.toUpperCase() ?? null;
+const lower = (value: string | null): string | null => trimmed(value)?.toLowerCase() ?? null;
 
 /** Qualitative results in one spelling: Positive / Negative (others kept for the DQ rule). */
-function qualitative(value: unknown): string | null {
-  const raw = text(value);
+function qualitative(value: string | null): string | null {
+  const raw = trimmed(value);
   if (raw === null) return null;
-  const lower = raw.toLowerCase();
-  if (lower === 'positive' || lower === 'pos' || lower === 'detected') return 'Positive';
-  if (lower === 'negative' || lower === 'neg' || lower === 'not detected') return 'Negative';
+  const folded = raw.toLowerCase();
+  if (folded === 'positive' || folded === 'pos' || folded === 'detected') return 'Positive';
+  if (folded === 'negative' || folded === 'neg' || folded === 'not detected') return 'Negative';
   return raw;
 }
 
-function labResult(row: Row, standards: Standards): Row {
-  const deviceId = text(row.device_id);
-  const siteId = deviceId ? (standards.deviceSites.get(deviceId) ?? null) : null;
-  const testCode = text(row.test_code);
-  const mapping = standards.loinc.mapTestCode(siteId, testCode);
-  const reportedUnit = text(row.unit);
-  const reportedValue = num(row.result_value);
-  let value = reportedValue;
-  let unit = reportedUnit;
-  let low = num(row.reference_low);
-  let high = num(row.reference_high);
-  if (mapping) {
-    const converted = toCanonical(mapping.loincCode, reportedValue, reportedUnit);
-    if (!('error' in converted)) {
-      value = converted.value;
-      unit = converted.unit;
-      low = convertOrNull(mapping.loincCode, low, reportedUnit);
-      high = convertOrNull(mapping.loincCode, high, reportedUnit);
-    }
+/** A bronze column as it is (all null when the file lacks it). */
+function bronzeColumn(batch: ColumnBatch, name: string): SilverColumn {
+  return batch.codes?.[name] ?? (batch.columns[name] as SilverColumn | undefined) ?? new Array<null>(batch.length).fill(null);
+}
+
+function bronzeText(batch: ColumnBatch, name: string): Text {
+  return batch.codes?.[name] ?? ((batch.columns[name] as readonly (string | null)[] | undefined) ?? new Array<null>(batch.length).fill(null));
+}
+
+/**
+ * `transform` of each value (null included): once per distinct value of coded text, which is
+ * returned as it is when the transform changes none of its values (clean codes, the usual case).
+ */
+function mapText(text: Text, transform: (value: string | null) => string | null): Text {
+  if (!isTextCodes(text)) {
+    const out = new Array<string | null>(text.length);
+    for (let i = 0; i < out.length; i++) out[i] = transform(text[i]!);
+    return out;
   }
-  const at = num(row.received_at) ?? num(row.resulted_at);
+  const { codes, values } = text;
+  if (transform(null) === null && values.every((value) => transform(value) === value)) return text;
+  const coder = textCoder();
+  const remap = new Int32Array(values.length);
+  for (let code = 0; code < values.length; code++) remap[code] = coder.code(transform(values[code]!));
+  const nullCode = coder.code(transform(null));
+  const out = new Int32Array(codes.length);
+  for (let i = 0; i < out.length; i++) out[i] = codes[i]! < 0 ? nullCode : remap[codes[i]!]!;
+  return { codes: out, values: coder.values };
+}
+
+function asCodes(text: Text): TextCodes {
+  return isTextCodes(text) ? text : codesOfValues(text);
+}
+
+/** Finite numbers; anything else is null. A column with neither nulls nor NaN is kept as it is. */
+function numbers(batch: ColumnBatch, name: string): Numbers {
+  const column = batch.columns[name];
+  if (!column) return new Array<null>(batch.length).fill(null);
+  if (column instanceof Float64Array || column instanceof Int32Array) {
+    let finite = true;
+    for (let i = 0; i < column.length && finite; i++) finite = Number.isFinite(column[i]);
+    if (finite) return column;
+  }
+  const out = new Array<number | null>(column.length);
+  for (let i = 0; i < out.length; i++) {
+    const value = column[i];
+    out[i] = typeof value === 'number' && Number.isFinite(value) ? value : null;
+  }
+  return out;
+}
+
+/** A code per row from a code per value of `codes` (-1 stays -1). */
+function perRow(codes: Int32Array, codeOfValue: Int32Array): Int32Array {
+  const out = new Int32Array(codes.length);
+  for (let i = 0; i < out.length; i++) out[i] = codes[i]! < 0 ? -1 : codeOfValue[codes[i]!]!;
+  return out;
+}
+
+/** The site of each row's device (null for an unknown device), as codes. */
+function sitesOf(devices: TextCodes, deviceSites: ReadonlyMap<string, string>): TextCodes {
+  const coder = textCoder();
+  const siteOfDevice = Int32Array.from(devices.values, (id) => coder.code(deviceSites.get(id) ?? null));
+  return { codes: perRow(devices.codes, siteOfDevice), values: coder.values };
+}
+
+/** Each row's LOINC mapping through its site and local test code: positions into `mappings`, -1 when unmapped. */
+interface RowMappings {
+  readonly rows: Int32Array;
+  readonly mappings: readonly LoincMapping[];
+}
+
+function mappingsOf(sites: TextCodes, tests: TextCodes, loinc: LoincMap): RowMappings {
+  const mappings: LoincMapping[] = [];
+  const bySlot = new Map<number, number>();
+  const width = tests.values.length + 1;
+  const rows = new Int32Array(sites.codes.length);
+  for (let i = 0; i < rows.length; i++) {
+    const [site, test] = [sites.codes[i]!, tests.codes[i]!];
+    const slot = (site + 1) * width + test + 1;
+    let mapping = bySlot.get(slot);
+    if (mapping === undefined) {
+      const found = loinc.mapTestCode(site < 0 ? null : sites.values[site]!, test < 0 ? null : tests.values[test]!);
+      bySlot.set(slot, (mapping = found ? mappings.push(found) - 1 : -1));
+    }
+    rows[i] = mapping;
+  }
+  return { rows, mappings };
+}
+
+/** A field of each row's mapping, as codes (null where unmapped). */
+function mappedText(mapped: RowMappings, field: (mapping: LoincMapping) => string): TextCodes {
+  const coder = textCoder();
+  return { codes: perRow(mapped.rows, Int32Array.from(mapped.mappings, (m) => coder.code(field(m)))), values: coder.values };
+}
+
+/**
+ * Result values in their LOINC code's canonical unit. A row whose test is unmapped, or whose unit
+ * does not convert, keeps its reported value, unit and limits (the DQ rules quarantine it).
+ */
+function canonicalResults(batch: ColumnBatch, mapped: RowMappings, reported: Numbers, reportedUnits: TextCodes): { value: Numbers; unit: TextCodes; low: Numbers; high: Numbers } {
+  const [reportedLow, reportedHigh] = [numbers(batch, 'reference_low'), numbers(batch, 'reference_high')];
+  const n = batch.length;
+  const [value, low, high] = [new Array<number | null>(n), new Array<number | null>(n), new Array<number | null>(n)];
+  const unitCoder = textCoder();
+  const unitCodes = new Int32Array(n);
+  const conversions: (Conversion | UnitError)[] = [];
+  const bySlot = new Map<number, number>();
+  const width = reportedUnits.values.length + 1;
+  for (let i = 0; i < n; i++) {
+    const [mapping, unit] = [mapped.rows[i]!, reportedUnits.codes[i]!];
+    const unitText = unit < 0 ? null : reportedUnits.values[unit]!;
+    let conversion: Conversion | UnitError | undefined;
+    if (mapping >= 0) {
+      const slot = mapping * width + unit + 1;
+      let position = bySlot.get(slot);
+      if (position === undefined) bySlot.set(slot, (position = conversions.push(canonicalConversion(mapped.mappings[mapping]!.loincCode, unitText)) - 1));
+      conversion = conversions[position]!;
+    }
+    const [v, lo, hi] = [reported[i]!, reportedLow[i]!, reportedHigh[i]!];
+    if (conversion === undefined || 'error' in conversion) {
+      [value[i], low[i], high[i]] = [v, lo, hi];
+      unitCodes[i] = unitCoder.code(unitText);
+      continue;
+    }
+    value[i] = v === null ? null : convertValue(conversion, v);
+    low[i] = lo === null ? null : convertValue(conversion, lo, 2);
+    high[i] = hi === null ? null : convertValue(conversion, hi, 2);
+    unitCodes[i] = unitCoder.code(conversion.unit);
+  }
+  return { value, unit: { codes: unitCodes, values: unitCoder.values }, low, high };
+}
+
+/** Age bands at receipt (or result time), as codes into AGE_BANDS. */
+function ageBands(batch: ColumnBatch, received: Numbers, resulted: Numbers): TextCodes {
+  const births = numbers(batch, 'date_of_birth');
+  const codes = new Int32Array(batch.length);
+  for (let i = 0; i < codes.length; i++) codes[i] = ageBandIndex(births[i]!, received[i] ?? resulted[i] ?? null);
+  return { codes, values: AGE_BANDS };
+}
+
+function labResults(batch: ColumnBatch, standards: Standards): Record<string, SilverColumn> {
+  const devices = asCodes(mapText(bronzeText(batch, 'device_id'), trimmed));
+  const sites = sitesOf(devices, standards.deviceSites);
+  const tests = asCodes(mapText(bronzeText(batch, 'test_code'), trimmed));
+  const mapped = mappingsOf(sites, tests, standards.loinc);
+  const [reported, reportedUnits] = [numbers(batch, 'result_value'), asCodes(mapText(bronzeText(batch, 'unit'), trimmed))];
+  const canonical = canonicalResults(batch, mapped, reported, reportedUnits);
+  const [received, resulted] = [numbers(batch, 'received_at'), numbers(batch, 'resulted_at')];
   return {
-    result_id: text(row.result_id),
-    sample_id: text(row.sample_id),
-    patient_key: standards.hashPatientId(text(row.patient_id)),
-    age_band: ageBand(num(row.date_of_birth), at),
-    sex: upper(row.sex),
-    region: standards.regions.regionOfPostalCode(text(row.postal_code)),
-    site_id: siteId,
-    device_id: deviceId,
-    test_code: testCode,
-    loinc_code: mapping?.loincCode ?? null,
-    loinc_name: mapping?.loincLongCommonName ?? null,
-    result_value: value,
-    unit,
-    reported_value: reportedValue,
-    reported_unit: reportedUnit,
-    reference_low: low,
-    reference_high: high,
-    result_text: qualitative(row.result_text),
-    abnormal_flag: upper(row.abnormal_flag),
-    received_at: num(row.received_at),
-    resulted_at: num(row.resulted_at),
-    status: text(row.status)?.toLowerCase() ?? null,
-    modified_at: num(row.modified_at),
+    result_id: mapText(bronzeText(batch, 'result_id'), trimmed),
+    sample_id: mapText(bronzeText(batch, 'sample_id'), trimmed),
+    patient_key: mapText(bronzeText(batch, 'patient_id'), (id) => standards.hashPatientId(trimmed(id))),
+    age_band: ageBands(batch, received, resulted),
+    sex: mapText(bronzeText(batch, 'sex'), upper),
+    region: mapText(bronzeText(batch, 'postal_code'), (code) => standards.regions.regionOfPostalCode(trimmed(code))),
+    site_id: sites,
+    device_id: devices,
+    test_code: tests,
+    loinc_code: mappedText(mapped, (m) => m.loincCode),
+    loinc_name: mappedText(mapped, (m) => m.loincLongCommonName),
+    result_value: canonical.value,
+    unit: canonical.unit,
+    reported_value: reported,
+    reported_unit: reportedUnits,
+    reference_low: canonical.low,
+    reference_high: canonical.high,
+    result_text: mapText(bronzeText(batch, 'result_text'), qualitative),
+    abnormal_flag: mapText(bronzeText(batch, 'abnormal_flag'), upper),
+    received_at: received,
+    resulted_at: resulted,
+    status: mapText(bronzeText(batch, 'status'), lower),
+    modified_at: numbers(batch, 'modified_at'),
   };
 }
 
-function convertOrNull(loinc: string, value: number | null, unit: string | null): number | null {
-  if (value === null) return null;
-  const converted = toCanonical(loinc, value, unit, 2);
-  return 'error' in converted ? null : converted.value;
+function qualityControl(batch: ColumnBatch, standards: Standards): Record<string, SilverColumn> {
+  const devices = asCodes(mapText(bronzeText(batch, 'device_id'), trimmed));
+  const sites = sitesOf(devices, standards.deviceSites);
+  const tests = asCodes(mapText(bronzeText(batch, 'test_code'), trimmed));
+  const columns: Record<string, SilverColumn> = {
+    qc_id: mapText(bronzeText(batch, 'qc_id'), trimmed),
+    device_id: devices,
+    test_code: tests,
+    site_id: sites,
+    loinc_code: mappedText(mappingsOf(sites, tests, standards.loinc), (m) => m.loincCode),
+    control_lot: mapText(bronzeText(batch, 'control_lot'), trimmed),
+  };
+  for (const name of ['control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at', 'modified_at']) columns[name] = numbers(batch, name);
+  return columns;
 }
 
-function qualityControl(row: Row, standards: Standards): Row {
-  const deviceId = text(row.device_id);
-  const siteId = deviceId ? (standards.deviceSites.get(deviceId) ?? null) : null;
-  const testCode = text(row.test_code);
-  return {
-    qc_id: text(row.qc_id),
-    device_id: deviceId,
-    test_code: testCode,
-    site_id: siteId,
-    loinc_code: standards.loinc.mapTestCode(siteId, testCode)?.loincCode ?? null,
-    control_lot: text(row.control_lot),
-    control_level: num(row.control_level),
-    measured_value: num(row.measured_value),
-    target_mean: num(row.target_mean),
-    target_sd: num(row.target_sd),
-    run_at: num(row.run_at),
-    modified_at: num(row.modified_at),
+/** A table whose bronze columns pass through, some of its text cleaned. */
+function passThrough(table: LimsTableName, cleaned: Readonly<Record<string, (value: string | null) => string | null>>): (batch: ColumnBatch) => Record<string, SilverColumn> {
+  return (batch) => {
+    const columns: Record<string, SilverColumn> = {};
+    for (const { name } of LIMS_TABLES[table].columns) {
+      const clean = cleaned[name];
+      columns[name] = clean ? mapText(bronzeText(batch, name), clean) : bronzeColumn(batch, name);
+    }
+    return columns;
   };
 }
 
-function deviceLog(row: Row): Row {
-  return { ...row, log_id: text(row.log_id), device_id: text(row.device_id), level: upper(row.level), event_code: text(row.event_code) };
-}
+const deviceLogs = passThrough('device_logs', { log_id: trimmed, device_id: trimmed, level: upper, event_code: trimmed });
+const devicesTable = passThrough('devices', { device_id: trimmed, site_id: trimmed });
+const maintenanceEvents = passThrough('maintenance_events', { event_id: trimmed, device_id: trimmed, event_type: lower });
 
-function device(row: Row): Row {
-  return { ...row, device_id: text(row.device_id), site_id: text(row.site_id) };
-}
-
-function maintenanceEvent(row: Row): Row {
-  return { ...row, event_id: text(row.event_id), device_id: text(row.device_id), event_type: text(row.event_type)?.toLowerCase() ?? null };
-}
-
-function standardizerOf(table: LimsTableName, standards: Standards): (row: Row) => Row {
+function silverColumnsOf(table: LimsTableName, batch: ColumnBatch, standards: Standards): Record<string, SilverColumn> {
   switch (table) {
     case 'lab_results':
-      return (row) => labResult(row, standards);
+      return labResults(batch, standards);
     case 'quality_control':
-      return (row) => qualityControl(row, standards);
+      return qualityControl(batch, standards);
     case 'device_logs':
-      return deviceLog;
+      return deviceLogs(batch);
     case 'devices':
-      return device;
+      return devicesTable(batch);
     case 'maintenance_events':
-      return maintenanceEvent;
+      return maintenanceEvents(batch);
   }
+}
+
+/** The silver-shaped batch of a bronze batch: exactly the silver table's columns. */
+export function standardizeBatch(table: LimsTableName, batch: ColumnBatch, standards: Standards): ColumnBatch {
+  const columns = silverColumnsOf(table, batch, standards);
+  const data: Record<string, ArrayLike<CellValue> | TextCodes> = {};
+  for (const { name } of SILVER_TABLES[table].columns) data[name] = columns[name]!;
+  return batchOf(batch.length, data);
 }
 
 /**
@@ -146,20 +285,4 @@ function standardizerOf(table: LimsTableName, standards: Standards): (row: Row) 
 export function bronzeColumnsRead(table: LimsTableName): readonly string[] | undefined {
   if (table !== 'lab_results') return undefined;
   return LIMS_TABLES.lab_results.columns.map((c) => c.name).filter((name) => name !== 'patient_name' && name !== 'test_name');
-}
-
-/** Silver-shaped rows of bronze batches (each bronze row is read into one reused object, never kept). */
-export function standardizeBatches(table: LimsTableName, batches: readonly ColumnBatch[], standards: Standards): Row[] {
-  const standardize = standardizerOf(table, standards);
-  return batches.flatMap((batch) => mapRows(batch, standardize));
-}
-
-/** Latest version per key: `modified_at` decides; a later row wins a tie (exact duplicates collapse). */
-export function latestVersions(rows: readonly Row[], key: string): Row[] {
-  const byKey = new Map<unknown, Row>();
-  for (const row of rows) {
-    const current = byKey.get(row[key]);
-    if (!current || (row.modified_at as number) >= (current.modified_at as number)) byKey.set(row[key], row);
-  }
-  return [...byKey.values()];
 }

@@ -16,6 +16,23 @@ export interface Evaluation {
   readonly counts: Record<string, number>;
 }
 
+/** An evaluation by row position: for columns, where only the quarantined rows become objects. */
+export interface PositionEvaluation {
+  /** Positions of the rows that passed (or broke warnings only), ascending. */
+  readonly passed: Int32Array;
+  readonly quarantined: readonly { readonly position: number; readonly rules: string[] }[];
+  readonly counts: Record<string, number>;
+}
+
+/** Row `position` of a batch; it may be one object refilled per call, so a caller copies what it keeps. */
+export type RowAt = (position: number) => Row;
+
+export interface PositionEvaluator {
+  /** The columns the rules read: the rows given need no others. */
+  readonly columns: readonly string[];
+  evaluate(length: number, rowAt: RowAt): PositionEvaluation;
+}
+
 type Check = (row: Row) => boolean;
 
 interface CompiledRule {
@@ -149,19 +166,22 @@ function checkColumns(table: LimsTableName, rules: readonly CompiledRule[], samp
 }
 
 /**
- * Compiles the table's rules to closures once; the returned function splits a batch of rows
- * into passed and quarantined rows and counts failures per rule.
+ * Compiles the table's rules to closures once; the returned function splits `length` rows, read
+ * by position, into passed and quarantined rows and counts failures per rule.
  */
-export function createEvaluator(table: LimsTableName, context: DqContext, rules: readonly DqRule[] = DEFAULT_DQ_RULES): (rows: readonly Row[]) => Evaluation {
+export function createPositionEvaluator(table: LimsTableName, context: DqContext, rules: readonly DqRule[] = DEFAULT_DQ_RULES): PositionEvaluator {
   const compiled = rules.filter((rule) => rule.table === table).map((rule) => compile(rule, context));
   const names = new Set(compiled.map((rule) => rule.name));
   if (names.size !== compiled.length) throw new Error(`data-quality rules of ${table} must have unique names`);
-  return (rows) => {
-    if (rows[0]) checkColumns(table, compiled, rows[0]);
+  const columns = [...new Set(compiled.flatMap((rule) => rule.columns))];
+  return { columns, evaluate: (length, rowAt) => {
+    if (length > 0) checkColumns(table, compiled, rowAt(0));
     const failures = new Array<number>(compiled.length).fill(0);
-    const passed: Row[] = [];
-    const quarantined: QuarantinedRow[] = [];
-    for (const row of rows) {
+    const passed = new Int32Array(length);
+    let passedCount = 0;
+    const quarantined: { position: number; rules: string[] }[] = [];
+    for (let position = 0; position < length; position++) {
+      const row = rowAt(position);
       let broken: string[] | undefined;
       let quarantine = false;
       for (let i = 0; i < compiled.length; i++) {
@@ -171,12 +191,21 @@ export function createEvaluator(table: LimsTableName, context: DqContext, rules:
         (broken ??= []).push(rule.name);
         quarantine ||= rule.quarantines;
       }
-      if (broken && quarantine) quarantined.push({ row, rules: broken });
-      else passed.push(row);
+      if (broken && quarantine) quarantined.push({ position, rules: broken });
+      else passed[passedCount++] = position;
     }
     const counts: Record<string, number> = {};
     compiled.forEach((rule, i) => (counts[rule.name] = failures[i]!));
-    return { passed, quarantined, counts };
+    return { passed: passed.subarray(0, passedCount), quarantined, counts };
+  } };
+}
+
+/** As createPositionEvaluator, for rows as objects. */
+export function createEvaluator(table: LimsTableName, context: DqContext, rules: readonly DqRule[] = DEFAULT_DQ_RULES): (rows: readonly Row[]) => Evaluation {
+  const evaluator = createPositionEvaluator(table, context, rules);
+  return (rows) => {
+    const { passed, quarantined, counts } = evaluator.evaluate(rows.length, (position) => rows[position]!);
+    return { passed: Array.from(passed, (position) => rows[position]!), quarantined: quarantined.map(({ position, rules: broken }) => ({ row: rows[position]!, rules: broken })), counts };
   };
 }
 

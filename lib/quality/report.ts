@@ -1,5 +1,5 @@
 import type { LimsTableName } from '../sources/schema.js';
-import type { Evaluation } from './evaluate.js';
+import type { Evaluation, PositionEvaluation } from './evaluate.js';
 
 /** One table's data quality over a run (or several runs, merged). */
 export interface TableDqReport {
@@ -13,7 +13,7 @@ export interface TableDqReport {
 /** Data quality per LIMS table; tables that were not evaluated are absent. */
 export type DqReport = Readonly<Partial<Record<LimsTableName, TableDqReport>>>;
 
-export function reportOf(table: LimsTableName, evaluation: Evaluation): DqReport {
+export function reportOf(table: LimsTableName, evaluation: Evaluation | PositionEvaluation): DqReport {
   const passed = evaluation.passed.length;
   const quarantined = evaluation.quarantined.length;
   return { [table]: { rowsIn: passed + quarantined, passed, quarantined, failuresByRule: { ...evaluation.counts } } };

@@ -84,12 +84,17 @@ function completedYears(dateOfBirthMs: number, atMs: number): number {
 
 /** The age band at `atMs` (e.g. when the sample was received); null when unknown or implausible. */
 export function ageBand(dateOfBirthMs: number | null, atMs: number | null): AgeBand | null {
-  if (dateOfBirthMs === null || atMs === null || !Number.isFinite(dateOfBirthMs) || !Number.isFinite(atMs) || dateOfBirthMs > atMs) return null;
+  return AGE_BANDS[ageBandIndex(dateOfBirthMs, atMs)] ?? null;
+}
+
+/** The position of the age band in AGE_BANDS; -1 when unknown or implausible. */
+export function ageBandIndex(dateOfBirthMs: number | null, atMs: number | null): number {
+  if (dateOfBirthMs === null || atMs === null || !Number.isFinite(dateOfBirthMs) || !Number.isFinite(atMs) || dateOfBirthMs > atMs) return -1;
   const years = completedYears(dateOfBirthMs, atMs);
-  if (years > MAX_AGE_YEARS) return null;
+  if (years > MAX_AGE_YEARS) return -1;
   let band = 0;
   while (band + 1 < BAND_STARTS.length && years >= BAND_STARTS[band + 1]!) band++;
-  return AGE_BANDS[band]!;
+  return band;
 }
 
 // ---- postal codes ---------------------------------------------------------------------------

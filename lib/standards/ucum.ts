@@ -174,7 +174,7 @@ function describe(dim: Dimension): string {
 }
 
 /** How to turn a value in a site's unit into the canonical unit: canonical = value * scale + offset. */
-interface Conversion {
+export interface Conversion {
   readonly scale: number;
   readonly offset: number;
   readonly unit: string | null;
@@ -258,15 +258,26 @@ function cachedConversion(loinc: string, unit: string): Conversion | UnitError {
   return conversion;
 }
 
+/** The conversion of a unit as written (null: none given) to the LOINC code's canonical unit; qualitative tests take no unit. */
+export function canonicalConversion(loinc: string, unit: string | null): Conversion | UnitError {
+  return cachedConversion(loinc, unit?.trim() ?? '');
+}
+
+/**
+ * A value converted, rounded to the canonical precision plus `extraDecimals` (QC values and
+ * reference limits carry more decimals than patient results).
+ */
+export function convertValue(conversion: Conversion, value: number, extraDecimals = 0): number {
+  const precision = 10 ** (conversion.decimals + extraDecimals);
+  return Math.round((value * conversion.scale + conversion.offset) * precision) / precision;
+}
+
 /**
  * A value in the LOINC code's canonical unit, rounded to the canonical precision (plus
- * `extraDecimals`: QC values carry one more decimal than patient results). A missing value
- * stays null but its unit must still be known; qualitative tests take no unit.
+ * `extraDecimals`). A missing value stays null but its unit must still be known.
  */
 export function toCanonical(loinc: string, value: number | null, unit: string | null, extraDecimals = 0): CanonicalValue | UnitError {
-  const conversion = cachedConversion(loinc, unit?.trim() ?? '');
+  const conversion = canonicalConversion(loinc, unit);
   if ('error' in conversion) return conversion;
-  if (value === null) return { value: null, unit: conversion.unit };
-  const precision = 10 ** (conversion.decimals + extraDecimals);
-  return { value: Math.round((value * conversion.scale + conversion.offset) * precision) / precision, unit: conversion.unit };
+  return { value: value === null ? null : convertValue(conversion, value, extraDecimals), unit: conversion.unit };
 }
