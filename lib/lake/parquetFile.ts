@@ -342,11 +342,22 @@ function textValues(column: TextCodes): (string | null)[] {
   return Array.from(column.codes, (code) => (code < 0 ? null : column.values[code]!));
 }
 
+/** Values of rows start..end that are not null (a typed array holds no nulls). */
+function presentValues(column: ColumnData, start: number, end: number): number {
+  if (ArrayBuffer.isView(column)) return end - start;
+  let present = 0;
+  if (isTextCodes(column)) {
+    for (let i = start; i < end; i++) if (column.codes[i]! >= 0) present++;
+  } else {
+    for (let i = start; i < end; i++) if (!isNull(column[i])) present++;
+  }
+  return present;
+}
+
 function encodeChunk(spec: ColumnSpec, column: ColumnData, start: number, end: number, compression: PageCompression): EncodedChunk {
   const count = end - start;
   const isNullAt = isTextCodes(column) ? (row: number) => column.codes[row]! < 0 : (row: number) => isNull(column[row]);
-  let present = 0;
-  for (let i = start; i < end; i++) if (!isNullAt(i)) present++;
+  const present = presentValues(column, start, end);
   const levels = definitionLevels(isNullAt, start, end, present);
   const pages: EncodedPage[] = [];
   let encoded: Uint8Array;

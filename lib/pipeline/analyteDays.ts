@@ -1,4 +1,4 @@
-import { columnOf, type ColumnBatch } from '../lake/parquet.js';
+import { columnOf, textCodes, type ColumnBatch } from '../lake/parquet.js';
 import type { Row } from '../sources/schema.js';
 
 /**
@@ -66,30 +66,41 @@ interface Group {
 /** Summaries of one day's silver results (ANALYTE_INPUT columns), in file order. */
 export function summarizeResults(date: string, batches: readonly ColumnBatch[], samplePerDay = ANALYTE_SAMPLE_PER_DAY): DaySummary {
   const groups: Group[] = [];
-  // device -> loinc -> group: no key string per result.
-  const index = new Map<string, Map<string, Group>>();
+  // device -> loinc -> group, looked up once per pair of codes in a batch: no string per result.
+  const index = new Map<string, Map<string, number>>();
   const values = new Map<string, number[]>();
+  /** The position in `groups` of a device's analyte. */
+  const groupOf = (device: string, loinc: string, first: number): number => {
+    let byLoinc = index.get(device);
+    if (!byLoinc) index.set(device, (byLoinc = new Map()));
+    let g = byLoinc.get(loinc);
+    if (g === undefined) byLoinc.set(loinc, (g = groups.push({ device, loinc, n: 0, sum: 0, sumSq: 0, shift: first }) - 1));
+    return g;
+  };
+  const valuesOf = (loinc: string): number[] => {
+    let list = values.get(loinc);
+    if (!list) values.set(loinc, (list = []));
+    return list;
+  };
   for (const batch of batches) {
-    const [devices, loincs, results] = ANALYTE_INPUT.map((name) => columnOf(batch, name));
+    const [devices, loincs] = [textCodes(batch, 'device_id'), textCodes(batch, 'loinc_code')];
+    const results = columnOf(batch, 'result_value');
+    const valuesOfLoinc = new Array<number[] | undefined>(loincs.values.length);
+    // Position in `groups` of each (device, loinc) pair of codes; -1 until met.
+    const groupOfPair = new Int32Array(devices.values.length * loincs.values.length).fill(-1);
     for (let i = 0; i < batch.length; i++) {
-      const v = results![i];
-      const device = devices![i];
-      const loinc = loincs![i];
-      if (typeof v !== 'number' || !Number.isFinite(v) || typeof loinc !== 'string' || typeof device !== 'string') continue;
-      let byLoinc = index.get(device);
-      if (!byLoinc) index.set(device, (byLoinc = new Map()));
-      let g = byLoinc.get(loinc);
-      if (!g) {
-        byLoinc.set(loinc, (g = { device, loinc, n: 0, sum: 0, sumSq: 0, shift: v }));
-        groups.push(g);
-      }
+      const v = results[i];
+      const device = devices.codes[i]!;
+      const loinc = loincs.codes[i]!;
+      if (typeof v !== 'number' || !Number.isFinite(v) || device < 0 || loinc < 0) continue;
+      const pair = device * loincs.values.length + loinc;
+      if (groupOfPair[pair]! < 0) groupOfPair[pair] = groupOf(devices.values[device]!, loincs.values[loinc]!, v);
+      const g = groups[groupOfPair[pair]!]!;
       const d = v - g.shift;
       g.n++;
       g.sum += d;
       g.sumSq += d * d;
-      let list = values.get(loinc);
-      if (!list) values.set(loinc, (list = []));
-      list.push(v);
+      (valuesOfLoinc[loinc] ??= valuesOf(loincs.values[loinc]!)).push(v);
     }
   }
   groups.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.loinc < b.loinc ? -1 : a.loinc > b.loinc ? 1 : 0));

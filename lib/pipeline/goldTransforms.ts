@@ -156,11 +156,21 @@ export class DeviceDayTotals {
     return day;
   }
 
+  /** The totals of each row's device, looked up once per distinct device of the batch. */
+  private daysOf(batch: ColumnBatch): ReturnType<typeof emptyDay>[] {
+    const devices = textCodes(batch, 'device_id');
+    const byCode = devices.values.map((id) => this.of(id));
+    const days = new Array<ReturnType<typeof emptyDay>>(batch.length);
+    for (let i = 0; i < days.length; i++) days[i] = devices.codes[i]! < 0 ? this.of(null) : byCode[devices.codes[i]!]!;
+    return days;
+  }
+
   addResults(labResults: readonly ColumnBatch[]): void {
     for (const batch of labResults) {
-      const [device, received, resulted] = ['device_id', 'received_at', 'resulted_at'].map((name) => columnOf(batch, name));
+      const [received, resulted] = ['received_at', 'resulted_at'].map((name) => columnOf(batch, name));
+      const days = this.daysOf(batch);
       for (let i = 0; i < batch.length; i++) {
-        const day = this.of(device![i]);
+        const day = days[i]!;
         day.results++;
         const [from, to] = [received![i], resulted![i]];
         if (isNumber(from) && isNumber(to)) {
@@ -173,12 +183,16 @@ export class DeviceDayTotals {
 
   addLogs(logs: readonly ColumnBatch[]): void {
     for (const batch of logs) {
-      const [device, level] = LOG_INPUT.map((name) => columnOf(batch, name));
+      const days = this.daysOf(batch);
+      const levels = textCodes(batch, 'level');
+      const [error, warning] = [levels.values.indexOf('ERROR'), levels.values.indexOf('WARN')];
       for (let i = 0; i < batch.length; i++) {
-        const day = this.of(device![i]);
+        const day = days[i]!;
         day.logEvents++;
-        if (level![i] === 'ERROR') day.logErrors++;
-        else if (level![i] === 'WARN') day.logWarnings++;
+        const level = levels.codes[i]!;
+        if (level < 0) continue;
+        if (level === error) day.logErrors++;
+        else if (level === warning) day.logWarnings++;
       }
     }
   }
@@ -249,23 +263,46 @@ export function qcDailyRows(qcRuns: readonly QcRun[]): Row[] {
   });
 }
 
+const valueOf = (text: TextCodes, code: number): string | null => (code < 0 ? null : text.values[code]!);
+
+interface OutbreakGroup {
+  readonly loinc_code: CellValue;
+  readonly loinc_name: CellValue;
+  readonly region: CellValue;
+  tests: number;
+  positives: number;
+}
+
 /** Per (LOINC test, region): qualitative tests done, positives and positivity on the day. */
 export class OutbreakSeriesTotals {
-  private readonly groups = new Map<string, { loinc_code: CellValue; loinc_name: CellValue; region: CellValue; tests: number; positives: number }>();
+  private readonly groups = new Map<string, OutbreakGroup>();
 
   add(labResults: readonly ColumnBatch[]): void {
     for (const batch of labResults) {
-      const [text, loinc, name, region] = ['result_text', 'loinc_code', 'loinc_name', 'region'].map((column) => columnOf(batch, column));
+      const [text, loinc, name, region] = ['result_text', 'loinc_code', 'loinc_name', 'region'].map((column) => textCodes(batch, column));
+      const [positive, negative] = [text!.values.indexOf('Positive'), text!.values.indexOf('Negative')];
+      // The group of each (LOINC code, region) pair of codes, looked up by its text once per batch.
+      const width = region!.values.length + 1;
+      const groupOfPair = new Map<number, OutbreakGroup>();
       for (let i = 0; i < batch.length; i++) {
-        const result = text![i];
-        if (result !== 'Positive' && result !== 'Negative') continue;
-        const key = `${loinc![i]}|${region![i]}`;
-        let group = this.groups.get(key);
-        if (!group) this.groups.set(key, (group = { loinc_code: loinc![i] ?? null, loinc_name: name![i] ?? null, region: region![i] ?? null, tests: 0, positives: 0 }));
+        const result = text!.codes[i]!;
+        if (result < 0 || (result !== positive && result !== negative)) continue;
+        const l = loinc!.codes[i]!;
+        const r = region!.codes[i]!;
+        const pair = (l + 1) * width + r + 1;
+        let group = groupOfPair.get(pair);
+        if (!group) groupOfPair.set(pair, (group = this.group(valueOf(loinc!, l), valueOf(name!, name!.codes[i]!), valueOf(region!, r))));
         group.tests++;
-        if (result === 'Positive') group.positives++;
+        if (result === positive) group.positives++;
       }
     }
+  }
+
+  private group(loinc: string | null, name: string | null, region: string | null): OutbreakGroup {
+    const key = `${loinc}|${region}`;
+    let group = this.groups.get(key);
+    if (!group) this.groups.set(key, (group = { loinc_code: loinc, loinc_name: name, region, tests: 0, positives: 0 }));
+    return group;
   }
 
   rows(): Row[] {

@@ -125,7 +125,8 @@ function mappingsOf(sites: TextCodes, tests: TextCodes, loinc: LoincMap): RowMap
   const width = tests.values.length + 1;
   const rows = new Int32Array(sites.codes.length);
   for (let i = 0; i < rows.length; i++) {
-    const [site, test] = [sites.codes[i]!, tests.codes[i]!];
+    const site = sites.codes[i]!;
+    const test = tests.codes[i]!;
     const slot = (site + 1) * width + test + 1;
     let mapping = bySlot.get(slot);
     if (mapping === undefined) {
@@ -157,7 +158,8 @@ function canonicalResults(batch: ColumnBatch, mapped: RowMappings, reported: Num
   const bySlot = new Map<number, number>();
   const width = reportedUnits.values.length + 1;
   for (let i = 0; i < n; i++) {
-    const [mapping, unit] = [mapped.rows[i]!, reportedUnits.codes[i]!];
+    const mapping = mapped.rows[i]!;
+    const unit = reportedUnits.codes[i]!;
     const unitText = unit < 0 ? null : reportedUnits.values[unit]!;
     let conversion: Conversion | UnitError | undefined;
     if (mapping >= 0) {
@@ -166,9 +168,13 @@ function canonicalResults(batch: ColumnBatch, mapped: RowMappings, reported: Num
       if (position === undefined) bySlot.set(slot, (position = conversions.push(canonicalConversion(mapped.mappings[mapping]!.loincCode, unitText)) - 1));
       conversion = conversions[position]!;
     }
-    const [v, lo, hi] = [reported[i]!, reportedLow[i]!, reportedHigh[i]!];
+    const v = reported[i]!;
+    const lo = reportedLow[i]!;
+    const hi = reportedHigh[i]!;
     if (conversion === undefined || 'error' in conversion) {
-      [value[i], low[i], high[i]] = [v, lo, hi];
+      value[i] = v;
+      low[i] = lo;
+      high[i] = hi;
       unitCodes[i] = unitCoder.code(unitText);
       continue;
     }
