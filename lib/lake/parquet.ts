@@ -35,11 +35,10 @@ export function columnsToParquetFiles(columns: readonly ColumnSpec[], data: Read
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 type ColumnExtractor = (rows: readonly Row[]) => unknown[][];
 type RowBuilder = (columns: readonly ArrayLike<unknown>[], index: number) => Row;
-type RowFiller = (columns: readonly ArrayLike<unknown>[], index: number, row: Row) => void;
-const compiled = new Map<string, ColumnExtractor | RowBuilder | RowFiller>();
+const compiled = new Map<string, ColumnExtractor | RowBuilder>();
 
 /** The function `source` gives for a column list, compiled once per kind and list. */
-function compiledFor<F extends ColumnExtractor | RowBuilder | RowFiller>(kind: string, names: readonly string[], params: readonly string[], source: () => string): F {
+function compiledFor<F extends ColumnExtractor | RowBuilder>(kind: string, names: readonly string[], params: readonly string[], source: () => string): F {
   const signature = `${kind}:${names.join(',')}`;
   let compiledFunction = compiled.get(signature);
   if (!compiledFunction) {
@@ -59,10 +58,6 @@ function extractorFor(names: readonly string[]): ColumnExtractor {
 
 function builderFor(names: readonly string[]): RowBuilder {
   return compiledFor('build', names, ['columns', 'i'], () => `return { ${names.map((name, c) => `${name}: columns[${c}][i]`).join(', ')} };`);
-}
-
-function fillerFor(names: readonly string[]): RowFiller {
-  return compiledFor('fill', names, ['columns', 'i', 'row'], () => names.map((name, c) => `row.${name} = columns[${c}][i];`).join('\n'));
 }
 
 /** Rows as one array of values per column. */
@@ -289,21 +284,6 @@ export function columnData(batch: ColumnBatch): Record<string, ColumnData> {
 /** A text column of a batch as codes: the file's own dictionary when it has one. */
 export function textCodes(batch: ColumnBatch, name: string): TextCodes {
   return batch.codes?.[name] ?? codesOfValues(columnOf(batch, name));
-}
-
-/**
- * Row `index` of a batch read into one reused object, of the given columns (default all the
- * batch has): for a pass over many rows that keeps none of them. The caller copies what it keeps.
- */
-export function rowCursor(batch: ColumnBatch, names: readonly string[] = Object.keys(batch.columns)): (index: number) => Row {
-  const present = names.filter((name) => batch.columns[name] !== undefined);
-  const values = present.map((name) => batch.columns[name]!);
-  const row = batch.length > 0 ? builderFor(present)(values, 0) : {};
-  const fill = fillerFor(present);
-  return (index) => {
-    fill(values, index, row);
-    return row;
-  };
 }
 
 /** Rows at `positions` as objects of their own. */

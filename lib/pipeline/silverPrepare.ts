@@ -1,5 +1,5 @@
 import { encodeKeyedBatch, type KeyedFile } from '../lake/lake.js';
-import { columnOf, concatBatches, parquetToColumns, rowCursor, rowsAt, selectRows, type ColumnBatch } from '../lake/parquet.js';
+import { columnOf, concatBatches, parquetToColumns, rowsAt, selectRows, type ColumnBatch } from '../lake/parquet.js';
 import { createPositionEvaluator, type PositionEvaluation } from '../quality/index.js';
 import { reportOf, type DqReport } from '../quality/report.js';
 import type { CellValue, LimsTableName, Row } from '../sources/schema.js';
@@ -43,8 +43,7 @@ export function prepareSilver(input: SilverInput, standards: StaticStandards): P
   const silver = SILVER_TABLES[table];
   const bronze = concatBatches(input.files.map((file) => parquetToColumns(file, bronzeColumnsRead(table))));
   const standardized = standardizeBatch(table, bronze, { ...standards, deviceSites: input.deviceSites });
-  const evaluator = createPositionEvaluator(table, { nowMs: input.nowMs, deviceIds: new Set(input.deviceSites.keys()) });
-  const evaluation = evaluator.evaluate(standardized.length, rowCursor(standardized, evaluator.columns));
+  const evaluation = createPositionEvaluator(table, { nowMs: input.nowMs, deviceIds: new Set(input.deviceSites.keys()) }).evaluate(standardized);
   const passed = latestVersions(standardized, evaluation.passed, silver.key);
   const partitions = [...positionsByPartition(silver, standardized, passed)].map(([value, positions]) => ({
     value,

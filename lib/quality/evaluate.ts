@@ -1,3 +1,4 @@
+import { batchOf, type ColumnBatch } from '../lake/parquet.js';
 import type { CellValue, LimsTableName, Row } from '../sources/schema.js';
 import { canonicalUnitOf } from '../standards/ucum.js';
 import { DEFAULT_DQ_RULES } from './default-rules.js';
@@ -24,26 +25,39 @@ export interface PositionEvaluation {
   readonly counts: Record<string, number>;
 }
 
-/** Row `position` of a batch; it may be one object refilled per call, so a caller copies what it keeps. */
-export type RowAt = (position: number) => Row;
-
 export interface PositionEvaluator {
-  /** The columns the rules read: the rows given need no others. */
+  /** The columns the rules read: a batch needs no others. */
   readonly columns: readonly string[];
-  evaluate(length: number, rowAt: RowAt): PositionEvaluation;
+  evaluate(batch: ColumnBatch): PositionEvaluation;
 }
 
-type Check = (row: Row) => boolean;
+/** Whether the row at a position passes. */
+type Check = (position: number) => boolean;
 
-interface CompiledRule {
+/** A rule made for one batch's columns, and the columns it reads. */
+interface RuleOfTable {
   readonly name: string;
   readonly quarantines: boolean;
-  /** Columns the rule reads, checked against the rows once per batch. */
   readonly columns: readonly string[];
-  readonly passes: Check;
+  readonly checkOf: (batch: ColumnBatch) => Check;
 }
 
-const isNull = (value: CellValue | undefined): boolean => value === null || value === undefined;
+const isNull = (value: CellValue | undefined): value is null | undefined => value === null || value === undefined;
+
+/**
+ * `f` of a column's value at each row: for text kept as codes, computed once per distinct value
+ * (a batch of 50,000 results has a few dozen units, statuses and LOINC codes).
+ */
+function valueAt<T>(batch: ColumnBatch, column: string, f: (value: CellValue) => T): (position: number) => T {
+  const text = batch.codes?.[column];
+  if (text) {
+    const byCode = [f(null), ...text.values.map(f)];
+    const codes = text.codes;
+    return (position) => byCode[codes[position]! + 1]!;
+  }
+  const values = batch.columns[column]!;
+  return (position) => f(values[position] ?? null);
+}
 
 function withinLimits(limits: Limits | undefined): (value: number) => boolean {
   const min = limits?.min ?? -Infinity;
@@ -53,21 +67,16 @@ function withinLimits(limits: Limits | undefined): (value: number) => boolean {
 }
 
 /** A range rule's check: numbers only (a string in a numeric column is out of range). */
-function rangeCheck(rule: Extract<DqRule, { kind: 'range' }>): Check {
+function rangeCheck(rule: Extract<DqRule, { kind: 'range' }>): (batch: ColumnBatch) => Check {
   const { column, per } = rule;
   const fallback = withinLimits(rule.limits);
-  if (per === undefined) {
-    return (row) => {
-      const value = row[column];
-      return isNull(value) || (typeof value === 'number' && fallback(value));
-    };
-  }
+  const inRange = (within: (value: number) => boolean, value: CellValue): boolean => isNull(value) || (typeof value === 'number' && within(value));
+  if (per === undefined) return (batch) => valueAt(batch, column, (value) => inRange(fallback, value));
   const byKey = new Map(Object.entries(rule.limitsBy ?? {}).map(([key, limits]) => [key, withinLimits(limits)]));
-  return (row) => {
-    const value = row[column];
-    if (isNull(value)) return true;
-    const within = byKey.get(String(row[per])) ?? fallback;
-    return typeof value === 'number' && within(value);
+  return (batch) => {
+    const limitsAt = valueAt(batch, per, (key) => byKey.get(String(key)) ?? fallback);
+    const values = batch.columns[column]!;
+    return (position) => inRange(limitsAt(position), values[position] ?? null);
   };
 }
 
@@ -76,56 +85,69 @@ function requireDeviceIds(rule: DqRule, context: DqContext): ReadonlySet<string>
   return context.deviceIds;
 }
 
-/** The rule's check as a closure, and the columns it reads. */
-function checkOf(rule: DqRule, context: DqContext): { passes: Check; columns: string[] } {
+/** A loinc value that is not a code: the `mapped` rule's business, so other rules skip the row. */
+const NOT_MAPPED = Symbol('not mapped');
+const canonicalUnitOfValue = (loinc: CellValue): string | null | undefined | typeof NOT_MAPPED => (typeof loinc === 'string' ? canonicalUnitOf(loinc) : NOT_MAPPED);
+
+/** The rule's check of a batch, and the columns it reads. */
+function checkOf(rule: DqRule, context: DqContext): { columns: string[]; checkOf: (batch: ColumnBatch) => Check } {
   switch (rule.kind) {
     case 'not_null': {
       const { column } = rule;
-      return { columns: [column], passes: (row) => !isNull(row[column]) };
+      return { columns: [column], checkOf: (batch) => valueAt(batch, column, (value) => !isNull(value)) };
     }
     case 'range':
-      return { columns: rule.per === undefined ? [rule.column] : [rule.column, rule.per], passes: rangeCheck(rule) };
+      return { columns: rule.per === undefined ? [rule.column] : [rule.column, rule.per], checkOf: rangeCheck(rule) };
     case 'allowed_values': {
       const { column } = rule;
       const allowed = new Set<CellValue>(rule.values);
-      return { columns: [column], passes: (row) => isNull(row[column]) || allowed.has(row[column]!) };
+      return { columns: [column], checkOf: (batch) => valueAt(batch, column, (value) => isNull(value) || allowed.has(value)) };
     }
     case 'device_exists': {
       const { column } = rule;
       const devices = requireDeviceIds(rule, context);
-      return { columns: [column], passes: (row) => isNull(row[column]) || devices.has(String(row[column])) };
+      return { columns: [column], checkOf: (batch) => valueAt(batch, column, (value) => isNull(value) || devices.has(String(value))) };
     }
     case 'timestamp_order': {
       const { earlier, later } = rule;
       const tolerance = rule.toleranceMs ?? 0;
       return {
         columns: [earlier, later],
-        passes: (row) => isNull(row[earlier]) || isNull(row[later]) || (row[later] as number) + tolerance >= (row[earlier] as number),
+        checkOf: (batch) => {
+          const [from, to] = [batch.columns[earlier]!, batch.columns[later]!];
+          return (position) => {
+            const a = from[position];
+            const b = to[position];
+            return isNull(a) || isNull(b) || (b as number) + tolerance >= (a as number);
+          };
+        },
       };
     }
     case 'not_future': {
       const { column } = rule;
       const latest = context.nowMs + rule.toleranceMs;
-      return { columns: [column], passes: (row) => isNull(row[column]) || (row[column] as number) <= latest };
+      return { columns: [column], checkOf: (batch) => valueAt(batch, column, (value) => isNull(value) || (value as number) <= latest) };
     }
     case 'max_age': {
       const { column } = rule;
       const earliest = context.nowMs - rule.maxAgeMs;
-      return { columns: [column], passes: (row) => isNull(row[column]) || (row[column] as number) >= earliest };
+      return { columns: [column], checkOf: (batch) => valueAt(batch, column, (value) => isNull(value) || (value as number) >= earliest) };
     }
     case 'mapped': {
       const { column } = rule;
-      return { columns: [column], passes: (row) => typeof row[column] === 'string' && row[column] !== '' };
+      return { columns: [column], checkOf: (batch) => valueAt(batch, column, (value) => typeof value === 'string' && value !== '') };
     }
     case 'unit_known': {
       const { column, loincColumn } = rule;
       return {
         columns: [column, loincColumn],
-        passes: (row) => {
-          const loinc = row[loincColumn];
-          if (typeof loinc !== 'string') return true; // unmapped: the mapped rule says so
-          const unit = row[column];
-          return canonicalUnitOf(loinc) === (unit === '' || unit === undefined ? null : unit);
+        checkOf: (batch) => {
+          const canonicalAt = valueAt(batch, loincColumn, canonicalUnitOfValue);
+          const unitAt = valueAt(batch, column, (unit) => (unit === '' ? null : unit));
+          return (position) => {
+            const canonical = canonicalAt(position);
+            return canonical === NOT_MAPPED || canonical === unitAt(position);
+          };
         },
       };
     }
@@ -133,78 +155,90 @@ function checkOf(rule: DqRule, context: DqContext): { passes: Check; columns: st
 }
 
 /** Whether the guard selects a row, and the column it reads. */
-function guardOf(guard: RuleGuard): { applies: Check; column: string } {
+function guardOf(guard: RuleGuard): { column: string; appliesOf: (batch: ColumnBatch) => Check } {
   if ('isNull' in guard) {
     const { column, isNull: whenNull } = guard;
-    return { column, applies: (row) => isNull(row[column]) === whenNull };
+    return { column, appliesOf: (batch) => valueAt(batch, column, (value) => isNull(value) === whenNull) };
   }
   const { loincColumn, quantitative } = guard;
+  const applies = (loinc: CellValue): boolean => {
+    const unit = canonicalUnitOfValue(loinc);
+    return unit !== NOT_MAPPED && unit !== undefined && (unit !== null) === quantitative;
+  };
+  return { column: loincColumn, appliesOf: (batch) => valueAt(batch, loincColumn, applies) };
+}
+
+function compile(rule: DqRule, context: DqContext): RuleOfTable {
+  const check = checkOf(rule, context);
+  const quarantines = rule.severity !== 'warn';
+  if (!rule.onlyWhen) return { name: rule.name, quarantines, ...check };
+  const { appliesOf, column } = guardOf(rule.onlyWhen);
   return {
-    column: loincColumn,
-    applies: (row) => {
-      const loinc = row[loincColumn];
-      const unit = typeof loinc === 'string' ? canonicalUnitOf(loinc) : undefined;
-      return unit !== undefined && (unit !== null) === quantitative;
+    name: rule.name,
+    quarantines,
+    columns: [...check.columns, column],
+    checkOf: (batch) => {
+      const [applies, passes] = [appliesOf(batch), check.checkOf(batch)];
+      return (position) => !applies(position) || passes(position);
     },
   };
 }
 
-function compile(rule: DqRule, context: DqContext): CompiledRule {
-  const { passes, columns } = checkOf(rule, context);
-  const quarantines = rule.severity !== 'warn';
-  if (!rule.onlyWhen) return { name: rule.name, quarantines, columns, passes };
-  const { applies, column } = guardOf(rule.onlyWhen);
-  return { name: rule.name, quarantines, columns: [...columns, column], passes: (row) => !applies(row) || passes(row) };
-}
-
 /** A rule reading a column the rows lack would fail every row: a contract error, not bad data. */
-function checkColumns(table: LimsTableName, rules: readonly CompiledRule[], sample: Row): void {
+function checkColumns(table: LimsTableName, rules: readonly RuleOfTable[], batch: ColumnBatch): void {
   for (const rule of rules) {
-    const missing = rule.columns.find((column) => !Object.hasOwn(sample, column));
+    const missing = rule.columns.find((column) => batch.columns[column] === undefined);
     if (missing !== undefined) throw new Error(`data-quality rule ${rule.name} reads column ${missing}, which these ${table} rows do not have`);
   }
 }
 
 /**
- * Compiles the table's rules to closures once; the returned function splits `length` rows, read
- * by position, into passed and quarantined rows and counts failures per rule.
+ * Compiles the table's rules once; the returned evaluator splits a batch's rows into passed and
+ * quarantined positions and counts failures per rule, reading the columns as they are (a rule on
+ * coded text is decided once per distinct value).
  */
 export function createPositionEvaluator(table: LimsTableName, context: DqContext, rules: readonly DqRule[] = DEFAULT_DQ_RULES): PositionEvaluator {
   const compiled = rules.filter((rule) => rule.table === table).map((rule) => compile(rule, context));
   const names = new Set(compiled.map((rule) => rule.name));
   if (names.size !== compiled.length) throw new Error(`data-quality rules of ${table} must have unique names`);
   const columns = [...new Set(compiled.flatMap((rule) => rule.columns))];
-  return { columns, evaluate: (length, rowAt) => {
-    if (length > 0) checkColumns(table, compiled, rowAt(0));
-    const failures = new Array<number>(compiled.length).fill(0);
-    const passed = new Int32Array(length);
-    let passedCount = 0;
-    const quarantined: { position: number; rules: string[] }[] = [];
-    for (let position = 0; position < length; position++) {
-      const row = rowAt(position);
-      let broken: string[] | undefined;
-      let quarantine = false;
-      for (let i = 0; i < compiled.length; i++) {
-        const rule = compiled[i]!;
-        if (rule.passes(row)) continue;
-        failures[i]!++;
-        (broken ??= []).push(rule.name);
-        quarantine ||= rule.quarantines;
+  return {
+    columns,
+    evaluate: (batch) => {
+      const { length } = batch;
+      if (length > 0) checkColumns(table, compiled, batch);
+      const checks = length > 0 ? compiled.map((rule) => rule.checkOf(batch)) : [];
+      const failures = new Array<number>(compiled.length).fill(0);
+      const passed = new Int32Array(length);
+      let passedCount = 0;
+      const quarantined: { position: number; rules: string[] }[] = [];
+      for (let position = 0; position < length; position++) {
+        let broken: string[] | undefined;
+        let quarantine = false;
+        for (let i = 0; i < checks.length; i++) {
+          if (checks[i]!(position)) continue;
+          failures[i]!++;
+          (broken ??= []).push(compiled[i]!.name);
+          quarantine ||= compiled[i]!.quarantines;
+        }
+        if (broken && quarantine) quarantined.push({ position, rules: broken });
+        else passed[passedCount++] = position;
       }
-      if (broken && quarantine) quarantined.push({ position, rules: broken });
-      else passed[passedCount++] = position;
-    }
-    const counts: Record<string, number> = {};
-    compiled.forEach((rule, i) => (counts[rule.name] = failures[i]!));
-    return { passed: passed.subarray(0, passedCount), quarantined, counts };
-  } };
+      const counts: Record<string, number> = {};
+      compiled.forEach((rule, i) => (counts[rule.name] = failures[i]!));
+      return { passed: passed.subarray(0, passedCount), quarantined, counts };
+    },
+  };
 }
 
 /** As createPositionEvaluator, for rows as objects. */
 export function createEvaluator(table: LimsTableName, context: DqContext, rules: readonly DqRule[] = DEFAULT_DQ_RULES): (rows: readonly Row[]) => Evaluation {
   const evaluator = createPositionEvaluator(table, context, rules);
   return (rows) => {
-    const { passed, quarantined, counts } = evaluator.evaluate(rows.length, (position) => rows[position]!);
+    // The columns the rules read, those the rows have (a missing one is reported by name).
+    const data: Record<string, CellValue[]> = {};
+    for (const name of evaluator.columns) if (rows.length === 0 || Object.hasOwn(rows[0]!, name)) data[name] = rows.map((row) => row[name] ?? null);
+    const { passed, quarantined, counts } = evaluator.evaluate(batchOf(rows.length, data));
     return { passed: Array.from(passed, (position) => rows[position]!), quarantined: quarantined.map(({ position, rules: broken }) => ({ row: rows[position]!, rules: broken })), counts };
   };
 }

@@ -6,7 +6,8 @@ import type { LimsTableName, Row } from '../sources/schema.js';
 import { loadLoincMap } from '../standards/loinc.js';
 import { toCanonical } from '../standards/ucum.js';
 import { DEFAULT_DQ_RULES, PLAUSIBLE_LIMITS } from './default-rules.js';
-import { createEvaluator, evaluate } from './evaluate.js';
+import { batchOf, codesOfValues } from '../lake/parquet.js';
+import { createEvaluator, createPositionEvaluator, evaluate } from './evaluate.js';
 import { mergeDqReports, reportOf } from './report.js';
 import type { DqContext, DqRule } from './rules.js';
 
@@ -193,6 +194,19 @@ describe('default rules', () => {
       expect(results.counts.result_device_known).toBe(0);
       expect(results.counts.resulted_not_before_received).toBe(0);
       expect(counts.unknownTestCodes).toBeGreaterThan(0);
+    });
+
+    it('decide alike when the text columns come as dictionary codes (each distinct value checked once)', () => {
+      const rows = tables.lab_results.map(silverResult);
+      const names = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+      const coded = batchOf(rows.length, Object.fromEntries(names.map((name) => {
+        const values = rows.map((row) => row[name] ?? null);
+        return [name, values.some((v) => typeof v === 'string') ? codesOfValues(values) : values];
+      })));
+      const byPosition = createPositionEvaluator('lab_results', simContext).evaluate(coded);
+      expect(byPosition.counts).toEqual(results.counts);
+      expect(byPosition.quarantined.map((q) => [rows[q.position], q.rules])).toEqual(results.quarantined.map((q) => [q.row, q.rules]));
+      expect(byPosition.passed.length).toBe(results.passed.length);
     });
 
     it('quarantine every negative value as implausible, and no value within 100x of its median', () => {
