@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LIMS_TABLES } from '../sources/schema.js';
-import { parquetToColumns, parquetToRows, rowsToParquet, selectRows, textCodes } from './parquet.js';
+import { concatBatches, parquetToColumns, parquetToRows, rowsAt, rowsToParquet, selectRows, textCodes } from './parquet.js';
 
 describe('parquet round trip', () => {
   it('keeps every column type, nulls included', () => {
@@ -64,6 +64,18 @@ describe('parquet round trip', () => {
     expect(picked.columns.value).toBeInstanceOf(Float64Array);
     expect(picked.codes?.device_id?.values).toBe(batch.codes?.device_id?.values);
     expect(Array.from({ length: 100 }, (_, k) => ({ device_id: picked.columns.device_id![k], value: picked.columns.value![k], level: picked.columns.level![k] }))).toEqual(Array.from(wanted, (i) => rows[i]));
+  });
+
+  it('concatenates batches of several files: coded text merged into one code list, numbers still typed', () => {
+    const spec = LIMS_TABLES.quality_control;
+    const rows = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ qc_id: `Q${from + i}`, device_id: `D${(from + i) % 3}`, test_code: 'GLU', control_lot: null, control_level: 1, measured_value: from + i, target_mean: 5, target_sd: 1, run_at: Date.UTC(2026, 2, 1) + i, modified_at: Date.UTC(2026, 2, 1) + i }));
+    const [a, b] = [rows(0, 10), rows(10, 5)];
+    const files = [a, b].map((part) => parquetToColumns(rowsToParquet(spec.columns, part)));
+    const joined = concatBatches(files);
+    expect(joined.length).toBe(15);
+    expect(textCodes(joined, 'device_id').values).toHaveLength(3);
+    expect(joined.columns.measured_value).toBeInstanceOf(Float64Array);
+    expect(rowsAt(joined, Array.from({ length: 15 }, (_, i) => i))).toEqual([...a, ...b]);
   });
 
   it('reads millisecond timestamps exactly, before 1970 and far ahead included, typed when none is null', () => {
