@@ -61,7 +61,7 @@ export function prepareSilver(input: SilverInput, standards: StaticStandards): P
 }
 
 /** Latest version per key among the rows at `positions`: `modified_at` decides, a later row wins a tie (exact duplicates collapse). Ascending. */
-export function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string): Int32Array {
+function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string): Int32Array {
   const [keys, modified] = [columnOf(batch, key), columnOf(batch, 'modified_at')];
   const latest = new Map<CellValue, number>();
   for (const position of positions) {
