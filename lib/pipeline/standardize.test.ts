@@ -38,6 +38,13 @@ describe('standardizeBatch (lab results)', () => {
     expect(silverRows(true)).toEqual(silverRows(false));
   });
 
+  it('reads a text column that a file holds as numbers as its text', () => {
+    const batch = bronzeBatch(false);
+    const numbered = batchOf(batch.length, { ...batch.columns, sample_id: bronze.map((_, i) => 1000 + i) });
+    const silver = rowsAt(standardizeBatch('lab_results', numbered, standards), [0, 1]);
+    expect(silver.map((row) => row.sample_id)).toEqual(['1000', '1001']);
+  });
+
   it('cleans text, maps sites and LOINC codes, converts units, and reduces patient identifiers', () => {
     const [r1, r2, r3, r4, r5, r6] = silverRows(true);
     expect([r1!.result_id, r1!.sex, r1!.status, r1!.abnormal_flag, r1!.site_id, r1!.region]).toEqual(['R1', 'F', 'final', 'N', 'S1', 'R10']);

@@ -64,7 +64,8 @@ function bronzeText(batch: ColumnBatch, name: string): Text {
 function mapText(text: Text, transform: (value: string | null) => string | null): Text {
   if (!isTextCodes(text)) {
     const out = new Array<string | null>(text.length);
-    for (let i = 0; i < out.length; i++) out[i] = transform(text[i]!);
+    // A file written with another type for the column (a number) is read as its text.
+    for (let i = 0; i < out.length; i++) out[i] = transform(text[i] === null || text[i] === undefined ? null : String(text[i]));
     return out;
   }
   const { codes, values } = text;
