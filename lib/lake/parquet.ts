@@ -286,14 +286,6 @@ export function textCodes(batch: ColumnBatch, name: string): TextCodes {
   return batch.codes?.[name] ?? codesOfValues(columnOf(batch, name));
 }
 
-/** Rows at `positions` as objects of their own. */
-export function rowsAt(batch: ColumnBatch, positions: ArrayLike<number>): Row[] {
-  const names = Object.keys(batch.columns);
-  const values = names.map((name) => batch.columns[name]!);
-  const build = builderFor(names);
-  return Array.from(positions, (position) => build(values, position));
-}
-
 /** A batch of `length` rows from its columns: text given as codes stays codes (see ColumnBatch). */
 export function batchOf(length: number, data: Readonly<Record<string, ArrayLike<CellValue> | TextCodes>>): ColumnBatch {
   const columns: Record<string, ArrayLike<CellValue>> = {};
@@ -337,14 +329,19 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
   return batchOf(length, data);
 }
 
-/** Rows as plain objects, built column by column (faster than row-wise materialisation). */
-export function rowsOfColumns(batch: ColumnBatch): Row[] {
+/** Rows as plain objects (all of them, or those at `positions`), built column by column (faster than row-wise materialisation). */
+export function rowsOfColumns(batch: ColumnBatch, positions?: ArrayLike<number>): Row[] {
   const names = Object.keys(batch.columns);
   const values = names.map((name) => batch.columns[name]!);
   const build = builderFor(names);
-  const rows = new Array<Row>(batch.length);
-  for (let i = 0; i < batch.length; i++) rows[i] = build(values, i);
+  const rows = new Array<Row>(positions ? positions.length : batch.length);
+  for (let i = 0; i < rows.length; i++) rows[i] = build(values, positions ? positions[i]! : i);
   return rows;
+}
+
+/** `f` of null (at index 0) and of each value of coded text (at its code + 1): a lookup per row by code, with f run once per distinct value. */
+export function perCode<T>(text: TextCodes, f: (value: string | null) => T): T[] {
+  return [f(null), ...text.values.map((value) => f(value))];
 }
 
 export function parquetToRows(bytes: Uint8Array, only?: readonly string[]): Row[] {

@@ -337,9 +337,11 @@ function dictionaryOf(column: ColumnData, start: number, end: number, present: n
   return { keys, values: coder.values };
 }
 
-/** The strings of coded text, null where a code is -1. */
-function textValues(column: TextCodes): (string | null)[] {
-  return Array.from(column.codes, (code) => (code < 0 ? null : column.values[code]!));
+/** The strings of rows start..end of coded text, null where a code is -1. */
+function textValues(column: TextCodes, start: number, end: number): (string | null)[] {
+  const out = new Array<string | null>(end - start);
+  for (let i = start; i < end; i++) out[i - start] = column.codes[i]! < 0 ? null : column.values[column.codes[i]!]!;
+  return out;
 }
 
 /** Values of rows start..end that are not null (a typed array holds no nulls). */
@@ -374,8 +376,8 @@ function encodeChunk(spec: ColumnSpec, column: ColumnData, start: number, end: n
     encoded = packedKeys(keys, bitWidth(values.length));
     encoding = Encoding.RLE_DICTIONARY;
   } else {
-    const values = isTextCodes(column) ? textValues(column) : column;
-    encoded = spec.type === 'string' ? plainText(values, start, end, present) : plainNumbers(spec, values, start, end, present);
+    if (isTextCodes(column)) encoded = plainText(textValues(column, start, end), 0, count, present);
+    else encoded = spec.type === 'string' ? plainText(column, start, end, present) : plainNumbers(spec, column, start, end, present);
   }
   const body = Buffer.concat([u32(levels.length), levels, encoded]);
   pages.push(page(compression, (size, stored) => [

@@ -1,6 +1,6 @@
 import { computeDeviceFeatures, failureWithin7Days, type DeviceDay, type DeviceHistory, type MaintenanceEvent } from '../features/deviceFeatures.js';
 import { passesWestgard, westgardFlags, zScore, type WestgardFlags } from '../monitoring/westgard.js';
-import { columnOf, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
+import { columnOf, perCode, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
 import type { CellValue, Row } from '../sources/schema.js';
 import { DAY_MS } from '../calendar/days.js';
 
@@ -40,7 +40,7 @@ class Numbering {
 
   /** Numbers of a batch's text codes (code -1, null, included: index 0 of the result is null's). */
   ofCodes(text: TextCodes): Int32Array {
-    return Int32Array.from([null, ...text.values], (value) => this.of(value));
+    return Int32Array.from(perCode(text, (value) => this.of(value)));
   }
 }
 
@@ -159,9 +159,10 @@ export class DeviceDayTotals {
   /** The totals of each row's device, looked up once per distinct device of the batch. */
   private daysOf(batch: ColumnBatch): ReturnType<typeof emptyDay>[] {
     const devices = textCodes(batch, 'device_id');
-    const byCode = devices.values.map((id) => this.of(id));
+    // A device of null gets its totals only when a row has it.
+    const byCode = perCode(devices, (id) => (id === null ? undefined : this.of(id)));
     const days = new Array<ReturnType<typeof emptyDay>>(batch.length);
-    for (let i = 0; i < days.length; i++) days[i] = devices.codes[i]! < 0 ? this.of(null) : byCode[devices.codes[i]!]!;
+    for (let i = 0; i < days.length; i++) days[i] = byCode[devices.codes[i]! + 1] ?? this.of(null);
     return days;
   }
 

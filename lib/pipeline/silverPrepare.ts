@@ -1,5 +1,5 @@
 import { encodeKeyedBatch, type KeyedFile } from '../lake/lake.js';
-import { columnOf, concatBatches, parquetToColumns, rowsAt, selectRows, type ColumnBatch } from '../lake/parquet.js';
+import { columnOf, concatBatches, parquetToColumns, rowsOfColumns, selectRows, type ColumnBatch } from '../lake/parquet.js';
 import { createPositionEvaluator, type PositionEvaluation } from '../quality/index.js';
 import { reportOf, type DqReport } from '../quality/report.js';
 import type { CellValue, LimsTableName, Row } from '../sources/schema.js';
@@ -71,34 +71,30 @@ function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string):
   return Int32Array.from(latest.values()).sort();
 }
 
-/** Each row's event time: the first of the table's event-time columns that is not null (NaN for none). */
-function eventTimeAt(table: SilverTable, batch: ColumnBatch): (position: number) => number {
+/** Each row's event day (UTC day start): of the first of the table's event-time columns that is not null; NaN for none. */
+function eventDayAt(table: SilverTable, batch: ColumnBatch): (position: number) => number {
   const columns = table.eventTimes.map((name) => columnOf(batch, name));
   return (position) => {
     for (const column of columns) {
       const value = column[position];
-      if (typeof value === 'number') return value;
+      if (typeof value === 'number') return dayStart(value);
     }
     return NaN;
   };
 }
 
-function partitionValueOfTime(table: SilverTable, ms: number): string {
-  if (table.eventTimes.length === 0) return CURRENT;
-  return Number.isNaN(ms) ? UNKNOWN_DAY : isoDay(ms);
-}
-
 /** Positions of the rows by the value of their silver partition (an event day, or the snapshot). */
 function positionsByPartition(table: SilverTable, batch: ColumnBatch, positions: Int32Array): Map<string, number[]> {
-  const timeAt = eventTimeAt(table, batch);
+  if (table.eventTimes.length === 0) return new Map(positions.length > 0 ? [[CURRENT, Array.from(positions)]] : []);
+  const dayAt = eventDayAt(table, batch);
   const byDay = new Map<number, number[]>();
   for (const position of positions) {
-    const day = table.eventTimes.length === 0 ? 0 : Math.floor(timeAt(position) / DAY_MS);
+    const day = dayAt(position);
     let group = byDay.get(day);
     if (!group) byDay.set(day, (group = []));
     group.push(position);
   }
-  return new Map([...byDay].map(([day, group]) => [partitionValueOfTime(table, day * DAY_MS), group]));
+  return new Map([...byDay].map(([day, group]) => [Number.isNaN(day) ? UNKNOWN_DAY : isoDay(day), group]));
 }
 
 /** Longest a re-run result is looked for in earlier days: corrections come within days. */
@@ -111,30 +107,30 @@ const MOVED_RESULT_DAYS = 31;
  * move: the other tables' event times do not change between versions.
  */
 function earlierVersionPlaces(table: SilverTable, batch: ColumnBatch, positions: Int32Array): Map<string, Map<string, number>> {
-  const places = new Map<string, Map<string, number>>();
-  if (table.source !== 'lab_results') return places;
+  if (table.source !== 'lab_results') return new Map();
+  // By day start while going through the rows: one date string per day, not per row.
+  const places = new Map<number, Map<string, number>>();
   const [keys, received, resulted, modified] = [table.key, 'received_at', 'resulted_at', 'modified_at'].map((name) => columnOf(batch, name));
-  const timeAt = eventTimeAt(table, batch);
+  const dayAt = eventDayAt(table, batch);
   for (const position of positions) {
     const from = received![position] ?? resulted![position];
     const to = modified![position];
     if (typeof from !== 'number' || typeof to !== 'number') continue;
-    const own = partitionValueOfTime(table, timeAt(position));
+    const own = dayAt(position);
     const firstDay = Math.max(dayStart(from), dayStart(to) - MOVED_RESULT_DAYS * DAY_MS);
     for (let day = firstDay; day <= to; day += DAY_MS) {
-      const value = isoDay(day);
-      if (value === own) continue;
-      let newer = places.get(value);
-      if (!newer) places.set(value, (newer = new Map()));
+      if (day === own) continue;
+      let newer = places.get(day);
+      if (!newer) places.set(day, (newer = new Map()));
       newer.set(String(keys![position]), to);
     }
   }
-  return places;
+  return new Map([...places].map(([day, newer]) => [isoDay(day), newer]));
 }
 
 /** Quarantined rows in their silver shape, with the rules they broke. */
 function quarantineRows(batch: ColumnBatch, quarantined: PositionEvaluation['quarantined']): Row[] {
-  const rows = rowsAt(batch, quarantined.map((q) => q.position));
+  const rows = rowsOfColumns(batch, quarantined.map((q) => q.position));
   return rows.map((row, i) => ({ ...row, dq_rules: quarantined[i]!.rules.join(',') }));
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
-import { batchOf, codesOfValues, rowsAt, type ColumnBatch } from '../lake/parquet.js';
+import { batchOf, codesOfValues, rowsOfColumns, type ColumnBatch } from '../lake/parquet.js';
 import { LIMS_TABLES, type CellValue, type Row } from '../sources/schema.js';
 import { standardsOf } from './compute.js';
 import { standardizeBatch, type Standards } from './standardize.js';
@@ -30,7 +30,7 @@ function bronzeBatch(coded: boolean): ColumnBatch {
 
 function silverRows(coded: boolean): Row[] {
   const silver = standardizeBatch('lab_results', bronzeBatch(coded), standards);
-  return rowsAt(silver, bronze.map((_, i) => i));
+  return rowsOfColumns(silver);
 }
 
 describe('standardizeBatch (lab results)', () => {
@@ -41,7 +41,7 @@ describe('standardizeBatch (lab results)', () => {
   it('reads a text column that a file holds as numbers as its text', () => {
     const batch = bronzeBatch(false);
     const numbered = batchOf(batch.length, { ...batch.columns, sample_id: bronze.map((_, i) => 1000 + i) });
-    const silver = rowsAt(standardizeBatch('lab_results', numbered, standards), [0, 1]);
+    const silver = rowsOfColumns(standardizeBatch('lab_results', numbered, standards), [0, 1]);
     expect(silver.map((row) => row.sample_id)).toEqual(['1000', '1001']);
   });
 

@@ -69,11 +69,12 @@ function mapText(text: Text, transform: (value: string | null) => string | null)
     return out;
   }
   const { codes, values } = text;
-  if (transform(null) === null && values.every((value) => transform(value) === value)) return text;
+  const [mapped, nullMapped] = [values.map((value) => transform(value)), transform(null)];
+  if (nullMapped === null && mapped.every((value, code) => value === values[code])) return text;
   const coder = textCoder();
   const remap = new Int32Array(values.length);
-  for (let code = 0; code < values.length; code++) remap[code] = coder.code(transform(values[code]!));
-  const nullCode = coder.code(transform(null));
+  for (let code = 0; code < values.length; code++) remap[code] = coder.code(mapped[code]);
+  const nullCode = coder.code(nullMapped);
   const out = new Int32Array(codes.length);
   for (let i = 0; i < out.length; i++) out[i] = codes[i]! < 0 ? nullCode : remap[codes[i]!]!;
   return { codes: out, values: coder.values };

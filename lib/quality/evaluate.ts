@@ -1,4 +1,4 @@
-import { batchOf, type ColumnBatch } from '../lake/parquet.js';
+import { batchOf, perCode, type ColumnBatch } from '../lake/parquet.js';
 import type { CellValue, LimsTableName, Row } from '../sources/schema.js';
 import { canonicalUnitOf } from '../standards/ucum.js';
 import { DEFAULT_DQ_RULES } from './default-rules.js';
@@ -51,7 +51,7 @@ const isNull = (value: CellValue | undefined): value is null | undefined => valu
 function valueAt<T>(batch: ColumnBatch, column: string, f: (value: CellValue) => T): (position: number) => T {
   const text = batch.codes?.[column];
   if (text) {
-    const byCode = [f(null), ...text.values.map(f)];
+    const byCode = perCode(text, f);
     const codes = text.codes;
     return (position) => byCode[codes[position]! + 1]!;
   }
