@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
-import { columnData, columnOf, columnsToParquetFiles, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
+import { columnData, columnOf, columnsToParquet, columnsToParquetFiles, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -65,6 +65,11 @@ export interface KeyedFile extends EncodedFile {
 
 export function encodeFile(table: LakeTable, rows: readonly Row[]): EncodedFile {
   return { rows: rows.length, data: rowsToParquet(table.columns, rows) };
+}
+
+/** A batch of `table`'s columns as one Parquet file, not yet stored; coded text stays codes. */
+export function encodeBatch(table: LakeTable, batch: ColumnBatch): EncodedFile {
+  return { rows: batch.length, data: columnsToParquet(table.columns, columnData(batch)) };
 }
 
 /** A committed file's bytes, with what merge on read drops from it (rows of superseded keys). */

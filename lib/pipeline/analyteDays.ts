@@ -1,4 +1,4 @@
-import { columnOf, textCodes, type ColumnBatch } from '../lake/parquet.js';
+import { columnOf, numberColumn, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
 import type { Row } from '../sources/schema.js';
 
 /**
@@ -53,40 +53,37 @@ export function deviceAnalyteColumns(days: readonly DeviceAnalyteDay[]): DeviceA
 
 export const EMPTY_DEVICE_ANALYTES: DeviceAnalyteColumns = deviceAnalyteColumns([]);
 
-interface Group {
-  readonly device: string;
-  readonly loinc: string;
-  n: number;
-  sum: number;
-  sumSq: number;
-  /** Sums are shifted by the first value, which keeps the variance exact for values far from 0. */
-  readonly shift: number;
+/** Numbers strings as they are met; a batch's codes are numbered once per distinct value. */
+class StringIds {
+  readonly values: string[] = [];
+  private readonly ids = new Map<string, number>();
+
+  /** The id of each code of `text` (by code; -1 stays -1, null). */
+  ofCodes(text: TextCodes): Int32Array {
+    const out = new Int32Array(text.values.length);
+    for (let code = 0; code < out.length; code++) {
+      const value = text.values[code]!;
+      let id = this.ids.get(value);
+      if (id === undefined) this.ids.set(value, (id = this.values.push(value) - 1));
+      out[code] = id;
+    }
+    return out;
+  }
 }
 
 /** Summaries of one day's silver results (ANALYTE_INPUT columns), in file order. */
 export function summarizeResults(date: string, batches: readonly ColumnBatch[], samplePerDay = ANALYTE_SAMPLE_PER_DAY): DaySummary {
-  const groups: Group[] = [];
-  // device -> loinc -> group, looked up once per pair of codes in a batch: no string per result.
-  const index = new Map<string, Map<string, number>>();
-  const values = new Map<string, number[]>();
-  /** The position in `groups` of a device's analyte. */
-  const groupOf = (device: string, loinc: string, first: number): number => {
-    let byLoinc = index.get(device);
-    if (!byLoinc) index.set(device, (byLoinc = new Map()));
-    let g = byLoinc.get(loinc);
-    if (g === undefined) byLoinc.set(loinc, (g = groups.push({ device, loinc, n: 0, sum: 0, sumSq: 0, shift: first }) - 1));
-    return g;
-  };
-  const valuesOf = (loinc: string): number[] => {
-    let list = values.get(loinc);
-    if (!list) values.set(loinc, (list = []));
-    return list;
-  };
+  const [deviceIds, loincIds] = [new StringIds(), new StringIds()];
+  // Per (device, LOINC) group, in columns. Sums are shifted by the group's first value, which
+  // keeps the variance exact for values far from 0.
+  const [groupDevice, groupLoinc, count, sum, sumSq, shift]: [number[], number[], number[], number[], number[], number[]] = [[], [], [], [], [], []];
+  const groupOfIds = new Map<number, number>();
+  const values: number[][] = [];
   for (const batch of batches) {
     const [devices, loincs] = [textCodes(batch, 'device_id'), textCodes(batch, 'loinc_code')];
+    const [deviceId, loincId] = [deviceIds.ofCodes(devices), loincIds.ofCodes(loincs)];
     const results = columnOf(batch, 'result_value');
-    const valuesOfLoinc = new Array<number[] | undefined>(loincs.values.length);
-    // Position in `groups` of each (device, loinc) pair of codes; -1 until met.
+    // The group of each (device, loinc) pair of the batch's codes; -1 until met.
     const groupOfPair = new Int32Array(devices.values.length * loincs.values.length).fill(-1);
     for (let i = 0; i < batch.length; i++) {
       const v = results[i];
@@ -94,28 +91,50 @@ export function summarizeResults(date: string, batches: readonly ColumnBatch[], 
       const loinc = loincs.codes[i]!;
       if (typeof v !== 'number' || !Number.isFinite(v) || device < 0 || loinc < 0) continue;
       const pair = device * loincs.values.length + loinc;
-      if (groupOfPair[pair]! < 0) groupOfPair[pair] = groupOf(devices.values[device]!, loincs.values[loinc]!, v);
-      const g = groups[groupOfPair[pair]!]!;
-      const d = v - g.shift;
-      g.n++;
-      g.sum += d;
-      g.sumSq += d * d;
-      (valuesOfLoinc[loinc] ??= valuesOf(loincs.values[loinc]!)).push(v);
+      let g = groupOfPair[pair]!;
+      if (g < 0) {
+        const ids = deviceId[device]! * LOINC_ID_SPACE + loincId[loinc]!;
+        let found = groupOfIds.get(ids);
+        if (found === undefined) {
+          groupOfIds.set(ids, (found = groupDevice.push(deviceId[device]!) - 1));
+          groupLoinc.push(loincId[loinc]!);
+          count.push(0);
+          sum.push(0);
+          sumSq.push(0);
+          shift.push(v);
+        }
+        groupOfPair[pair] = g = found;
+      }
+      const d = v - shift[g]!;
+      count[g]! += 1;
+      sum[g]! += d;
+      sumSq[g]! += d * d;
+      (values[loincId[loinc]!] ??= []).push(v);
     }
   }
-  groups.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.loinc < b.loinc ? -1 : a.loinc > b.loinc ? 1 : 0));
+  const [devices, loincs] = [deviceIds.values, loincIds.values];
+  const order = Array.from(groupDevice, (_, g) => g).sort((a, b) => compareText(devices[groupDevice[a]!]!, devices[groupDevice[b]!]!) || compareText(loincs[groupLoinc[a]!]!, loincs[groupLoinc[b]!]!));
   const deviceAnalytes: DeviceAnalyteColumns = {
-    length: groups.length,
-    device: groups.map((g) => g.device),
-    loinc: groups.map((g) => g.loinc),
-    n: Float64Array.from(groups, (g) => g.n),
-    mean: Float64Array.from(groups, (g) => g.shift + g.sum / g.n),
-    sd: Float64Array.from(groups, (g) => (g.n > 1 ? Math.sqrt(Math.max(0, (g.sumSq - (g.sum * g.sum) / g.n) / (g.n - 1))) : NaN)),
+    length: order.length,
+    device: order.map((g) => devices[groupDevice[g]!]!),
+    loinc: order.map((g) => loincs[groupLoinc[g]!]!),
+    n: numberColumn(order.length, (k) => count[order[k]!]!),
+    mean: numberColumn(order.length, (k) => shift[order[k]!]! + sum[order[k]!]! / count[order[k]!]!),
+    sd: numberColumn(order.length, (k) => {
+      const g = order[k]!;
+      return count[g]! > 1 ? Math.sqrt(Math.max(0, (sumSq[g]! - (sum[g]! * sum[g]!) / count[g]!) / (count[g]! - 1))) : NaN;
+    }),
   };
   const samples = new Map<string, Float64Array>();
-  for (const [loinc, list] of [...values].sort(([a], [b]) => (a < b ? -1 : 1))) samples.set(loinc, systematicSample(list, samplePerDay));
+  const byLoinc = loincs.map((loinc, id) => [loinc, id] as const).filter(([, id]) => values[id] !== undefined);
+  for (const [loinc, id] of byLoinc.sort(([a], [b]) => compareText(a, b))) samples.set(loinc, systematicSample(values[id]!, samplePerDay));
   return { date, deviceAnalytes, samples };
 }
+
+/** Room for LOINC ids in a (device, LOINC) number: a day holds a few dozen analytes. */
+const LOINC_ID_SPACE = 1 << 20;
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Every k-th value (k = n / size, fractional), so the sample keeps the day's order and spread. */
 export function systematicSample(values: readonly number[], size: number): Float64Array {

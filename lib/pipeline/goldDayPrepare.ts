@@ -1,8 +1,8 @@
-import { decodeStoredFile, encodeFile, type EncodedFile, type LakeTable, type PartitionValues, type StoredFile } from '../lake/lake.js';
+import { decodeStoredFile, encodeBatch, encodeFile, type EncodedFile, type LakeTable, type PartitionValues, type StoredFile } from '../lake/lake.js';
 import type { Row } from '../sources/schema.js';
 import { analyteDayRows, summarizeResults, type DaySummary } from './analyteDays.js';
 import { ANALYTE_DAILY, ANALYTE_SAMPLE, DEVICE_DAILY, OUTBREAK_SERIES, QC_DAILY } from './goldTables.js';
-import { DeviceDayTotals, LOG_INPUT, OutbreakSeriesTotals, QC_INPUT, QcRunsOfDay, RESULT_INPUT, qcDailyRows } from './goldTransforms.js';
+import { DeviceDayTotals, LOG_INPUT, OutbreakSeriesTotals, QC_INPUT, QcRunsOfDay, RESULT_INPUT, qcDailyColumns } from './goldTransforms.js';
 import { dayMs } from '../calendar/days.js';
 
 /**
@@ -62,16 +62,16 @@ export function prepareGoldDay(input: GoldDayInput): PreparedGoldDay {
   const qcRuns = qc.runs();
   totals.addQcRuns(qcRuns);
   const deviceDays = totals.rows();
-  const qcGroups = qcDailyRows(qcRuns);
+  const qcDaily = qcDailyColumns(qcRuns);
   const series = outbreaks.rows();
   return {
     rowsIn: rowsIn + qcRuns.length,
     deviceDays: deviceDays.length,
-    qcGroups: qcGroups.length,
+    qcGroups: qcDaily.length,
     series: series.length,
     tables: [
       { table: DEVICE_DAILY, partition: { activity_date: input.date }, files: inFiles(DEVICE_DAILY, deviceDays, Infinity) },
-      { table: QC_DAILY, partition: { run_date: input.date }, files: inFiles(QC_DAILY, qcGroups, Infinity) },
+      { table: QC_DAILY, partition: { run_date: input.date }, files: qcDaily.length > 0 ? [encodeBatch(QC_DAILY, qcDaily)] : [] },
       { table: OUTBREAK_SERIES, partition: { series_date: input.date }, files: inFiles(OUTBREAK_SERIES, series, Infinity) },
       ...encodeAnalyteDay(analytes),
     ],

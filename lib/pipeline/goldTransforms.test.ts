@@ -3,7 +3,7 @@ import type { StoredFile } from '../lake/lake.js';
 import { parquetToColumns, rowsOfColumns, rowsToParquet } from '../lake/parquet.js';
 import { prepareGoldDay } from './goldDayPrepare.js';
 import { SILVER_TABLES } from './silverTables.js';
-import { QcRunsOfDay, qcDailyRows } from './goldTransforms.js';
+import { QcRunsOfDay, qcDailyColumns } from './goldTransforms.js';
 import type { Row } from '../sources/schema.js';
 
 const DAY = Date.UTC(2026, 2, 10);
@@ -28,7 +28,11 @@ describe('QC runs of a day', () => {
       batch([run('D1', 'GLU', 2, 3.5, DAY + 5 * HOUR), run('D1', 'GLU', 1, -0.4, DAY + 6 * HOUR), run('D3', 'GLU', 1, 2.9, DAY + 7 * HOUR), run('D1', 'GLU', 1, 9, DAY + 25 * HOUR)]),
     ]);
     const runs = qc.runs();
-    expect(runs.map((r) => [r.device_id, r.test_code, r.control_level, r.flags.r22s, r.flags.r13s])).toEqual([
+    const judged = Array.from(runs.material, (m, k) => {
+      const material = runs.materials[m]!;
+      return [material.device_id, material.test_code, material.control_level, runs.r22s[k] === 1, runs.r13s[k] === 1];
+    });
+    expect(judged).toEqual([
       ['D2', null, null, true, false],
       ['D1', 'GLU', 1, true, false],
       ['D1', 'GLU', 2, false, false],
@@ -36,7 +40,7 @@ describe('QC runs of a day', () => {
       ['D1', 'GLU', 1, false, false],
       ['D3', 'GLU', 1, false, false],
     ]);
-    const daily = qcDailyRows(runs).map((r) => [r.device_id, r.test_code, r.control_level, r.runs, r.violations_22s, r.violations_13s]);
+    const daily = rowsOfColumns(qcDailyColumns(runs)).map((r) => [r.device_id, r.test_code, r.control_level, r.runs, r.violations_22s, r.violations_13s]);
     expect(daily.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
       ['D1', 'GLU', 1, 2, 1, 0],
       ['D1', 'GLU', 2, 2, 0, 1],
