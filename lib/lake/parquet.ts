@@ -344,13 +344,6 @@ export function perCode<T>(text: TextCodes, f: (value: string | null) => T): T[]
   return [f(null), ...text.values.map((value) => f(value))];
 }
 
-/** A number column of `length` rows, row i being f(i). (`Float64Array.from` with a mapping function is an order of magnitude slower.) */
-export function numberColumn(length: number, f: (i: number) => number): Float64Array {
-  const out = new Float64Array(length);
-  for (let i = 0; i < length; i++) out[i] = f(i);
-  return out;
-}
-
 export function parquetToRows(bytes: Uint8Array, only?: readonly string[]): Row[] {
   return rowsOfColumns(parquetToColumns(bytes, only));
 }

@@ -1,4 +1,5 @@
-import { columnOf, numberColumn, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
+import { columnOf, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
+import { NumberList, numberColumn } from '../lake/numbers.js';
 import type { Row } from '../sources/schema.js';
 
 /**
@@ -73,62 +74,89 @@ class StringIds {
 
 /** Summaries of one day's silver results (ANALYTE_INPUT columns), in file order. */
 export function summarizeResults(date: string, batches: readonly ColumnBatch[], samplePerDay = ANALYTE_SAMPLE_PER_DAY): DaySummary {
-  const [deviceIds, loincIds] = [new StringIds(), new StringIds()];
-  // Per (device, LOINC) group, in columns. Sums are shifted by the group's first value, which
-  // keeps the variance exact for values far from 0.
-  const [groupDevice, groupLoinc, count, sum, sumSq, shift]: [number[], number[], number[], number[], number[], number[]] = [[], [], [], [], [], []];
-  const groupOfIds = new Map<number, number>();
-  const values: number[][] = [];
-  for (const batch of batches) {
+  const totals = new AnalyteTotals();
+  for (const batch of batches) totals.add(batch);
+  return totals.summary(date, samplePerDay);
+}
+
+/** Per (device, LOINC analyte) n and sums, and per analyte its values, added to batch by batch. */
+class AnalyteTotals {
+  private readonly deviceIds = new StringIds();
+  private readonly loincIds = new StringIds();
+  // Per group, in columns. Sums are shifted by the group's first value, which keeps the
+  // variance exact for values far from 0.
+  private readonly device = new NumberList();
+  private readonly loinc = new NumberList();
+  private readonly count = new NumberList();
+  private readonly sum = new NumberList();
+  private readonly sumSq = new NumberList();
+  private readonly shift = new NumberList();
+  private readonly groupOfIds = new Map<number, number>();
+  /** Values by LOINC id. */
+  private readonly values: NumberList[] = [];
+
+  add(batch: ColumnBatch): void {
     const [devices, loincs] = [textCodes(batch, 'device_id'), textCodes(batch, 'loinc_code')];
-    const [deviceId, loincId] = [deviceIds.ofCodes(devices), loincIds.ofCodes(loincs)];
+    const [deviceId, loincId] = [this.deviceIds.ofCodes(devices), this.loincIds.ofCodes(loincs)];
     const results = columnOf(batch, 'result_value');
+    const width = loincs.values.length;
     // The group of each (device, loinc) pair of the batch's codes; -1 until met.
-    const groupOfPair = new Int32Array(devices.values.length * loincs.values.length).fill(-1);
+    const groupOfPair = new Int32Array(devices.values.length * width).fill(-1);
+    const valuesOf = Array.from(loincId, (id) => (this.values[id] ??= new NumberList()));
     for (let i = 0; i < batch.length; i++) {
       const v = results[i];
       const device = devices.codes[i]!;
       const loinc = loincs.codes[i]!;
       if (typeof v !== 'number' || !Number.isFinite(v) || device < 0 || loinc < 0) continue;
-      const pair = device * loincs.values.length + loinc;
+      const pair = device * width + loinc;
       let g = groupOfPair[pair]!;
-      if (g < 0) {
-        const ids = deviceId[device]! * LOINC_ID_SPACE + loincId[loinc]!;
-        let found = groupOfIds.get(ids);
-        if (found === undefined) {
-          groupOfIds.set(ids, (found = groupDevice.push(deviceId[device]!) - 1));
-          groupLoinc.push(loincId[loinc]!);
-          count.push(0);
-          sum.push(0);
-          sumSq.push(0);
-          shift.push(v);
-        }
-        groupOfPair[pair] = g = found;
-      }
-      const d = v - shift[g]!;
-      count[g]! += 1;
-      sum[g]! += d;
-      sumSq[g]! += d * d;
-      (values[loincId[loinc]!] ??= []).push(v);
+      if (g < 0) groupOfPair[pair] = g = this.groupOf(deviceId[device]!, loincId[loinc]!, v);
+      const d = v - this.shift.get(g);
+      this.count.add(g, 1);
+      this.sum.add(g, d);
+      this.sumSq.add(g, d * d);
+      valuesOf[loinc]!.push(v);
     }
   }
-  const [devices, loincs] = [deviceIds.values, loincIds.values];
-  const order = Array.from(groupDevice, (_, g) => g).sort((a, b) => compareText(devices[groupDevice[a]!]!, devices[groupDevice[b]!]!) || compareText(loincs[groupLoinc[a]!]!, loincs[groupLoinc[b]!]!));
-  const deviceAnalytes: DeviceAnalyteColumns = {
-    length: order.length,
-    device: order.map((g) => devices[groupDevice[g]!]!),
-    loinc: order.map((g) => loincs[groupLoinc[g]!]!),
-    n: numberColumn(order.length, (k) => count[order[k]!]!),
-    mean: numberColumn(order.length, (k) => shift[order[k]!]! + sum[order[k]!]! / count[order[k]!]!),
-    sd: numberColumn(order.length, (k) => {
-      const g = order[k]!;
-      return count[g]! > 1 ? Math.sqrt(Math.max(0, (sumSq[g]! - (sum[g]! * sum[g]!) / count[g]!) / (count[g]! - 1))) : NaN;
-    }),
-  };
-  const samples = new Map<string, Float64Array>();
-  const byLoinc = loincs.map((loinc, id) => [loinc, id] as const).filter(([, id]) => values[id] !== undefined);
-  for (const [loinc, id] of byLoinc.sort(([a], [b]) => compareText(a, b))) samples.set(loinc, systematicSample(values[id]!, samplePerDay));
-  return { date, deviceAnalytes, samples };
+
+  /** The group of a device and analyte (by id), made with `first` as its shift when new. */
+  private groupOf(device: number, loinc: number, first: number): number {
+    const ids = device * LOINC_ID_SPACE + loinc;
+    let g = this.groupOfIds.get(ids);
+    if (g === undefined) {
+      this.groupOfIds.set(ids, (g = this.device.length));
+      this.device.push(device);
+      this.loinc.push(loinc);
+      this.count.push(0);
+      this.sum.push(0);
+      this.sumSq.push(0);
+      this.shift.push(first);
+    }
+    return g;
+  }
+
+  /** Groups sorted by device, then analyte; samples by analyte. */
+  summary(date: string, samplePerDay: number): DaySummary {
+    const [devices, loincs] = [this.deviceIds.values, this.loincIds.values];
+    const [device, loinc, count, sum, sumSq, shift] = [this.device, this.loinc, this.count, this.sum, this.sumSq, this.shift].map((list) => list.values());
+    const order = Array.from({ length: device!.length }, (_, g) => g).sort((a, b) => compareText(devices[device![a]!]!, devices[device![b]!]!) || compareText(loincs[loinc![a]!]!, loincs[loinc![b]!]!));
+    const deviceAnalytes: DeviceAnalyteColumns = {
+      length: order.length,
+      device: order.map((g) => devices[device![g]!]!),
+      loinc: order.map((g) => loincs[loinc![g]!]!),
+      n: numberColumn(order.length, (k) => count![order[k]!]!),
+      mean: numberColumn(order.length, (k) => shift![order[k]!]! + sum![order[k]!]! / count![order[k]!]!),
+      sd: numberColumn(order.length, (k) => {
+        const g = order[k]!;
+        const n = count![g]!;
+        return n > 1 ? Math.sqrt(Math.max(0, (sumSq![g]! - (sum![g]! * sum![g]!) / n) / (n - 1))) : NaN;
+      }),
+    };
+    const samples = new Map<string, Float64Array>();
+    const measured = loincs.map((name, id) => [name, id] as const).filter(([, id]) => (this.values[id]?.length ?? 0) > 0);
+    for (const [name, id] of measured.sort(([a], [b]) => compareText(a, b))) samples.set(name, systematicSample(this.values[id]!.values(), samplePerDay));
+    return { date, deviceAnalytes, samples };
+  }
 }
 
 /** Room for LOINC ids in a (device, LOINC) number: a day holds a few dozen analytes. */
@@ -137,7 +165,7 @@ const LOINC_ID_SPACE = 1 << 20;
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Every k-th value (k = n / size, fractional), so the sample keeps the day's order and spread. */
-export function systematicSample(values: readonly number[], size: number): Float64Array {
+export function systematicSample(values: ArrayLike<number>, size: number): Float64Array {
   if (values.length <= size) return Float64Array.from(values);
   const out = new Float64Array(size);
   const step = values.length / size;

@@ -1,6 +1,7 @@
 import { computeDeviceFeatures, failureWithin7Days, type DeviceDay, type DeviceHistory, type MaintenanceEvent } from '../features/deviceFeatures.js';
 import { passesWestgard, westgardFlags, zScore } from '../monitoring/westgard.js';
-import { columnOf, numberColumn, perCode, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
+import { columnOf, perCode, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
+import { NumberList, numberColumn } from '../lake/numbers.js';
 import type { CellValue, Row } from '../sources/schema.js';
 import { DAY_MS } from '../calendar/days.js';
 
@@ -94,50 +95,57 @@ export interface QcRunColumns {
 export class QcRunsOfDay {
   private readonly numbering = new Materials();
   private readonly materials: Material[] = [];
-  /** Time and z of each material's latest run before the day (unset: none yet). */
-  private readonly lastAt: number[] = [];
-  private readonly lastZ: number[] = [];
+  /** Time and z of each material's latest run before the day (NaN: none yet). */
+  private readonly lastAt = new NumberList(NaN);
+  private readonly lastZ = new NumberList(NaN);
   /** The day's runs, in the order they were fed. */
-  private readonly material: number[] = [];
-  private readonly measured: number[] = [];
-  private readonly z: number[] = [];
-  private readonly at: number[] = [];
+  private readonly material = new NumberList();
+  private readonly measured = new NumberList();
+  private readonly z = new NumberList();
+  private readonly at = new NumberList();
 
   constructor(private readonly day: number) {}
 
   add(qc: readonly ColumnBatch[]): void {
+    for (const batch of qc) this.addBatch(batch);
+  }
+
+  private addBatch(batch: ColumnBatch): void {
+    const [devices, tests, loincs] = [textCodes(batch, 'device_id'), textCodes(batch, 'test_code'), textCodes(batch, 'loinc_code')];
+    const [level, measured, mean, sd, runAt] = (['control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'] as const).map((name) => columnOf(batch, name));
+    const material = this.numbering.ofBatch(batch, devices, tests, level!);
     const dayEnd = this.day + DAY_MS;
-    for (const batch of qc) {
-      const [devices, tests, loincs] = [textCodes(batch, 'device_id'), textCodes(batch, 'test_code'), textCodes(batch, 'loinc_code')];
-      const [level, measured, mean, sd, runAt] = (['control_level', 'measured_value', 'target_mean', 'target_sd', 'run_at'] as const).map((name) => columnOf(batch, name));
-      const material = this.numbering.ofBatch(batch, devices, tests, level!);
-      for (let i = 0; i < batch.length; i++) {
-        const value = measured![i];
-        const target = mean![i];
-        const spread = sd![i];
-        const at = runAt![i];
-        if (!isNumber(value) || !isNumber(target) || !isNumber(spread) || !isNumber(at) || at >= dayEnd) continue;
-        const z = zScore(value, target, spread);
-        const id = material[i]!;
-        if (at >= this.day) {
-          this.materials[id] ??= {
-            device_id: String(valueOf(devices, devices.codes[i]!)),
-            test_code: valueOf(tests, tests.codes[i]!),
-            loinc_code: valueOf(loincs, loincs.codes[i]!),
-            control_level: level![i] ?? null,
-          };
-          this.material.push(id);
-          this.measured.push(value);
-          this.z.push(z);
-          this.at.push(at);
-          continue;
-        }
-        const last = this.lastAt[id];
-        if (last === undefined || at >= last) {
-          this.lastAt[id] = at;
-          this.lastZ[id] = z;
-        }
+    for (let i = 0; i < batch.length; i++) {
+      const value = measured![i];
+      const target = mean![i];
+      const spread = sd![i];
+      const at = runAt![i];
+      if (!isNumber(value) || !isNumber(target) || !isNumber(spread) || !isNumber(at) || at >= dayEnd) continue;
+      const z = zScore(value, target, spread);
+      const id = material[i]!;
+      if (!(at >= this.day)) {
+        this.keepIfLater(id, at, z);
+        continue;
       }
+      this.materials[id] ??= {
+        device_id: String(valueOf(devices, devices.codes[i]!)),
+        test_code: valueOf(tests, tests.codes[i]!),
+        loinc_code: valueOf(loincs, loincs.codes[i]!),
+        control_level: level![i] ?? null,
+      };
+      this.material.push(id);
+      this.measured.push(value);
+      this.z.push(z);
+      this.at.push(at);
+    }
+  }
+
+  /** A run before the day: kept when it is the material's latest so far. */
+  private keepIfLater(material: number, at: number, z: number): void {
+    const last = this.lastAt.get(material);
+    if (Number.isNaN(last) || at >= last) {
+      this.lastAt.set(material, at);
+      this.lastZ.set(material, z);
     }
   }
 
@@ -146,24 +154,29 @@ export class QcRunsOfDay {
    * every material has one, older days cannot hold a later one and need not be read.
    */
   lacksEarlierRuns(): boolean {
-    return this.material.some((id) => this.lastAt[id] === undefined);
+    const material = this.material.values();
+    for (let k = 0; k < material.length; k++) if (Number.isNaN(this.lastAt.get(material[k]!))) return true;
+    return false;
   }
 
   /** The day's runs by time (runs at the same time in the order fed), each judged against its material's previous run. */
   runs(): QcRunColumns {
-    const n = this.material.length;
-    const order = byTime(this.at, this.day);
-    const previous = [...this.lastZ];
+    const [material, measured, z] = [this.material.values(), this.measured.values(), this.z.values()];
+    const n = material.length;
+    const order = byTime(this.at.values(), this.day);
+    // Each material's previous z: its latest before the day, then its runs of the day in turn.
+    const previous = new Float64Array(this.materials.length).fill(NaN);
+    previous.set(this.lastZ.values().subarray(0, previous.length));
     const runs = { length: n, material: new Int32Array(n), measured: new Float64Array(n), z: new Float64Array(n), r13s: new Uint8Array(n), r22s: new Uint8Array(n), passes: new Uint8Array(n), materials: this.materials };
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
-      const id = this.material[i]!;
-      const z = this.z[i]!;
-      const flags = westgardFlags(z, previous[id] ?? null);
-      previous[id] = z;
+      const id = material[i]!;
+      const before = previous[id]!;
+      const flags = westgardFlags(z[i]!, Number.isNaN(before) ? null : before);
+      previous[id] = z[i]!;
       runs.material[k] = id;
-      runs.measured[k] = this.measured[i]!;
-      runs.z[k] = z;
+      runs.measured[k] = measured[i]!;
+      runs.z[k] = z[i]!;
       runs.r13s[k] = flags.r13s ? 1 : 0;
       runs.r22s[k] = flags.r22s ? 1 : 0;
       runs.passes[k] = passesWestgard(flags) ? 1 : 0;
@@ -179,7 +192,7 @@ const POSITION_SPACE = 2 ** 26;
  * Positions of `at` (whole milliseconds of the day from `dayStart`) by time, ties in position
  * order: sorted as packed numbers, which is many times faster than a sort with a comparator.
  */
-function byTime(at: readonly number[], dayStart: number): Int32Array {
+function byTime(at: Float64Array, dayStart: number): Int32Array {
   if (at.length >= POSITION_SPACE) throw new Error(`quality_control: ${at.length} runs in a day, more than ${POSITION_SPACE} can be ordered`);
   const keys = new Float64Array(at.length);
   for (let i = 0; i < at.length; i++) keys[i] = (at[i]! - dayStart) * POSITION_SPACE + i;
