@@ -255,6 +255,34 @@ export class PartitionWriter {
   }
 }
 
+/**
+ * An upsert's rows against the partition's key index: the rows newer than their key's version
+ * there, and the keys each committed file loses to them. Rows that are not newer (a duplicate
+ * sent again) are listed as stale, to be marked deleted in the new file rather than cut out of
+ * it, which would decode and encode the file again. Its own function, so this per-row loop is
+ * compiled small rather than inside the upsert's async state machine.
+ */
+function compareVersions(file: KeyedFile, existing: ReadonlyMap<string, number>, files: readonly ManifestFile[]): { fresh: number[]; stale: string[]; supersededByFile: Map<string, string[]> } {
+  const fresh: number[] = [];
+  const stale: string[] = [];
+  const supersededByFile = new Map<string, string[]>();
+  for (let i = 0; i < file.rows; i++) {
+    const id = file.keys[i]!;
+    const current = existing.get(id);
+    if (current !== undefined && file.modifiedAt[i]! <= unpackTime(current)) {
+      stale.push(id);
+      continue;
+    }
+    fresh.push(i);
+    if (current === undefined || unpackFile(current) === ELSEWHERE) continue;
+    const loser = files[unpackFile(current)]!.name;
+    let ids = supersededByFile.get(loser);
+    if (!ids) supersededByFile.set(loser, (ids = []));
+    ids.push(id);
+  }
+  return { fresh, stale, supersededByFile };
+}
+
 export class Lake {
   constructor(readonly container: ContainerClient) {}
 
@@ -373,26 +401,7 @@ export class Lake {
       const files = base.manifest?.files ?? [];
       if (files.length >= ELSEWHERE) throw new Error(`Partition ${partitionPath(partition)} of ${tablePath(table)} has ${files.length} files; compact it before upserting`);
       const existing = await this.keyIndex(table, partition, base, key);
-      // Rows newer than their key's version here, and the keys each file of ours loses to them;
-      // rows that are not newer (a duplicate sent again) are marked deleted in the new file
-      // rather than cut out of it, which would decode and encode the file again on this thread.
-      const fresh: number[] = [];
-      const stale: string[] = [];
-      const supersededByFile = new Map<string, string[]>();
-      for (let i = 0; i < file.rows; i++) {
-        const id = file.keys[i]!;
-        const current = existing.get(id);
-        if (current !== undefined && file.modifiedAt[i]! <= unpackTime(current)) {
-          stale.push(id);
-          continue;
-        }
-        fresh.push(i);
-        if (current === undefined || unpackFile(current) === ELSEWHERE) continue;
-        const loser = files[unpackFile(current)]!.name;
-        let ids = supersededByFile.get(loser);
-        if (!ids) supersededByFile.set(loser, (ids = []));
-        ids.push(id);
-      }
+      const { fresh, stale, supersededByFile } = compareVersions(file, existing, files);
       if (fresh.length === 0) return { written: 0 };
       const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
       await writer.writeEncoded(file, stale);

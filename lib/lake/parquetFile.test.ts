@@ -3,7 +3,7 @@ import * as parquet from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import type { ColumnSpec, Row } from '../sources/schema.js';
 import { parquetToColumns, parquetToRows, rowsToParquet } from './parquet.js';
-import { UnsupportedParquet, decodeParquet, encodeParquet, mostlyDistinct, type DecodedColumn } from './parquetFile.js';
+import { ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, mostlyDistinct, type DecodedColumn } from './parquetFile.js';
 
 const DAY = 86_400_000;
 const SPECS: readonly ColumnSpec[] = [
@@ -75,6 +75,15 @@ describe('our Parquet files', () => {
     expect('codes' in device && device.codes.values).toHaveLength(37);
     expect('values' in file.columns.get('id')!).toBe(true);
     expect(file.columns.get('at')).toEqual({ values: expect.any(Float64Array) });
+  });
+
+  it('read dictionary codes without nulls as they are in the first row group and mapped in later ones', () => {
+    const spec: ColumnSpec[] = [{ name: 'kind', type: 'string' }];
+    // Row group one meets A..E in order; later groups meet them in reverse, with F new.
+    const kinds = Array.from({ length: ROW_GROUP_ROWS * 2 + 10 }, (_, i) => (i < ROW_GROUP_ROWS ? 'ABCDE'[i % 5]! : 'FEDCBA'[i % 6]!));
+    const kind = decodeParquet(encodeParquet(spec, { kind: kinds }, 'brotli')).columns.get('kind')!;
+    expect('codes' in kind && kind.codes.values).toEqual(['A', 'B', 'C', 'D', 'E', 'F']);
+    expect(valuesOf(kind)).toEqual(kinds);
   });
 
   it('write text without a dictionary only when its values hardly repeat', () => {

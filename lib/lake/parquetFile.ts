@@ -633,7 +633,7 @@ class ColumnSink {
   /** The file's code list: the first dictionary as it is; later row groups' dictionaries coded into it. */
   private readonly codeList: string[] = [];
   private codeOf?: Map<string, number>;
-  private dictionary?: { readonly strings?: string[]; readonly codes?: Int32Array; readonly numbers?: Float64Array };
+  private dictionary?: { readonly strings?: string[]; readonly codes?: Int32Array; readonly identity?: boolean; readonly numbers?: Float64Array };
   private at = 0;
   private levels = new Int32Array(0);
 
@@ -650,7 +650,8 @@ class ColumnSink {
       return;
     }
     const strings = plainStrings(bytes, 0, count);
-    this.dictionary = { strings, codes: this.codesOfDictionary(strings) };
+    const identity = this.codeList.length === 0;
+    this.dictionary = { strings, codes: this.codesOfDictionary(strings), identity };
   }
 
   /**
@@ -707,9 +708,17 @@ class ColumnSink {
   private addKeys(count: number, present: number, bytes: Uint8Array, offset: number): void {
     const dictionary = this.dictionary;
     if (!dictionary) throw new Error(`Parquet: column ${this.leaf.name} has dictionary-encoded values and no dictionary`);
+    const at = this.at;
+    if (dictionary.identity && present === count && !this.strings) {
+      // The file's first dictionary and no nulls: the keys are the codes, read in place.
+      const codes = (this.codes ??= new Int32Array(this.rows)).subarray(at, at + count);
+      if (count > 0) readHybrid(bytes, offset + 1, bytes[offset]!, count, codes);
+      const size = dictionary.codes!.length;
+      for (let i = 0; i < count; i++) if (codes[i]! >= size) throw new Error(`Parquet: column ${this.leaf.name} has a dictionary key past its ${size} values`);
+      return;
+    }
     const keys = new Int32Array(present);
     if (present > 0) readHybrid(bytes, offset + 1, bytes[offset]!, present, keys);
-    const at = this.at;
     if (dictionary.numbers) {
       const numbers = (this.numbers ??= new Float64Array(this.rows));
       for (let i = 0, k = 0; i < count; i++) if (this.present[at + i]) numbers[at + i] = dictionary.numbers[keys[k++]!]!;
