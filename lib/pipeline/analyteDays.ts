@@ -121,6 +121,7 @@ class AnalyteTotals {
 
   /** The group of a device and analyte (by id), made with `first` as its shift when new. */
   private groupOf(device: number, loinc: number, first: number): number {
+    if (loinc >= LOINC_ID_SPACE) throw new Error(`lab_results loinc_code: more than ${LOINC_ID_SPACE} distinct codes in a day`);
     const ids = device * LOINC_ID_SPACE + loinc;
     let g = this.groupOfIds.get(ids);
     if (g === undefined) {
