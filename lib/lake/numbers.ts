@@ -60,3 +60,26 @@ export class NumberList {
     this.data = next;
   }
 }
+
+/** Room for a position in a packed (key, position) number: 2^26 positions, keys below 2^27. */
+const POSITION_SPACE = 2 ** 26;
+const KEY_SPACE = 2 ** 27;
+
+/**
+ * Positions 0..n-1 ordered by their whole-number keys (0 <= key < 2^27), ties in position order.
+ * Each (key, position) is packed into one number and the numbers sorted natively, which is many
+ * times faster than sorting positions with a comparator.
+ */
+export function orderByKey(keys: ArrayLike<number>): Int32Array {
+  if (keys.length >= POSITION_SPACE) throw new Error(`orderByKey: ${keys.length} positions, more than ${POSITION_SPACE} can be ordered`);
+  const packed = new Float64Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (!(key >= 0 && key < KEY_SPACE && Number.isInteger(key))) throw new Error(`orderByKey: key ${key} at position ${i} is not a whole number below ${KEY_SPACE}`);
+    packed[i] = key * POSITION_SPACE + i;
+  }
+  packed.sort();
+  const order = new Int32Array(keys.length);
+  for (let k = 0; k < order.length; k++) order[k] = packed[k]! % POSITION_SPACE;
+  return order;
+}

@@ -128,7 +128,7 @@ function dictionaryCodes(column: arrow.Column<unknown>): TextCodes {
   let o = 0;
   for (const batch of column.data as unknown as DictionaryBatchData[]) {
     let remap = remaps.get(batch.dictionary);
-    if (!remap) remaps.set(batch.dictionary, (remap = Int32Array.from(columnValues(batch.dictionary), (value) => coder.code(value))));
+    if (!remap) remaps.set(batch.dictionary, (remap = coder.codesOf(columnValues(batch.dictionary))));
     const keys = batch.values;
     if (batch.nullCount === 0) {
       for (let i = 0; i < batch.length; i++) codes[o + i] = remap[keys[i]!]!;
@@ -310,7 +310,7 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
       let o = 0;
       for (const batch of batches) {
         const text = batch.codes![name]!;
-        const remap = Int32Array.from(text.values, (value) => coder.code(value));
+        const remap = coder.codesOf(text.values);
         for (let i = 0; i < batch.length; i++, o++) codes[o] = text.codes[i]! < 0 ? -1 : remap[text.codes[i]!]!;
       }
       data[name] = { codes, values: coder.values };

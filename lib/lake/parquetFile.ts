@@ -58,17 +58,24 @@ const CONVERTED_DATE = 6;
 const CONVERTED_TIMESTAMP_MILLIS = 9;
 
 /** Numbers text as it comes: the same string, the same code; null (or undefined) is -1. */
-export function textCoder(): { code(value: unknown): number; readonly values: string[] } {
+export function textCoder(): { code(value: unknown): number; codesOf(texts: ArrayLike<unknown>): Int32Array; readonly values: string[] } {
   const values: string[] = [];
   const codeOf = new Map<string, number>();
+  const code = (value: unknown): number => {
+    if (value === null || value === undefined) return -1;
+    const text = String(value);
+    let found = codeOf.get(text);
+    if (found === undefined) codeOf.set(text, (found = values.push(text) - 1));
+    return found;
+  };
   return {
     values,
-    code(value) {
-      if (value === null || value === undefined) return -1;
-      const text = String(value);
-      let code = codeOf.get(text);
-      if (code === undefined) codeOf.set(text, (code = values.push(text) - 1));
-      return code;
+    code,
+    /** The code of each of `texts` (another code list mapped into this one). */
+    codesOf(texts) {
+      const codes = new Int32Array(texts.length);
+      for (let i = 0; i < codes.length; i++) codes[i] = code(texts[i]);
+      return codes;
     },
   };
 }

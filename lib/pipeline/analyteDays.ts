@@ -1,5 +1,5 @@
-import { columnOf, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
-import { NumberList, numberColumn } from '../lake/numbers.js';
+import { columnOf, textCodes, textCoder, type ColumnBatch } from '../lake/parquet.js';
+import { NumberList, numberColumn, orderByKey } from '../lake/numbers.js';
 import type { Row } from '../sources/schema.js';
 
 /**
@@ -54,24 +54,6 @@ export function deviceAnalyteColumns(days: readonly DeviceAnalyteDay[]): DeviceA
 
 export const EMPTY_DEVICE_ANALYTES: DeviceAnalyteColumns = deviceAnalyteColumns([]);
 
-/** Numbers strings as they are met; a batch's codes are numbered once per distinct value. */
-class StringIds {
-  readonly values: string[] = [];
-  private readonly ids = new Map<string, number>();
-
-  /** The id of each code of `text` (by code; -1 stays -1, null). */
-  ofCodes(text: TextCodes): Int32Array {
-    const out = new Int32Array(text.values.length);
-    for (let code = 0; code < out.length; code++) {
-      const value = text.values[code]!;
-      let id = this.ids.get(value);
-      if (id === undefined) this.ids.set(value, (id = this.values.push(value) - 1));
-      out[code] = id;
-    }
-    return out;
-  }
-}
-
 /** Summaries of one day's silver results (ANALYTE_INPUT columns), in file order. */
 export function summarizeResults(date: string, batches: readonly ColumnBatch[], samplePerDay = ANALYTE_SAMPLE_PER_DAY): DaySummary {
   const totals = new AnalyteTotals();
@@ -81,8 +63,8 @@ export function summarizeResults(date: string, batches: readonly ColumnBatch[], 
 
 /** Per (device, LOINC analyte) n and sums, and per analyte its values, added to batch by batch. */
 class AnalyteTotals {
-  private readonly deviceIds = new StringIds();
-  private readonly loincIds = new StringIds();
+  private readonly deviceIds = textCoder();
+  private readonly loincIds = textCoder();
   // Per group, in columns. Sums are shifted by the group's first value, which keeps the
   // variance exact for values far from 0.
   private readonly device = new NumberList();
@@ -97,7 +79,7 @@ class AnalyteTotals {
 
   add(batch: ColumnBatch): void {
     const [devices, loincs] = [textCodes(batch, 'device_id'), textCodes(batch, 'loinc_code')];
-    const [deviceId, loincId] = [this.deviceIds.ofCodes(devices), this.loincIds.ofCodes(loincs)];
+    const [deviceId, loincId] = [this.deviceIds.codesOf(devices.values), this.loincIds.codesOf(loincs.values)];
     const results = columnOf(batch, 'result_value');
     const width = loincs.values.length;
     // The group of each (device, loinc) pair of the batch's codes; -1 until met.
@@ -140,7 +122,9 @@ class AnalyteTotals {
   summary(date: string, samplePerDay: number): DaySummary {
     const [devices, loincs] = [this.deviceIds.values, this.loincIds.values];
     const [device, loinc, count, sum, sumSq, shift] = [this.device, this.loinc, this.count, this.sum, this.sumSq, this.shift].map((list) => list.values());
-    const order = sortedGroups(rankOf(devices), device!, rankOf(loincs), loinc!);
+    // By device, then analyte: their places in sorted order packed into one whole number.
+    const [deviceRank, loincRank] = [rankOf(devices), rankOf(loincs)];
+    const order = orderByKey(numberColumn(device!.length, (g) => deviceRank[device![g]!]! * loincs.length + loincRank[loinc![g]!]!));
     const deviceAnalytes: DeviceAnalyteColumns = {
       length: order.length,
       device: Array.from(order, (g) => devices[device![g]!]!),
@@ -166,17 +150,6 @@ function rankOf(values: readonly string[]): Int32Array {
   const rank = new Int32Array(values.length);
   order.forEach((id, place) => (rank[id] = place));
   return rank;
-}
-
-/** Groups by device, then analyte (by their ranks): sorted as packed numbers, not with a comparator per pair. */
-function sortedGroups(deviceRank: Int32Array, device: Float64Array, loincRank: Int32Array, loinc: Float64Array): Int32Array {
-  const keys = numberColumn(device.length, (g) => deviceRank[device[g]!]! * LOINC_ID_SPACE + loincRank[loinc[g]!]!);
-  const groupOfKey = new Map<number, number>();
-  for (let g = 0; g < keys.length; g++) groupOfKey.set(keys[g]!, g);
-  keys.sort();
-  const order = new Int32Array(keys.length);
-  for (let k = 0; k < keys.length; k++) order[k] = groupOfKey.get(keys[k]!)!;
-  return order;
 }
 
 /** Room for LOINC ids in a (device, LOINC) number: a day holds a few dozen analytes. */

@@ -1,7 +1,7 @@
 import { computeDeviceFeatures, failureWithin7Days, type DeviceDay, type DeviceHistory, type MaintenanceEvent } from '../features/deviceFeatures.js';
 import { passesWestgard, westgardFlags, zScore } from '../monitoring/westgard.js';
 import { columnOf, perCode, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
-import { NumberList, numberColumn } from '../lake/numbers.js';
+import { NumberList, numberColumn, orderByKey } from '../lake/numbers.js';
 import type { CellValue, Row } from '../sources/schema.js';
 import { DAY_MS } from '../calendar/days.js';
 
@@ -163,7 +163,9 @@ export class QcRunsOfDay {
   runs(): QcRunColumns {
     const [material, measured, z] = [this.material.values(), this.measured.values(), this.z.values()];
     const n = material.length;
-    const order = byTime(this.at.values(), this.day);
+    // By time within the day; runs at the same time in the order fed.
+    const at = this.at.values();
+    const order = orderByKey(numberColumn(at.length, (i) => at[i]! - this.day));
     // Each material's previous z: its latest before the day, then its runs of the day in turn.
     const previous = new Float64Array(this.materials.length).fill(NaN);
     previous.set(this.lastZ.values().subarray(0, previous.length));
@@ -183,23 +185,6 @@ export class QcRunsOfDay {
     }
     return runs;
   }
-}
-
-/** Room for a position in a packed (time, position) sort key. */
-const POSITION_SPACE = 2 ** 26;
-
-/**
- * Positions of `at` (whole milliseconds of the day from `dayStart`) by time, ties in position
- * order: sorted as packed numbers, which is many times faster than a sort with a comparator.
- */
-function byTime(at: Float64Array, dayStart: number): Int32Array {
-  if (at.length >= POSITION_SPACE) throw new Error(`quality_control: ${at.length} runs in a day, more than ${POSITION_SPACE} can be ordered`);
-  const keys = new Float64Array(at.length);
-  for (let i = 0; i < at.length; i++) keys[i] = (at[i]! - dayStart) * POSITION_SPACE + i;
-  keys.sort();
-  const order = new Int32Array(at.length);
-  for (let k = 0; k < order.length; k++) order[k] = keys[k]! % POSITION_SPACE;
-  return order;
 }
 
 function emptyDay(): { -readonly [K in keyof DeviceDay]: number } {
