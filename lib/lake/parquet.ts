@@ -331,11 +331,13 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
 
 /** Rows as plain objects (all of them, or those at `positions`), built column by column (faster than row-wise materialisation). */
 export function rowsOfColumns(batch: ColumnBatch, positions?: ArrayLike<number>): Row[] {
-  const names = Object.keys(batch.columns);
-  const values = names.map((name) => batch.columns[name]!);
+  // A few rows of many: coded text is spelled out for those rows only.
+  const source = positions ? selectRows(batch, Int32Array.from(positions)) : batch;
+  const names = Object.keys(source.columns);
+  const values = names.map((name) => source.columns[name]!);
   const build = builderFor(names);
-  const rows = new Array<Row>(positions ? positions.length : batch.length);
-  for (let i = 0; i < rows.length; i++) rows[i] = build(values, positions ? positions[i]! : i);
+  const rows = new Array<Row>(source.length);
+  for (let i = 0; i < rows.length; i++) rows[i] = build(values, i);
   return rows;
 }
 

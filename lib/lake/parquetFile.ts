@@ -638,7 +638,7 @@ class ColumnSink {
   private strings?: (string | null)[];
   private codes?: Int32Array;
   /** The file's code list: the first dictionary as it is; later row groups' dictionaries coded into it. */
-  private readonly codeList: string[] = [];
+  private codeList: string[] = [];
   private codeOf?: Map<string, number>;
   private dictionary?: { readonly strings?: string[]; readonly codes?: Int32Array; readonly identity?: boolean; readonly numbers?: Float64Array };
   private at = 0;
@@ -669,7 +669,8 @@ class ColumnSink {
   private codesOfDictionary(strings: string[]): Int32Array {
     const codes = new Int32Array(strings.length);
     if (this.codeList.length === 0) {
-      for (let i = 0; i < strings.length; i++) codes[i] = this.codeList.push(strings[i]!) - 1;
+      this.codeList = strings.slice();
+      for (let i = 0; i < codes.length; i++) codes[i] = i;
       return codes;
     }
     const codeOf = (this.codeOf ??= new Map(this.codeList.map((value, code) => [value, code])));

@@ -64,11 +64,23 @@ export function prepareSilver(input: SilverInput, standards: StaticStandards): P
 function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string): Int32Array {
   const [keys, modified] = [columnOf(batch, key), columnOf(batch, 'modified_at')];
   const latest = new Map<CellValue, number>();
-  for (const position of positions) {
+  let versions = false;
+  for (let i = 0; i < positions.length; i++) {
+    const position = positions[i]!;
     const current = latest.get(keys[position]!);
-    if (current === undefined || (modified[position] as number) >= (modified[current] as number)) latest.set(keys[position]!, position);
+    if (current === undefined) {
+      latest.set(keys[position]!, position);
+      continue;
+    }
+    versions = true;
+    if ((modified[position] as number) >= (modified[current] as number)) latest.set(keys[position]!, position);
   }
-  return Int32Array.from(latest.values()).sort();
+  // Usually each key comes once: the positions are the answer as they are.
+  if (!versions) return positions;
+  const kept = new Int32Array(latest.size);
+  let count = 0;
+  for (let i = 0; i < positions.length; i++) if (latest.get(keys[positions[i]!]!) === positions[i]) kept[count++] = positions[i]!;
+  return kept;
 }
 
 /** Each row's event day (UTC day start): of the first of the table's event-time columns that is not null; NaN for none. */

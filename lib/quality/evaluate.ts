@@ -187,7 +187,8 @@ function compile(rule: DqRule, context: DqContext): RuleOfTable {
 /** A rule reading a column the rows lack would fail every row: a contract error, not bad data. */
 function checkColumns(table: LimsTableName, rules: readonly RuleOfTable[], batch: ColumnBatch): void {
   for (const rule of rules) {
-    const missing = rule.columns.find((column) => batch.columns[column] === undefined);
+    // Coded text is looked for in its codes: asking `columns` would spell out its values.
+    const missing = rule.columns.find((column) => batch.codes?.[column] === undefined && batch.columns[column] === undefined);
     if (missing !== undefined) throw new Error(`data-quality rule ${rule.name} reads column ${missing}, which these ${table} rows do not have`);
   }
 }
