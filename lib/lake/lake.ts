@@ -3,6 +3,7 @@ import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
 import { columnData, columnOf, columnsToParquet, columnsToParquetFiles, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
+import { KeyIndex, keyListOf, keyStart, type KeyList } from './keyIndex.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -58,7 +59,7 @@ export interface EncodedFile {
 
 /** A keyed file, with each row's key and modified_at: what an upsert compares with the partition's versions. */
 export interface KeyedFile extends EncodedFile {
-  readonly keys: readonly string[];
+  readonly keys: KeyList;
   readonly modifiedAt: Float64Array;
   readonly keysData: Uint8Array;
 }
@@ -104,7 +105,7 @@ export function encodeKeyedBatch(table: LakeTable, batch: ColumnBatch, key: stri
     keys[i] = String(keyValues[i]);
     modifiedAt[i] = modified ? Number(modified[i]) : NaN;
   }
-  return { rows: batch.length, keys, modifiedAt, data: file!, keysData: keysFile! };
+  return { rows: batch.length, keys: keyListOf(keys), modifiedAt, data: file!, keysData: keysFile! };
 }
 
 export interface Manifest {
@@ -154,13 +155,8 @@ const MANIFEST = '_manifest.json';
 const KEY_INDEX_PARTITIONS = 6;
 /** Small partitions whose rows a process keeps (reference snapshots: devices, maintenance events). */
 const SNAPSHOT_PARTITIONS = 4;
-/** A key's version packed in one number: modified_at (ms) and the file's position in the manifest. */
-const FILE_SLOTS = 1024;
-const packVersion = (modifiedAt: number, file: number): number => modifiedAt * FILE_SLOTS + file;
-/** The "file" of a key whose live version is in another partition (Manifest.movedAway). */
-const ELSEWHERE = FILE_SLOTS - 1;
-const unpackTime = (packed: number): number => Math.floor(packed / FILE_SLOTS);
-const unpackFile = (packed: number): number => packed % FILE_SLOTS;
+/** The file of a key whose live version is in another partition (Manifest.movedAway). */
+const ELSEWHERE = -1;
 const SAFE_VALUE = /^[A-Za-z0-9_.:-]+$/;
 
 export function tablePath(table: Pick<LakeTable, 'zone' | 'name'>): string {
@@ -262,23 +258,23 @@ export class PartitionWriter {
  * it, which would decode and encode the file again. Its own function, so this per-row loop is
  * compiled small rather than inside the upsert's async state machine.
  */
-function compareVersions(file: KeyedFile, existing: ReadonlyMap<string, number>, files: readonly ManifestFile[]): { fresh: number[]; stale: string[]; supersededByFile: Map<string, string[]> } {
+function compareVersions(file: KeyedFile, existing: KeyIndex, files: readonly ManifestFile[]): { fresh: number[]; stale: string[]; supersededByFile: Map<string, string[]> } {
   const fresh: number[] = [];
   const stale: string[] = [];
   const supersededByFile = new Map<string, string[]>();
-  for (let i = 0; i < file.rows; i++) {
-    const id = file.keys[i]!;
-    const current = existing.get(id);
-    if (current !== undefined && file.modifiedAt[i]! <= unpackTime(current)) {
-      stale.push(id);
+  const { text, ends } = file.keys;
+  for (let i = 0, start = 0; i < file.rows; start = ends[i++]!) {
+    const current = existing.find(text, start, ends[i]);
+    if (current >= 0 && file.modifiedAt[i]! <= existing.version(current)) {
+      stale.push(text.slice(start, ends[i]));
       continue;
     }
     fresh.push(i);
-    if (current === undefined || unpackFile(current) === ELSEWHERE) continue;
-    const loser = files[unpackFile(current)]!.name;
+    if (current < 0 || existing.file(current) === ELSEWHERE) continue;
+    const loser = files[existing.file(current)]!.name;
     let ids = supersededByFile.get(loser);
     if (!ids) supersededByFile.set(loser, (ids = []));
-    ids.push(id);
+    ids.push(text.slice(start, ends[i]));
   }
   return { fresh, stale, supersededByFile };
 }
@@ -399,7 +395,6 @@ export class Lake {
     for (let attempt = 1; ; attempt++) {
       const base = await this.version(table, partition);
       const files = base.manifest?.files ?? [];
-      if (files.length >= ELSEWHERE) throw new Error(`Partition ${partitionPath(partition)} of ${tablePath(table)} has ${files.length} files; compact it before upserting`);
       const existing = await this.keyIndex(table, partition, base, key);
       const { fresh, stale, supersededByFile } = compareVersions(file, existing, files);
       if (fresh.length === 0) return { written: 0 };
@@ -455,9 +450,9 @@ export class Lake {
       const supersededByFile = new Map<string, string[]>();
       const movedAway: Record<string, number> = { ...base.manifest.movedAway };
       for (const [k, modifiedAt] of newer) {
-        const current = existing.get(k);
-        if (current === undefined || unpackTime(current) >= modifiedAt || unpackFile(current) === ELSEWHERE) continue;
-        const file = files[unpackFile(current)]!.name;
+        const current = existing.find(k);
+        if (current < 0 || existing.version(current) >= modifiedAt || existing.file(current) === ELSEWHERE) continue;
+        const file = files[existing.file(current)]!.name;
         supersededByFile.set(file, [...(supersededByFile.get(file) ?? []), k]);
         movedAway[k] = modifiedAt;
       }
@@ -467,7 +462,7 @@ export class Lake {
       const remember = (etag: string) => {
         this.keyIndexes.delete(prefix);
         if (!cached) return;
-        for (const k of marked) existing.set(k, packVersion(movedAway[k]!, ELSEWHERE));
+        for (const k of marked) existing.set(k, 0, k.length, movedAway[k]!, ELSEWHERE);
         this.cacheKeyIndex(prefix, etag, existing);
       };
       try {
@@ -485,21 +480,21 @@ export class Lake {
    * written last and valid while the manifest's ETag is unchanged, so a bulk load does not
    * re-read the key column of every file for every unit.
    */
-  private readonly keyIndexes = new Map<string, { etag: string; index: Map<string, number> }>();
+  private readonly keyIndexes = new Map<string, { etag: string; index: KeyIndex }>();
 
-  private async keyIndex(table: LakeTable, partition: PartitionValues, base: PartitionVersion, key: string): Promise<Map<string, number>> {
+  private async keyIndex(table: LakeTable, partition: PartitionValues, base: PartitionVersion, key: string): Promise<KeyIndex> {
     return this.cachedKeyIndex(`${tablePath(table)}/${partitionPath(partition)}`, base) ?? this.readVersions(table, partition, base, key);
   }
 
-  private cachedKeyIndex(prefix: string, base: PartitionVersion): Map<string, number> | undefined {
+  private cachedKeyIndex(prefix: string, base: PartitionVersion): KeyIndex | undefined {
     const cached = this.keyIndexes.get(prefix);
     return cached && base.etag && cached.etag === base.etag ? cached.index : undefined;
   }
 
   /** Key -> (modified_at, file) of the live rows of a partition's version; with `only`, of those keys alone. */
-  private async readVersions(table: LakeTable, partition: PartitionValues, base: PartitionVersion, key: string, only?: ReadonlySet<string>): Promise<Map<string, number>> {
-    const index = new Map<string, number>();
-    for (const [k, modifiedAt] of Object.entries(base.manifest?.movedAway ?? {})) if (!only || only.has(k)) index.set(k, packVersion(modifiedAt, ELSEWHERE));
+  private async readVersions(table: LakeTable, partition: PartitionValues, base: PartitionVersion, key: string, only?: ReadonlySet<string>): Promise<KeyIndex> {
+    const index = new KeyIndex();
+    for (const [k, modifiedAt] of Object.entries(base.manifest?.movedAway ?? {})) if (!only || only.has(k)) index.set(k, 0, k.length, modifiedAt, ELSEWHERE);
     for (const [f, file] of (base.manifest?.files ?? []).entries()) {
       const deleted = new Set(file.deleted);
       const batch = parquetToColumns(await this.readFile(table, partition, file.keys ?? file.name), [key, 'modified_at']);
@@ -507,9 +502,9 @@ export class Lake {
       for (let i = 0; i < batch.length; i++) {
         const k = String(keys[i]);
         if (only && !only.has(k)) continue;
-        const moved = index.get(k);
+        const moved = index.find(k);
         const modifiedAt = modified[i] as number;
-        if (!deleted.has(k) && (moved === undefined || unpackTime(moved) < modifiedAt)) index.set(k, packVersion(modifiedAt, f));
+        if (!deleted.has(k) && (moved < 0 || index.version(moved) < modifiedAt)) index.set(k, 0, k.length, modifiedAt, f);
       }
     }
     return index;
@@ -520,14 +515,15 @@ export class Lake {
    * their positions and the fresh file comes after them. A compacted file's rows moved, so the
    * index is dropped and read again next time (rare: only corrections compact).
    */
-  private rememberKeys(prefix: string, etag: string, index: Map<string, number>, compacted: boolean, file: KeyedFile, fresh: readonly number[], freshFile: number): void {
+  private rememberKeys(prefix: string, etag: string, index: KeyIndex, compacted: boolean, file: KeyedFile, fresh: readonly number[], freshFile: number): void {
     this.keyIndexes.delete(prefix);
     if (compacted) return;
-    for (const i of fresh) index.set(file.keys[i]!, packVersion(file.modifiedAt[i]!, freshFile));
+    const { text } = file.keys;
+    for (const i of fresh) index.set(text, keyStart(file.keys, i), file.keys.ends[i]!, file.modifiedAt[i]!, freshFile);
     this.cacheKeyIndex(prefix, etag, index);
   }
 
-  private cacheKeyIndex(prefix: string, etag: string, index: Map<string, number>): void {
+  private cacheKeyIndex(prefix: string, etag: string, index: KeyIndex): void {
     keepRecent(this.keyIndexes, prefix, { etag, index }, KEY_INDEX_PARTITIONS);
   }
 

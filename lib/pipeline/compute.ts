@@ -47,9 +47,12 @@ export function transferable(task: ComputeTask, result: ComputeResult): { result
   return { result: { ...gold, tables }, transfer: encodedBuffers(tables.flatMap((t) => t.files)) };
 }
 
-/** The buffers of encoded files (and of a keyed file's modified_at), to transfer between threads. */
+/** The buffers of encoded files (and of a keyed file's modified_at and key ends), to transfer between threads. */
 function encodedBuffers(files: readonly EncodedFile[]): ArrayBuffer[] {
-  return files.flatMap((file) => [file.data, file.keysData, (file as Partial<KeyedFile>).modifiedAt].flatMap((bytes) => (bytes ? [bytes.buffer as ArrayBuffer] : [])));
+  return files.flatMap((file) => {
+    const keyed = file as Partial<KeyedFile>;
+    return [file.data, file.keysData, keyed.modifiedAt, keyed.keys?.ends].flatMap((bytes) => (bytes ? [bytes.buffer as ArrayBuffer] : []));
+  });
 }
 
 /** Small encoded files may sit in Node's shared Buffer pool, which must not be transferred. */

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { KeyIndex, keyAt, keyListOf, keyStart } from './keyIndex.js';
+
+describe('key lists', () => {
+  it('spell each key back, non-ASCII and empty keys included', () => {
+    const keys = ['R-1', '', 'Müller-ß', 'R-10', 'R-1'];
+    const list = keyListOf(keys);
+    expect(keys.map((_, i) => keyAt(list, i))).toEqual(keys);
+    expect(keyStart(list, 3)).toBe('R-1Müller-ß'.length);
+  });
+});
+
+describe('KeyIndex', () => {
+  const idOf = (n: number) => `R${n.toString(36)}`;
+
+  it('finds every key added from several files with its latest version and file, and no key it never got', () => {
+    const index = new KeyIndex();
+    // Three files of 40,000 keys, each overlapping the one before by half: later files win.
+    for (let file = 0; file < 3; file++) {
+      const keys = Array.from({ length: 40_000 }, (_, i) => idOf(file * 20_000 + i));
+      const list = keyListOf(keys);
+      for (let i = 0; i < keys.length; i++) index.set(list.text, keyStart(list, i), list.ends[i]!, 1_000 * file + i, file);
+    }
+    expect(index.size).toBe(80_000);
+    for (let n = 0; n < 80_000; n++) {
+      const entry = index.find(idOf(n));
+      const file = Math.min(2, Math.floor(n / 20_000));
+      expect(entry).toBeGreaterThanOrEqual(0);
+      expect([index.version(entry), index.file(entry)]).toEqual([1_000 * file + n - 20_000 * file, file]);
+    }
+    for (let n = 80_000; n < 81_000; n++) expect(index.find(idOf(n))).toBe(-1);
+  });
+
+  it('tells apart keys that are prefixes of each other and finds keys inside a longer string', () => {
+    const index = new KeyIndex();
+    index.set('ab', 0, 2, 1, 0);
+    index.set('abc', 0, 3, 2, 0);
+    index.set('xxabyy', 2, 4, 3, 1);
+    expect(index.size).toBe(2);
+    expect(index.version(index.find('ab'))).toBe(3);
+    expect(index.file(index.find('--ab--', 2, 4))).toBe(1);
+    expect(index.version(index.find('abc'))).toBe(2);
+    expect(index.find('a')).toBe(-1);
+    expect(index.find('abcd')).toBe(-1);
+  });
+});
