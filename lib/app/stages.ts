@@ -42,6 +42,7 @@ export function goldDeps(ctx: AppContext): GoldDeps {
     horizon: ctx.horizon,
     shards: ctx.config.GOLD_SHARDS,
     prepareDay: (input) => ctx.compute().goldDay(input),
+    prepareFeatures: (input) => ctx.compute().goldFeatures(input),
     enqueueFeatures: (work) => featureQueue.sendMany(work),
   };
 }

@@ -29,7 +29,8 @@ export function keyAt(list: KeyList, i: number): string {
   return list.text.slice(keyStart(list, i), list.ends[i]);
 }
 
-function hashOf(text: string, start: number, end: number): number {
+/** FNV-1a of text[start, end)'s UTF-16 code units, as a signed 32-bit number. */
+export function fnv1a(text: string, start = 0, end = text.length): number {
   let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return hash;
@@ -62,7 +63,7 @@ export class KeyIndex {
 
   /** The entry of the key spelled by text[start, end), or -1. */
   find(text: string, start = 0, end = text.length): number {
-    return this.slots[this.slotOf(text, start, end, hashOf(text, start, end))]! - 1;
+    return this.slots[this.slotOf(text, start, end, fnv1a(text, start, end))]! - 1;
   }
 
   /** modified_at of an entry's version. */
@@ -77,7 +78,7 @@ export class KeyIndex {
 
   /** Sets the version and file of the key spelled by text[start, end), adding the key when new. */
   set(text: string, start: number, end: number, version: number, file: number): void {
-    const hash = hashOf(text, start, end);
+    const hash = fnv1a(text, start, end);
     const slot = this.slotOf(text, start, end, hash);
     let entry = this.slots[slot]! - 1;
     if (entry < 0) {

@@ -3,6 +3,7 @@ import type { EncodedFile, KeyedFile, StoredFile } from '../lake/lake.js';
 import { ownBuffer, WorkerPool, workerScript } from '../platform/workerPool.js';
 import { loadLoincMap, loadRegionMap, patientIdHasher } from '../standards/index.js';
 import { prepareGoldDay, type GoldDayInput, type PreparedGoldDay } from './goldDayPrepare.js';
+import { prepareGoldFeatures, type GoldFeaturesInput, type PreparedFeatures } from './goldFeaturesPrepare.js';
 import { prepareSilver, type PreparedSilver, type SilverInput, type StaticStandards } from './silverPrepare.js';
 
 /**
@@ -13,11 +14,15 @@ import { prepareSilver, type PreparedSilver, type SilverInput, type StaticStanda
 export interface PipelineCompute {
   silver(input: SilverInput): Promise<PreparedSilver>;
   goldDay(input: GoldDayInput): Promise<PreparedGoldDay>;
+  goldFeatures(input: GoldFeaturesInput): Promise<PreparedFeatures>;
   close(): Promise<void>;
 }
 
-export type ComputeTask = { readonly kind: 'silver'; readonly input: SilverInput } | { readonly kind: 'gold-day'; readonly input: GoldDayInput };
-export type ComputeResult = PreparedSilver | PreparedGoldDay;
+export type ComputeTask =
+  | { readonly kind: 'silver'; readonly input: SilverInput }
+  | { readonly kind: 'gold-day'; readonly input: GoldDayInput }
+  | { readonly kind: 'gold-features'; readonly input: GoldFeaturesInput };
+export type ComputeResult = PreparedSilver | PreparedGoldDay | PreparedFeatures;
 
 /** What each worker thread starts from (computeWorker.ts). */
 export interface ComputeWorkerData {
@@ -32,7 +37,14 @@ export function standardsOf(config: Config, piiKey: Uint8Array): StaticStandards
 
 /** Runs a task where it is: the worker's dispatch, and the inline compute's. */
 export function runTask(task: ComputeTask, standards: () => StaticStandards): ComputeResult {
-  return task.kind === 'silver' ? prepareSilver(task.input, standards()) : prepareGoldDay(task.input);
+  switch (task.kind) {
+    case 'silver':
+      return prepareSilver(task.input, standards());
+    case 'gold-day':
+      return prepareGoldDay(task.input);
+    case 'gold-features':
+      return prepareGoldFeatures(task.input);
+  }
 }
 
 /** A task's result with its encoded files in buffers of their own, and those buffers: to move rather than copy back. */
@@ -42,9 +54,13 @@ export function transferable(task: ComputeTask, result: ComputeResult): { result
     const partitions = silver.partitions.map(({ value, file }) => ({ value, file: ownedFile(file) }));
     return { result: { ...silver, partitions }, transfer: encodedBuffers(partitions.map((p) => p.file)) };
   }
-  const gold = result as PreparedGoldDay;
-  const tables = gold.tables.map((entry) => ({ ...entry, files: entry.files.map(ownedFile) }));
-  return { result: { ...gold, tables }, transfer: encodedBuffers(tables.flatMap((t) => t.files)) };
+  if (task.kind === 'gold-day') {
+    const gold = result as PreparedGoldDay;
+    const tables = gold.tables.map((entry) => ({ ...entry, files: entry.files.map(ownedFile) }));
+    return { result: { ...gold, tables }, transfer: encodedBuffers(tables.flatMap((t) => t.files)) };
+  }
+  const days = (result as PreparedFeatures).days.map((day) => (day.file ? { ...day, file: ownedFile(day.file) } : day));
+  return { result: { days }, transfer: encodedBuffers(days.flatMap((day) => (day.file ? [day.file] : []))) };
 }
 
 /** The buffers of encoded files (and of a keyed file's modified_at and key ends), to transfer between threads. */
@@ -60,6 +76,11 @@ function ownedFile<F extends EncodedFile>(file: F): F {
   return { ...file, data: ownBuffer(file.data), ...(file.keysData ? { keysData: ownBuffer(file.keysData) } : {}) };
 }
 
+/** Stored files whose bytes may be transferred (copied out of Node's shared pool where they sit in it). */
+function ownStoredFiles(files: readonly StoredFile[]): StoredFile[] {
+  return files.map((f) => ({ ...f, bytes: ownBuffer(f.bytes) }));
+}
+
 /** The work on the calling thread (WORKER_THREADS=0). */
 export function inlineCompute(config: Config, piiKey: Uint8Array): PipelineCompute {
   let standards: StaticStandards | undefined;
@@ -67,6 +88,7 @@ export function inlineCompute(config: Config, piiKey: Uint8Array): PipelineCompu
   return {
     silver: async (input) => run({ kind: 'silver', input }) as PreparedSilver,
     goldDay: async (input) => run({ kind: 'gold-day', input }) as PreparedGoldDay,
+    goldFeatures: async (input) => run({ kind: 'gold-features', input }) as PreparedFeatures,
     close: async () => {},
   };
 }
@@ -81,9 +103,12 @@ export function pooledCompute(threads: number, data: ComputeWorkerData): Pipelin
       return run({ kind: 'silver', input: owned }, owned.files) as Promise<PreparedSilver>;
     },
     goldDay: (input) => {
-      const own = (files: readonly StoredFile[]) => files.map((f) => ({ ...f, bytes: ownBuffer(f.bytes) }));
-      const owned = { ...input, results: own(input.results), logs: own(input.logs), qc: input.qc.map(own) };
+      const owned = { ...input, results: ownStoredFiles(input.results), logs: ownStoredFiles(input.logs), qc: input.qc.map(ownStoredFiles) };
       return run({ kind: 'gold-day', input: owned }, [...owned.results, ...owned.logs, ...owned.qc.flat()].map((f) => f.bytes)) as Promise<PreparedGoldDay>;
+    },
+    goldFeatures: (input) => {
+      const daily = input.daily.map(({ day, files }) => ({ day, files: ownStoredFiles(files) }));
+      return run({ kind: 'gold-features', input: { ...input, daily } }, daily.flatMap((d) => d.files.map((f) => f.bytes))) as Promise<PreparedFeatures>;
     },
     close: () => pool.close(),
   };

@@ -6,8 +6,8 @@ import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
 import type { DaySummary } from './analyteDays.js';
 import { encodeAnalyteDay, type GoldDayInput, type PreparedGoldDay } from './goldDayPrepare.js';
-import { DEVICE_DAILY, DEVICE_FEATURES, shardLabel, shardOf } from './goldTables.js';
-import { deviceFeatureRows } from './goldTransforms.js';
+import type { GoldFeaturesInput, PreparedFeatures } from './goldFeaturesPrepare.js';
+import { DEVICE_DAILY, DEVICE_FEATURES, shardLabel } from './goldTables.js';
 import { SILVER_TABLES, SNAPSHOT } from './silverTables.js';
 import { DAY_MS, dayMs, isoDay } from '../calendar/days.js';
 
@@ -37,6 +37,8 @@ export interface GoldDeps {
   readonly horizon: DataHorizon;
   /** A day's CPU: decode, aggregate, encode (PipelineCompute.goldDay). */
   readonly prepareDay: (input: GoldDayInput) => Promise<PreparedGoldDay>;
+  /** A feature unit's CPU: decode its windows, compute, encode (PipelineCompute.goldFeatures). */
+  readonly prepareFeatures: (input: GoldFeaturesInput) => Promise<PreparedFeatures>;
   /** Fan-out of feature work after a day's aggregates changed. */
   readonly enqueueFeatures?: (work: readonly FeatureWork[]) => Promise<void>;
 }
@@ -47,11 +49,6 @@ const PARTITION_WRITES_IN_FLIGHT = 4;
 const QC_LOOKBACK_DAYS = 3;
 
 export { dayMs, isoDay };
-
-function readAll(lake: Lake, table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues, columns?: readonly string[]): Promise<Row[]> {
-  return lake.readRows(table, partition, columns);
-}
-
 
 /** Feature days to (re)compute per shard, coalesced into units of consecutive days. */
 export class FeatureDays {
@@ -139,25 +136,28 @@ function daysBetween(fromDay: number, toDay: number): number[] {
 export async function goldFeatures(deps: GoldDeps, work: FeatureWork): Promise<number> {
   const run = await deps.ledger.start('gold-features', `${work.from}..${work.to}/${shardLabel(work.shard)}`);
   try {
-    const featureDays = daysBetween(dayMs(work.from), dayMs(work.to));
-    const inShard = (row: Row) => shardOf(String(row.device_id), deps.shards) === work.shard;
     const windowDays = daysBetween(dayMs(work.from) - FEATURE_LOOKBACK_DAYS * DAY_MS, dayMs(work.to));
-    const [latest, devices, events, dailyRows] = await Promise.all([
+    const [latest, devices, events, daily] = await Promise.all([
       deps.horizon.latestDay(),
       deps.lake.readSnapshotRows(SILVER_TABLES.devices, SNAPSHOT),
       deps.lake.readSnapshotRows(SILVER_TABLES.maintenance_events, SNAPSHOT),
-      Promise.all(windowDays.map((d) => readAll(deps.lake, DEVICE_DAILY, { activity_date: isoDay(d) }))),
+      Promise.all(windowDays.map(async (day) => ({ day, files: await deps.lake.readStoredFiles(DEVICE_DAILY, { activity_date: isoDay(day) }) }))),
     ]);
-    const daily = new Map(windowDays.map((d, i) => [d, dailyRows[i]!.filter(inShard)]));
-    // Labels count as observed up to the latest day silver holds now, not when the work was issued.
-    const observedUntil = (latest ? dayMs(latest) : dayMs(work.to)) + DAY_MS;
-    const rowsByDay = deviceFeatureRows(devices.filter(inShard), events.filter(inShard), daily, featureDays, observedUntil);
-    let written = 0;
-    await forEachLimited([...rowsByDay], PARTITION_WRITES_IN_FLIGHT, async ([day, rows]) => {
-      const date = isoDay(day);
-      await deps.lake.writePartition(DEVICE_FEATURES, { feature_date: date, shard: shardLabel(work.shard) }, `gold-${date}`, rows);
-      written += rows.length;
+    const prepared = await deps.prepareFeatures({
+      shard: work.shard,
+      shards: deps.shards,
+      devices,
+      events,
+      daily,
+      featureDays: daysBetween(dayMs(work.from), dayMs(work.to)),
+      // Labels count as observed up to the latest day silver holds now, not when the work was issued.
+      observedUntil: (latest ? dayMs(latest) : dayMs(work.to)) + DAY_MS,
     });
+    await forEachLimited(prepared.days, PARTITION_WRITES_IN_FLIGHT, async ({ day, file }) => {
+      const date = isoDay(day);
+      await deps.lake.writeEncodedPartition(DEVICE_FEATURES, { feature_date: date, shard: shardLabel(work.shard) }, `gold-${date}`, file ? [file] : []);
+    });
+    const written = prepared.days.reduce((sum, d) => sum + d.rows, 0);
     await run.succeed({ rowsIn: written, rowsOut: written });
     return written;
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { LakeTable } from '../lake/lake.js';
+import { fnv1a } from '../lake/keyIndex.js';
 import { FEATURE_NAMES } from '../features/deviceFeatures.js';
 import type { ColumnSpec } from '../sources/schema.js';
 
@@ -86,12 +87,7 @@ export const GOLD_TABLES = [DEVICE_DAILY, QC_DAILY, OUTBREAK_SERIES, DEVICE_FEAT
 
 /** Stable shard of a device (FNV-1a), so a device's features always land in the same shard. */
 export function shardOf(deviceId: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < deviceId.length; i++) {
-    hash ^= deviceId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % shards;
+  return (fnv1a(deviceId) >>> 0) % shards;
 }
 
 export function shardLabel(shard: number): string {
