@@ -1,7 +1,6 @@
 import { FEATURE_LOOKBACK_DAYS, LABEL_HORIZON_DAYS } from '../features/deviceFeatures.js';
-import type { Lake, LakeTable, PartitionValues } from '../lake/lake.js';
+import type { Lake } from '../lake/lake.js';
 import { forEachLimited } from '../queue/concurrency.js';
-import type { Row } from '../sources/schema.js';
 import type { DataHorizon } from '../state/horizon.js';
 import type { RunLedger } from '../state/runs.js';
 import type { DaySummary } from './analyteDays.js';
