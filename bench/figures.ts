@@ -7,8 +7,18 @@ export function rate(rows: number, elapsedMs: number): string {
   return `${rows.toLocaleString('en-US')} rows in ${(elapsedMs / 1000).toFixed(1)} s = ${perSecond.toLocaleString('en-US')} rows/s`;
 }
 
-/** Peak resident set size of this process so far, in MB (maxRSS is in KB). */
+/**
+ * Peak resident set size of this process so far, in MB. On Linux from VmHWM: getrusage's maxRSS
+ * survives fork and exec, so a unit started by a large benchmark process would report the
+ * benchmark's peak as its own (VmHWM belongs to the process's own memory since exec).
+ */
 export function peakRssMb(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kb) return Math.round(Number(kb) / 1024);
+  } catch {
+    // Not Linux: maxRSS (KB) below.
+  }
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
