@@ -33,7 +33,8 @@ export function keyAt(list: KeyList, i: number): string {
 export function fnv1a(text: string, start = 0, end = text.length): number {
   let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash;
+  // The offset basis alone (an empty key) is above 2^31: as stored in an Int32Array.
+  return hash | 0;
 }
 
 const FIRST_CAPACITY = 1024;
