@@ -3,7 +3,7 @@ import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
 import { columnData, columnOf, columnsToParquet, columnsToParquetFiles, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
-import { KeyIndex, keyListOf, keyStart, type KeyList } from './keyIndex.js';
+import { KeyIndex, keyAt, keyListOf, keyStart, type KeyList } from './keyIndex.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -266,7 +266,7 @@ function compareVersions(file: KeyedFile, existing: KeyIndex, files: readonly Ma
   for (let i = 0, start = 0; i < file.rows; start = ends[i++]!) {
     const current = existing.find(text, start, ends[i]);
     if (current >= 0 && file.modifiedAt[i]! <= existing.version(current)) {
-      stale.push(text.slice(start, ends[i]));
+      stale.push(keyAt(file.keys, i));
       continue;
     }
     fresh.push(i);
@@ -274,7 +274,7 @@ function compareVersions(file: KeyedFile, existing: KeyIndex, files: readonly Ma
     const loser = files[existing.file(current)]!.name;
     let ids = supersededByFile.get(loser);
     if (!ids) supersededByFile.set(loser, (ids = []));
-    ids.push(text.slice(start, ends[i]));
+    ids.push(keyAt(file.keys, i));
   }
   return { fresh, stale, supersededByFile };
 }
