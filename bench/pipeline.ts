@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createAppContext, type AppContext } from '../lib/app/context.js';
 import { runPipeline } from '../lib/local/pipelineRun.js';
-import { bronzeTable, type BronzeCommit } from '../lib/pipeline/bronze.js';
+import { bronzeUnits, type BronzeCommit } from '../lib/pipeline/bronze.js';
 import { MAX_FEATURE_RUN_DAYS } from '../lib/pipeline/gold.js';
 import { SILVER_TABLES } from '../lib/pipeline/silverTables.js';
 import { startAzurite } from '../lib/platform/azurite.js';
@@ -23,15 +23,7 @@ import { benchConfig, peakRssMb, processCpuMs, rate } from './figures.js';
 
 /** The biggest unit of each kind in the run: the largest lab_results bronze unit, the busiest day, the longest feature run. */
 async function largestUnits(ctx: AppContext): Promise<[string, unknown][]> {
-  const bronze = bronzeTable('lab_results');
-  let largest: BronzeCommit | undefined;
-  for (const partition of await ctx.lake.listPartitions(bronze)) {
-    const rowsByUnit = new Map<string, number>();
-    for (const file of await ctx.lake.partitionFiles(bronze, partition)) rowsByUnit.set(file.unit, (rowsByUnit.get(file.unit) ?? 0) + file.rows);
-    for (const [unit, rows] of rowsByUnit) {
-      if (!largest || rows > largest.rows) largest = { table: 'lab_results', partition: { ingest_date: partition.ingest_date! }, unit, rows };
-    }
-  }
+  const largest = (await bronzeUnits(ctx.lake, 'lab_results', '0000-01-01', '9999-12-31')).reduce<BronzeCommit | undefined>((max, unit) => (max && max.rows >= unit.rows ? max : unit), undefined);
   const days = (await ctx.lake.listPartitions(SILVER_TABLES.lab_results)).map((p) => p.result_date!).filter((d) => d !== 'unknown').sort();
   let busiest = { date: days[0]!, rows: -1 };
   for (const date of days) {

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parquetToRows } from '../lib/lake/parquet.js';
 
 /** The built CLI (npm test builds before it runs the tests), run as a user would. */
 const CLI = path.resolve('dist/lib/local/cli.js');
@@ -41,10 +42,38 @@ describe('lims-mlops CLI', () => {
     // Two whole runs (monitoring, evaluation and the report included) on a shared 2-core machine.
   }, 300_000);
 
+  it('silver reruns the bronze of a date range without duplicating a row; --rebuild rewrites rows under a new PII key', () => {
+    const exported = (name: string) => {
+      const out = path.join(work, `${name}.parquet`);
+      const result = cli(['export', 'silver/lab_results', '--out', out]);
+      expect(result.code, result.stderr).toBe(0);
+      return new Map(parquetToRows(readFileSync(out), ['result_id', 'patient_key']).map((r) => [String(r.result_id), r.patient_key]));
+    };
+    const range = ['--from', '2000-01-01', '--to', '2100-01-01'];
+    const before = exported('before');
+    expect(before.size).toBeGreaterThan(1_000);
+    const rerun = cli(['silver', ...range, '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const counts = JSON.parse(rerun.stdout) as { units: number; silver: Record<string, { rowsIn: number }>; gold: { days: number } };
+    expect(counts.units).toBeGreaterThanOrEqual(5);
+    expect(counts.silver.lab_results!.rowsIn).toBeGreaterThanOrEqual(before.size);
+    expect(counts.gold.days).toBeGreaterThan(0);
+    expect(exported('rerun')).toEqual(before);
+    const rebuilt = cli(['silver', ...range, '--tables', 'lab_results', '--rebuild', '--json'], { PII_HASH_KEY: 'another-key-of-at-least-thirty-two-characters' });
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    const after = exported('rebuilt');
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    const rekeyed = [...after].filter(([id, key]) => key !== null && key !== before.get(id));
+    expect(rekeyed.length).toBe([...after.values()].filter((key) => key !== null).length);
+  }, 300_000);
+
   it.each([
     [['run', '--devices', 'many'], {}, 'run: --devices must be an integer from 1 to 100000, got "many"'],
     [['ingest', '--from', '2026-02-30x', '--to', '2026-03-01'], {}, 'ingest: --from must be a date YYYY-MM-DD'],
     [['ingest', '--from', '2026-03-01'], {}, 'ingest: --from and --to go together'],
+    [['silver', '--from', '2026-03-01'], {}, 'silver: --from and --to are required'],
+    [['silver', '--from', '2026-03-01', '--to', '2026-03-01', '--tables', 'lab_results'], {}, 'silver: --from must be before --to'],
+    [['silver', '--from', '2026-03-01', '--to', '2026-03-02', '--tables', 'labs'], {}, 'silver: unknown table "labs"'],
     [['serve', '--prot', '80'], {}, "serve: Unknown option '--prot'"],
     [['explode'], {}, 'unknown command "explode"'],
     [['run'], { INGEST_OVERLAP_MINUTES: '-5' }, 'Setting INGEST_OVERLAP_MINUTES is invalid: expected an integer from 0 to 1440, got "-5".'],
@@ -58,7 +87,7 @@ describe('lims-mlops CLI', () => {
   });
 
   it('--help describes each command', () => {
-    for (const command of ['run', 'simulate', 'ingest', 'serve', 'status']) {
+    for (const command of ['run', 'simulate', 'ingest', 'silver', 'serve', 'status']) {
       const result = cli([command, '--help']);
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`lims-mlops ${command}`);

@@ -24,6 +24,7 @@ function field<T>(body: Record<string, unknown>, kind: string, path: string, val
 const isDate = (value: unknown): value is string => typeof value === 'string' && DATE.test(value);
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
+const isFlag = (value: unknown): value is boolean => typeof value === 'boolean';
 
 export function parseBronzeCommit(body: unknown): BronzeCommit {
   const message = record(body, 'bronze-committed');
@@ -34,6 +35,7 @@ export function parseBronzeCommit(body: unknown): BronzeCommit {
     partition: { ingest_date: field(partition, 'bronze-committed', 'partition.ingest_date', isDate, 'a date YYYY-MM-DD') },
     unit: field(message, 'bronze-committed', 'unit', isText, 'a unit name'),
     rows: field(message, 'bronze-committed', 'rows', isCount, 'a row count'),
+    ...(message.rebuild === undefined ? {} : { rebuild: field(message, 'bronze-committed', 'rebuild', isFlag, 'true or false') }),
   };
 }
 

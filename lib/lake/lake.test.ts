@@ -73,6 +73,18 @@ describe('lake partitions', () => {
     expect(rows.map((r) => [r.id, r.n]).sort()).toEqual([['x', 2], ['y', 1]]);
   });
 
+  it('an upsert that replaces same versions rewrites the rows it holds at that version, never older ones', async () => {
+    const [same, p] = [{ ...table, name: 'samethings' }, { date: '2026-05-01' }];
+    await upsert(lake, same, p, 'a', [{ id: 'x', n: 1, modified_at: 10 }, { id: 'y', n: 1, modified_at: 10 }]);
+    const file = encodeKeyedFile(same, [{ id: 'x', n: 2, modified_at: 10 }, { id: 'y', n: 0, modified_at: 5 }], 'id');
+    expect((await lake.upsertPartition(same, p, 'b', file, 'id')).written).toBe(0);
+    expect((await lake.upsertPartition(same, p, 'c', file, 'id', 'replace')).written).toBe(1);
+    // Another process reads the same rows from the manifest (the rewritten x, y untouched).
+    const rows: Record<string, unknown>[] = [];
+    for await (const batch of new Lake(lake.container).readPartition(same, p)) rows.push(...batch);
+    expect(rows.map((r) => [r.id, r.n]).sort()).toEqual([['x', 2], ['y', 1]]);
+  });
+
   it('stores an upsert of fresh and stale rows whole, its stale rows marked deleted, and another process indexes it alike', async () => {
     const [mixedTable, p] = [{ ...table, name: 'mixedthings' }, { date: '2026-05-03' }];
     await upsert(lake, mixedTable, p, 'a', [{ id: 'x', n: 1, modified_at: 10 }, { id: 'y', n: 1, modified_at: 10 }]);

@@ -136,6 +136,13 @@ export interface PartitionListing {
 
 export type CommitMode = 'replace' | 'append';
 
+/**
+ * What an upsert does with an incoming row whose version (modified_at) the partition already
+ * holds: keep the stored row (a rerun of the same data writes nothing), or replace it (a rebuild
+ * after the standards changed: a site's LOINC mapping, the PII key).
+ */
+export type SameVersion = 'keep' | 'replace';
+
 /** A partition as read at one moment; a commit based on it fails if the partition moved on. */
 export interface PartitionVersion {
   readonly manifest: Manifest | undefined;
@@ -258,14 +265,20 @@ export class PartitionWriter {
  * it, which would decode and encode the file again. Its own function, so this per-row loop is
  * compiled small rather than inside the upsert's async state machine.
  */
-function compareVersions(file: KeyedFile, existing: KeyIndex, files: readonly ManifestFile[]): { fresh: number[]; stale: string[]; supersededByFile: Map<string, string[]> } {
+function compareVersions(
+  file: KeyedFile,
+  existing: KeyIndex,
+  files: readonly ManifestFile[],
+  sameVersion: SameVersion,
+): { fresh: number[]; stale: string[]; supersededByFile: Map<string, string[]> } {
+  const replaceSame = sameVersion === 'replace';
   const fresh: number[] = [];
   const stale: string[] = [];
   const supersededByFile = new Map<string, string[]>();
   const { text, ends } = file.keys;
   for (let i = 0, start = 0; i < file.rows; start = ends[i++]!) {
     const current = existing.find(text, start, ends[i]);
-    if (current >= 0 && file.modifiedAt[i]! <= existing.version(current)) {
+    if (current >= 0 && (file.modifiedAt[i]! < existing.version(current) || (!replaceSame && file.modifiedAt[i]! === existing.version(current)))) {
       stale.push(keyAt(file.keys, i));
       continue;
     }
@@ -367,9 +380,9 @@ export class Lake {
    * of it, so corrections cost little and partitions stay compact. Conflicting commits retry
    * from a fresh read, so no update is lost.
    */
-  upsertPartition(table: LakeTable, partition: PartitionValues, unit: string, file: KeyedFile, key: string): Promise<{ written: number }> {
+  upsertPartition(table: LakeTable, partition: PartitionValues, unit: string, file: KeyedFile, key: string, sameVersion: SameVersion = 'keep'): Promise<{ written: number }> {
     const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
-    return this.oneAtATime(prefix, () => this.upsertNow(table, partition, unit, file, key));
+    return this.oneAtATime(prefix, () => this.upsertNow(table, partition, unit, file, key, sameVersion));
   }
 
   /**
@@ -391,12 +404,12 @@ export class Lake {
     }
   }
 
-  private async upsertNow(table: LakeTable, partition: PartitionValues, unit: string, file: KeyedFile, key: string): Promise<{ written: number }> {
+  private async upsertNow(table: LakeTable, partition: PartitionValues, unit: string, file: KeyedFile, key: string, sameVersion: SameVersion): Promise<{ written: number }> {
     for (let attempt = 1; ; attempt++) {
       const base = await this.version(table, partition);
       const files = base.manifest?.files ?? [];
       const existing = await this.keyIndex(table, partition, base, key);
-      const { fresh, stale, supersededByFile } = compareVersions(file, existing, files);
+      const { fresh, stale, supersededByFile } = compareVersions(file, existing, files, sameVersion);
       if (fresh.length === 0) return { written: 0 };
       const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
       await writer.writeEncoded(file, stale);

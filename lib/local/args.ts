@@ -1,4 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { INGESTION_ORDER } from '../pipeline/bronze.js';
+import { LIMS_TABLE_NAMES, isLimsTableName, type LimsTableName } from '../sources/schema.js';
 
 /** A mistake in how the program was called: reported in one line, exit code 2, nothing written. */
 export class UsageError extends Error {
@@ -35,4 +37,14 @@ export function dateOption(command: string, name: string, raw: string | undefine
   const date = /^\d{4}-\d{2}-\d{2}$/.test(raw) ? new Date(`${raw}T00:00:00Z`) : new Date(NaN);
   if (Number.isNaN(date.getTime())) throw new UsageError(`${command}: --${name} must be a date YYYY-MM-DD, got "${raw}"`);
   return date;
+}
+
+/** `--tables a,b` as LIMS tables in ingestion order (reference tables first); all five when absent. */
+export function tablesOption(command: string, raw: string | boolean | undefined): LimsTableName[] {
+  if (typeof raw !== 'string') return [...INGESTION_ORDER];
+  const requested = raw.split(',').map((name) => {
+    if (!isLimsTableName(name)) throw new UsageError(`${command}: unknown table "${name}"; tables: ${LIMS_TABLE_NAMES.join(', ')}`);
+    return name;
+  });
+  return INGESTION_ORDER.filter((table) => requested.includes(table));
 }

@@ -12,6 +12,7 @@ import { predictCommand, trainCommand } from './commands/train.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
+import { silverCommand } from './commands/silver.js';
 import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
 
@@ -19,6 +20,7 @@ const COMMANDS: readonly Command[] = [
   runCommand,
   simulateCommand,
   ingestCommand,
+  silverCommand,
   serveCommand,
   statusCommand,
   exportCommand,

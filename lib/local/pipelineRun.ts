@@ -5,7 +5,7 @@ import type { ModelCard } from '../registry/card.js';
 import { scoreShard } from '../scoring/batch.js';
 import { NotEnoughData } from '../training/fit.js';
 import { trainAndRegister } from '../training/job.js';
-import { ingestAll, type TableIngestResult } from '../pipeline/bronze.js';
+import { bronzeUnits, ingestAll, type BronzeCommit, type TableIngestResult } from '../pipeline/bronze.js';
 import { FeatureDays, goldFeatures, goldForDay, type FeatureWork } from '../pipeline/gold.js';
 import { silverForBronzeUnit, type SilverResult } from '../pipeline/silver.js';
 import { QUEUES } from '../platform/resources.js';
@@ -75,54 +75,114 @@ export async function ingestWithProgress(ctx: AppContext, tables: readonly LimsT
   return results;
 }
 
-export async function runPipeline(ctx: AppContext): Promise<PipelineCounts> {
-  const silver: Partial<Record<LimsTableName, { rowsIn: number; rowsOut: number; quarantined: number }>> = {};
-  const reports: DqReport[] = [];
-  const gold = { days: 0, deviceDays: 0, qcGroups: 0, seriesRows: 0, featureUnits: 0, featureRows: 0 };
-  let parked = 0;
-  const standardize = async (body: ReturnType<typeof parseBronzeCommit>): Promise<void> => {
-    const result: SilverResult = await silverForBronzeUnit(silverDeps(ctx), body);
-    const counts = (silver[result.table] ??= { rowsIn: 0, rowsOut: 0, quarantined: 0 });
-    counts.rowsIn += result.rowsIn;
-    counts.rowsOut += result.rowsOut;
-    counts.quarantined += result.quarantined;
-    reports.push(result.report);
-  };
-  const seconds = { bronze: 0, silver: 0, gold: 0 };
-  const timed = async <T>(stage: keyof typeof seconds, work: () => Promise<T>): Promise<T> => {
+/** Reference tables first: silver needs the devices to map the other tables' rows to sites. */
+const REFERENCE_TABLES: readonly LimsTableName[] = ['devices', 'maintenance_events'];
+const EVENT_TABLES: readonly LimsTableName[] = ['quality_control', 'device_logs', 'lab_results'];
+
+/** Silver and gold drains, adding up their counts: shared by `run` and `silver`. */
+class StageDrains {
+  private readonly silver: Partial<Record<LimsTableName, { rowsIn: number; rowsOut: number; quarantined: number }>> = {};
+  private readonly reports: DqReport[] = [];
+  private readonly gold = { days: 0, deviceDays: 0, qcGroups: 0, seriesRows: 0, featureUnits: 0, featureRows: 0 };
+  private parked = 0;
+  private readonly seconds = { bronze: 0, silver: 0, gold: 0 };
+
+  constructor(private readonly ctx: AppContext) {}
+
+  async timed<T>(stage: keyof PipelineCounts['seconds'], work: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
       return await work();
     } finally {
-      seconds[stage] += (performance.now() - started) / 1000;
+      this.seconds[stage] += (performance.now() - started) / 1000;
     }
-  };
-  // Devices first: silver needs them to map the other tables' rows to sites.
-  const bronze = await timed('bronze', () => ingestWithProgress(ctx, ['devices', 'maintenance_events']));
-  parked += await timed('silver', () => drainOnce(ctx, QUEUES.bronzeCommitted, 'silver (reference tables)', parseBronzeCommit, standardize));
-  bronze.push(...(await timed('bronze', () => ingestWithProgress(ctx, ['quality_control', 'device_logs', 'lab_results']))));
-  parked += await timed('silver', () => drainOnce(ctx, QUEUES.bronzeCommitted, 'silver', parseBronzeCommit, standardize));
-  const goldStarted = performance.now();
-  // In a bulk run every day fans out to the same feature days: collect them and send each once.
-  const featureDays = new FeatureDays();
-  const collectFeatures = async (work: readonly FeatureWork[]): Promise<void> => {
-    for (const item of work) featureDays.add(item);
-  };
-  parked += await drainOnce(ctx, QUEUES.goldDay, 'gold daily aggregates', parseDayWork, async (work) => {
-    const result = await goldForDay({ ...goldDeps(ctx), enqueueFeatures: collectFeatures }, work);
-    gold.days++;
-    gold.deviceDays += result.deviceDays;
-    gold.qcGroups += result.qcGroups;
-    gold.seriesRows += result.series;
-  });
-  await openWorkQueue<FeatureWork>(QUEUES.goldFeatures, ctx.config, ctx.storage).sendMany(featureDays.work());
-  parked += await drainOnce(ctx, QUEUES.goldFeatures, 'gold device features', parseFeatureWork, async (work) => {
-    const rows = await goldFeatures(goldDeps(ctx), work);
-    gold.featureRows += rows;
-    gold.featureUnits++;
-  });
-  seconds.gold = (performance.now() - goldStarted) / 1000;
-  return { bronze, silver, dataQuality: mergeDqReports(...reports), gold, parked, seconds };
+  }
+
+  /** Standardizes the queued bronze units. */
+  async drainSilver(label: string): Promise<void> {
+    const parked = await this.timed('silver', () =>
+      drainOnce(this.ctx, QUEUES.bronzeCommitted, label, parseBronzeCommit, async (body) => {
+        const result: SilverResult = await silverForBronzeUnit(silverDeps(this.ctx), body);
+        const counts = (this.silver[result.table] ??= { rowsIn: 0, rowsOut: 0, quarantined: 0 });
+        counts.rowsIn += result.rowsIn;
+        counts.rowsOut += result.rowsOut;
+        counts.quarantined += result.quarantined;
+        this.reports.push(result.report);
+      }),
+    );
+    this.parked += parked;
+  }
+
+  /** The queued gold days, then the feature days they fan out to. */
+  async drainGold(): Promise<void> {
+    const { ctx, gold } = this;
+    await this.timed('gold', async () => {
+      // In a bulk run every day fans out to the same feature days: collect them and send each once.
+      const featureDays = new FeatureDays();
+      const collectFeatures = async (work: readonly FeatureWork[]): Promise<void> => {
+        for (const item of work) featureDays.add(item);
+      };
+      const dayParked = await drainOnce(ctx, QUEUES.goldDay, 'gold daily aggregates', parseDayWork, async (work) => {
+        const result = await goldForDay({ ...goldDeps(ctx), enqueueFeatures: collectFeatures }, work);
+        gold.days++;
+        gold.deviceDays += result.deviceDays;
+        gold.qcGroups += result.qcGroups;
+        gold.seriesRows += result.series;
+      });
+      await openWorkQueue<FeatureWork>(QUEUES.goldFeatures, ctx.config, ctx.storage).sendMany(featureDays.work());
+      const featureParked = await drainOnce(ctx, QUEUES.goldFeatures, 'gold device features', parseFeatureWork, async (work) => {
+        // Not `+= await`: that would read the total before the await, and units run concurrently.
+        const rows = await goldFeatures(goldDeps(ctx), work);
+        gold.featureRows += rows;
+        gold.featureUnits++;
+      });
+      this.parked += dayParked + featureParked;
+    });
+  }
+
+  counts(bronze: readonly TableIngestResult[]): PipelineCounts {
+    return { bronze, silver: this.silver, dataQuality: mergeDqReports(...this.reports), gold: this.gold, parked: this.parked, seconds: this.seconds };
+  }
+}
+
+export async function runPipeline(ctx: AppContext): Promise<PipelineCounts> {
+  const drains = new StageDrains(ctx);
+  const bronze = await drains.timed('bronze', () => ingestWithProgress(ctx, REFERENCE_TABLES));
+  await drains.drainSilver('silver (reference tables)');
+  bronze.push(...(await drains.timed('bronze', () => ingestWithProgress(ctx, EVENT_TABLES))));
+  await drains.drainSilver('silver');
+  await drains.drainGold();
+  return drains.counts(bronze);
+}
+
+export interface SilverRerun {
+  /** Bronze partitions with ingest dates in [from, to). */
+  readonly from: string;
+  readonly to: string;
+  readonly tables: readonly LimsTableName[];
+  /** Rewrite rows whose version silver already holds (after the standards changed). */
+  readonly rebuild: boolean;
+}
+
+/**
+ * Silver again for the bronze units already committed in a date range, through the same queue
+ * and handler as a fresh commit, then gold for the days it touched. Without `rebuild` a unit
+ * whose rows silver holds at the same versions writes nothing (a rerun gives the same silver).
+ */
+export async function rerunSilver(ctx: AppContext, rerun: SilverRerun): Promise<PipelineCounts & { units: number }> {
+  const drains = new StageDrains(ctx);
+  const queue = openWorkQueue<BronzeCommit>(QUEUES.bronzeCommitted, ctx.config, ctx.storage);
+  let units = 0;
+  for (const [tables, label] of [[REFERENCE_TABLES, 'silver (reference tables)'], [EVENT_TABLES, 'silver']] as const) {
+    const wanted = tables.filter((t) => rerun.tables.includes(t));
+    const commits = (await Promise.all(wanted.map((t) => bronzeUnits(ctx.lake, t, rerun.from, rerun.to)))).flat();
+    if (commits.length === 0) continue;
+    units += commits.length;
+    await queue.sendMany(rerun.rebuild ? commits.map((c) => ({ ...c, rebuild: true })) : commits);
+    await drains.drainSilver(label);
+  }
+  await drains.drainGold();
+  return { ...drains.counts([]), units };
 }
 
 export interface ModelCounts {

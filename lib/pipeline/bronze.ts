@@ -15,6 +15,8 @@ export interface BronzeCommit {
   readonly partition: { readonly ingest_date: string };
   readonly unit: string;
   readonly rows: number;
+  /** Set by `lims-mlops silver --rebuild`: silver rewrites the rows whose version it already holds. */
+  readonly rebuild?: boolean;
 }
 
 export interface BronzeDeps {
@@ -154,6 +156,18 @@ export async function ingestAll(deps: BronzeDeps, options: IngestOptions): Promi
   const tables = options.tables ?? LIMS_TABLE_NAMES;
   for (const table of INGESTION_ORDER.filter((t) => tables.includes(t))) results.push(await ingestTable(deps, table, options));
   return results;
+}
+
+/** The committed units of a table's bronze partitions with ingest dates in [from, to), oldest partition first. */
+export async function bronzeUnits(lake: Lake, table: LimsTableName, from: string, to: string): Promise<BronzeCommit[]> {
+  const commits: BronzeCommit[] = [];
+  const partitions = (await lake.listPartitions(bronzeTable(table))).map((p) => p.ingest_date!).filter((day) => day >= from && day < to);
+  for (const day of partitions.sort()) {
+    const rowsByUnit = new Map<string, number>();
+    for (const file of await lake.partitionFiles(bronzeTable(table), { ingest_date: day })) rowsByUnit.set(file.unit, (rowsByUnit.get(file.unit) ?? 0) + file.rows);
+    for (const [unit, rows] of rowsByUnit) commits.push({ table, partition: { ingest_date: day }, unit, rows });
+  }
+  return commits;
 }
 
 /**

@@ -80,7 +80,7 @@ async function standardizeUnit(deps: SilverDeps, commit: BronzeCommit): Promise<
   const dates: string[] = [];
   for (const { value, file } of prepared.partitions) {
     const partition = { [silver.partitionColumn]: value };
-    await deps.lake.upsertPartition(silver, partition, `silver-${commit.unit}`, file, silver.key);
+    await deps.lake.upsertPartition(silver, partition, `silver-${commit.unit}`, file, silver.key, commit.rebuild ? 'replace' : 'keep');
     const date = partitionDate(partition);
     if (date) dates.push(date);
   }

@@ -8,12 +8,16 @@ import { shippedDataFile } from './data-files.js';
 
 // ---- patient ids ----------------------------------------------------------------------------
 
+/** Bytes of the HMAC kept in a pseudonym: 128 bits, so a collision among 10^9 patients has odds of about 10^-21. */
+const PSEUDONYM_BYTES = 16;
+
 /**
- * Keyed pseudonym of a patient id: HMAC-SHA-256, hex. Without the key nobody can confirm a
- * guessed id, which a plain hash of a short id would allow. Surrounding whitespace is not part of an id.
+ * Keyed pseudonym of a patient id: HMAC-SHA-256 truncated to 128 bits, base64url (22
+ * characters). Without the key nobody can confirm a guessed id, which a plain hash of a short id
+ * would allow. Surrounding whitespace is not part of an id.
  */
 export function hashPatientId(key: Buffer | string, patientId: string): string {
-  return createHmac('sha256', key).update(patientId.trim(), 'utf8').digest('hex');
+  return createHmac('sha256', key).update(patientId.trim(), 'utf8').digest().subarray(0, PSEUDONYM_BYTES).toString('base64url');
 }
 
 /** Patients recur across results; remembering recent hashes saves most HMAC computations. */

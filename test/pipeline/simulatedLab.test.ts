@@ -208,7 +208,7 @@ describe('PII', () => {
     const rows = await readRows(run.ctx, table('silver', 'lab_results'));
     expect(rows.length).toBeGreaterThan(10_000);
     for (const column of ['patient_id', 'patient_name', 'date_of_birth', 'postal_code']) expect(Object.keys(rows[0]!)).not.toContain(column);
-    expect(rows.every((r) => r.patient_key === null || /^[0-9a-f]{64}$/.test(String(r.patient_key)))).toBe(true);
+    expect(rows.every((r) => r.patient_key === null || /^[\w-]{22}$/.test(String(r.patient_key)))).toBe(true);
     expect(new Set(rows.map((r) => r.region)).size).toBeGreaterThan(3);
     expect(new Set(rows.map((r) => r.age_band)).size).toBeGreaterThan(3);
   });

@@ -1,21 +1,10 @@
 import { bronzeDeps } from '../../app/stages.js';
-import { INGESTION_ORDER, backfillTable, type TableIngestResult } from '../../pipeline/bronze.js';
-import { LIMS_TABLE_NAMES, isLimsTableName, type LimsTableName } from '../../sources/schema.js';
-import { UsageError, dateOption } from '../args.js';
+import { backfillTable, type TableIngestResult } from '../../pipeline/bronze.js';
+import { UsageError, dateOption, tablesOption } from '../args.js';
 import type { Command } from '../command.js';
 import { progress } from '../progress.js';
 import { ingestWithProgress } from '../pipelineRun.js';
 import { formatTable, withPlatform } from '../session.js';
-
-/** The requested tables in ingestion order (reference tables first). */
-function parseTables(raw: string | boolean | undefined): LimsTableName[] {
-  if (typeof raw !== 'string') return [...INGESTION_ORDER];
-  const requested = raw.split(',').map((name) => {
-    if (!isLimsTableName(name)) throw new UsageError(`ingest: unknown table "${name}"; tables: ${LIMS_TABLE_NAMES.join(', ')}`);
-    return name;
-  });
-  return INGESTION_ORDER.filter((table) => requested.includes(table));
-}
 
 export const ingestCommand: Command = {
   name: 'ingest',
@@ -32,7 +21,7 @@ With --from/--to: re-pull rows modified in [from, to) whatever the watermark (a 
     const to = dateOption('ingest', 'to', values.to as string | undefined);
     if ((from === undefined) !== (to === undefined)) throw new UsageError('ingest: --from and --to go together');
     if (from && to && from >= to) throw new UsageError('ingest: --from must be before --to');
-    const tables = parseTables(values.tables);
+    const tables = tablesOption('ingest', values.tables);
     return () =>
       withPlatform(config, { out: console.log, err: console.error }, async ({ ctx }) => {
         let results: TableIngestResult[];

@@ -7,6 +7,7 @@ import type { Config } from '../../config/config.js';
 import type { Command } from '../command.js';
 import { progress } from '../progress.js';
 import { formatTable, withPlatform } from '../session.js';
+import { printSilverAndGold } from './stageSummary.js';
 import { runPipeline, trainAndScore, type ModelCounts, type PipelineCounts } from '../pipelineRun.js';
 import { SIMULATION_FLAGS, SIMULATION_USAGE, simulationOptions } from './simulationFlags.js';
 import { runMonitoring, printMonitoring, type MonitoringSummary } from './monitoringRun.js';
@@ -107,31 +108,7 @@ function printSummary(summary: RunSummary): void {
       LIMS_TABLE_NAMES.map((t) => [t, summary.tables[t].simulated ?? '-', summary.tables[t].ingestedThisRun, summary.tables[t].inBronze]),
     ),
   );
-  console.log('\nSilver standardization (this run)');
-  console.log(
-    formatTable(
-      ['table', 'rows in', 'rows out', 'quarantined'],
-      LIMS_TABLE_NAMES.map((t) => [t, summary.silver[t]?.rowsIn ?? 0, summary.silver[t]?.rowsOut ?? 0, summary.silver[t]?.quarantined ?? 0]),
-    ),
-  );
-  const rules = Object.entries(summary.dataQuality).flatMap(([table, report]) =>
-    Object.entries(report?.failuresByRule ?? {}).filter(([, n]) => n > 0).map(([rule, n]) => [table, rule, n] as [string, string, number]),
-  );
-  console.log('\nData-quality rules broken (this run)');
-  console.log(rules.length === 0 ? '(none)' : formatTable(['table', 'rule', 'rows'], rules));
-  const g = summary.gold;
-  console.log('\nGold');
-  console.log(
-    formatTable(
-      ['table', 'rows'],
-      [
-        ['device_daily', g.deviceDays],
-        ['qc_daily', g.qcGroups],
-        ['outbreak_series', g.seriesRows],
-        ['device_features', g.featureRows],
-      ],
-    ),
-  );
+  printSilverAndGold(summary, 'this run');
   const m = summary.model.metrics;
   const f = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
   console.log('\nDevice-failure model (holdout: the newest days)');
