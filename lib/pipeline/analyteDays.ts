@@ -73,7 +73,8 @@ class AnalyteTotals {
   private readonly sum = new NumberList();
   private readonly sumSq = new NumberList();
   private readonly shift = new NumberList();
-  private readonly groupOfIds = new Map<number, number>();
+  /** Per LOINC id, the group of each device id (-1: none yet): whole-number slots, not a Map of packed keys past the small-integer range. */
+  private readonly groupOfDevice: NumberList[] = [];
   /** Values by LOINC id. */
   private readonly values: NumberList[] = [];
 
@@ -103,11 +104,10 @@ class AnalyteTotals {
 
   /** The group of a device and analyte (by id), made with `first` as its shift when new. */
   private groupOf(device: number, loinc: number, first: number): number {
-    if (loinc >= LOINC_ID_SPACE) throw new Error(`lab_results loinc_code: more than ${LOINC_ID_SPACE} distinct codes in a day`);
-    const ids = device * LOINC_ID_SPACE + loinc;
-    let g = this.groupOfIds.get(ids);
-    if (g === undefined) {
-      this.groupOfIds.set(ids, (g = this.device.length));
+    const groups = (this.groupOfDevice[loinc] ??= new NumberList(-1));
+    let g = groups.get(device);
+    if (g < 0) {
+      groups.set(device, (g = this.device.length));
       this.device.push(device);
       this.loinc.push(loinc);
       this.count.push(0);
@@ -151,9 +151,6 @@ function rankOf(values: readonly string[]): Int32Array {
   order.forEach((id, place) => (rank[id] = place));
   return rank;
 }
-
-/** Room for LOINC ids in a (device, LOINC) number: a day holds a few dozen analytes. */
-const LOINC_ID_SPACE = 1 << 20;
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
