@@ -7,11 +7,11 @@ import type { Config } from '../../config/config.js';
 import type { Command } from '../command.js';
 import { progress } from '../progress.js';
 import { formatTable, withPlatform } from '../session.js';
-import { printSilverAndGold } from './stageSummary.js';
 import { runPipeline, trainAndScore, type ModelCounts, type PipelineCounts } from '../pipelineRun.js';
 import { SIMULATION_FLAGS, SIMULATION_USAGE, simulationOptions } from './simulationFlags.js';
 import { runMonitoring, printMonitoring, type MonitoringSummary } from './monitoringRun.js';
 import { alertAndReport, printReportOutcome, type AlertsAndReport } from './report.js';
+import { printSilverAndGold } from './stageSummary.js';
 
 export interface RunSummary {
   readonly source: string;
