@@ -272,13 +272,14 @@ function compareVersions(
   sameVersion: SameVersion,
 ): { fresh: number[]; stale: string[]; supersededByFile: Map<string, string[]> } {
   const replaceSame = sameVersion === 'replace';
+  const isStale = (incoming: number, stored: number) => (replaceSame ? incoming < stored : incoming <= stored);
   const fresh: number[] = [];
   const stale: string[] = [];
   const supersededByFile = new Map<string, string[]>();
   const { text, ends } = file.keys;
   for (let i = 0, start = 0; i < file.rows; start = ends[i++]!) {
     const current = existing.find(text, start, ends[i]);
-    if (current >= 0 && (file.modifiedAt[i]! < existing.version(current) || (!replaceSame && file.modifiedAt[i]! === existing.version(current)))) {
+    if (current >= 0 && isStale(file.modifiedAt[i]!, existing.version(current))) {
       stale.push(keyAt(file.keys, i));
       continue;
     }

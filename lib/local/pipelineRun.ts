@@ -5,7 +5,7 @@ import type { ModelCard } from '../registry/card.js';
 import { scoreShard } from '../scoring/batch.js';
 import { NotEnoughData } from '../training/fit.js';
 import { trainAndRegister } from '../training/job.js';
-import { bronzeUnits, ingestAll, type BronzeCommit, type TableIngestResult } from '../pipeline/bronze.js';
+import { EVENT_TABLES, REFERENCE_TABLES, bronzeUnits, ingestAll, type BronzeCommit, type TableIngestResult } from '../pipeline/bronze.js';
 import { FeatureDays, goldFeatures, goldForDay, type FeatureWork } from '../pipeline/gold.js';
 import { silverForBronzeUnit, type SilverResult } from '../pipeline/silver.js';
 import { QUEUES } from '../platform/resources.js';
@@ -74,10 +74,6 @@ export async function ingestWithProgress(ctx: AppContext, tables: readonly LimsT
   }
   return results;
 }
-
-/** Reference tables first: silver needs the devices to map the other tables' rows to sites. */
-const REFERENCE_TABLES: readonly LimsTableName[] = ['devices', 'maintenance_events'];
-const EVENT_TABLES: readonly LimsTableName[] = ['quality_control', 'device_logs', 'lab_results'];
 
 /** Silver and gold drains, adding up their counts: shared by `run` and `silver`. */
 class StageDrains {

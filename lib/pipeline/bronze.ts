@@ -147,8 +147,11 @@ function advance(state: IngestState, readUpTo: Watermark, fresh: readonly Row[],
   return { watermark, recentKeys: [...recent], pending: null, updatedAt: null };
 }
 
+/** Silver maps the other tables' rows to sites through the devices, so these go first. */
+export const REFERENCE_TABLES: readonly LimsTableName[] = ['devices', 'maintenance_events'];
+export const EVENT_TABLES: readonly LimsTableName[] = ['quality_control', 'device_logs', 'lab_results'];
 /** Reference tables first, so that silver knows the devices the other tables mention. */
-export const INGESTION_ORDER: readonly LimsTableName[] = ['devices', 'maintenance_events', 'quality_control', 'device_logs', 'lab_results'];
+export const INGESTION_ORDER: readonly LimsTableName[] = [...REFERENCE_TABLES, ...EVENT_TABLES];
 
 /** Pulls every table (the timer's unit of work); tables run one after another to bound memory. */
 export async function ingestAll(deps: BronzeDeps, options: IngestOptions): Promise<TableIngestResult[]> {
