@@ -43,7 +43,7 @@ export function createAppContext(config: Config, storage: Storage, localDataDir?
   return {
     config,
     storage,
-    lake: new Lake(storage.container(CONTAINERS.lake)),
+    lake: new Lake(storage.container(CONTAINERS.lake), config.KEY_INDEX_CACHE_KEYS),
     watermarks: new WatermarkStore(storage.table(TABLES.watermarks), storage.container(CONTAINERS.lake)),
     ledger: new RunLedger(storage.table(TABLES.runs)),
     dqReports: new DqReportStore(storage.table(TABLES.dqReports)),

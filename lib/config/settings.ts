@@ -69,6 +69,12 @@ export const SETTINGS = {
     min: 0,
     max: 64,
   }),
+  KEY_INDEX_CACHE_KEYS: integer({
+    description: 'Keys of silver partition indexes (key -> version and file) an instance keeps between upserts, about 100 bytes each. The default holds 12 days of lab results at 10,000 devices; fewer days than one silver unit touches (late results spread it over about a week) means re-reading key columns for every unit.',
+    default: 4_000_000,
+    min: 0,
+    max: 100_000_000,
+  }),
   GOLD_SHARDS: integer({ description: 'Device shards of gold feature work: one queue message per shard and run of feature days, one partition per feature day and shard.', default: 4, min: 1, max: 256 }),
   DRIFT_SCHEDULE: schedule({ description: 'Daily drift report (NCRONTAB, UTC): data drift, calibration drift and Westgard QC of the latest days, to reports/drift/.', default: '0 40 5 * * *' }),
   DRIFT_BASELINE_DAYS: integer({ description: 'Drift report: days of the baseline window, just before the current window.', default: 28, min: 3, max: 730 }),

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmbeddedAzurite } from '../platform/azurite.js';
 import { startTestStorage } from '../../test/support/storage.js';
 import { encodeKeyedFile, Lake, type LakeTable, type PartitionValues } from './lake.js';
@@ -115,6 +115,26 @@ describe('lake partitions', () => {
     const blobs: string[] = [];
     for await (const blob of lake.container.listBlobsFlat({ prefix: 'silver/keyedthings/date=2026-05-02/' })) blobs.push(blob.name.split('/').pop()!);
     expect(blobs.sort()).toEqual(['_manifest.json', (await lake.readManifest(keyed, p))!.files[0]!.name].sort());
+  });
+
+  it('keeps the key indexes of the partitions it upserted last, as many keys as its budget holds', async () => {
+    const keyed = { ...table, name: 'cachedthings' };
+    const [first, second] = [{ date: '2026-06-01' }, { date: '2026-06-02' }];
+    const budgeted = new Lake(lake.container, 4);
+    const keyReads = vi.spyOn(budgeted, 'readFile');
+    const sidecarsRead = () => keyReads.mock.calls.filter(([, , file]) => file.endsWith('.keys')).length;
+    const row = (id: string) => ({ id, n: 1, modified_at: 10 });
+    await upsert(budgeted, keyed, first, 'a', [row('a'), row('b')]);
+    await upsert(budgeted, keyed, second, 'b', [row('c'), row('d')]);
+    // Four keys: both indexes are kept, so neither partition's keys are read again.
+    await upsert(budgeted, keyed, first, 'c', [row('e')]);
+    expect(sidecarsRead()).toBe(0);
+    // Five keys: the partition upserted longest ago is dropped and read again when next upserted.
+    await upsert(budgeted, keyed, second, 'd', [row('f')]);
+    expect(sidecarsRead()).toBe(1);
+    await upsert(budgeted, keyed, first, 'e', [row('a')]);
+    expect(sidecarsRead()).toBe(3);
+    expect((await budgeted.readRows(keyed, first)).map((r) => r.id).sort()).toEqual(['a', 'b', 'e']);
   });
 
   it('marks superseded rows deleted in the manifest, and rewrites a file once a quarter of it is superseded', async () => {

@@ -3,6 +3,7 @@ import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
 import { columnData, columnOf, columnsToParquet, columnsToParquetFiles, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
+import { SETTINGS } from '../config/settings.js';
 import { KeyIndex, keyAt, keyListOf, keyStart, type KeyList } from './keyIndex.js';
 
 /**
@@ -158,8 +159,6 @@ export class CommitConflict extends Error {
 }
 
 const MANIFEST = '_manifest.json';
-/** Partitions whose key index a process keeps (a day of lab results at 10K devices is ~25 MB). */
-const KEY_INDEX_PARTITIONS = 6;
 /** Small partitions whose rows a process keeps (reference snapshots: devices, maintenance events). */
 const SNAPSHOT_PARTITIONS = 4;
 /** The file of a key whose live version is in another partition (Manifest.movedAway). */
@@ -294,7 +293,11 @@ function compareVersions(
 }
 
 export class Lake {
-  constructor(readonly container: ContainerClient) {}
+  /** `keyIndexKeys`: how many keys of partition indexes to keep between upserts (KEY_INDEX_CACHE_KEYS). */
+  constructor(
+    readonly container: ContainerClient,
+    private readonly keyIndexKeys: number = SETTINGS.KEY_INDEX_CACHE_KEYS.default,
+  ) {}
 
   writer(table: LakeTable, partition: PartitionValues, unit: string): PartitionWriter {
     return new PartitionWriter(this, table, partition, unit);
@@ -491,8 +494,8 @@ export class Lake {
 
   /**
    * Key -> (modified_at, file) of a partition's live rows. Kept per process for the partitions
-   * written last and valid while the manifest's ETag is unchanged, so a bulk load does not
-   * re-read the key column of every file for every unit.
+   * written last, as many keys as `keyIndexKeys`, and valid while the manifest's ETag is
+   * unchanged, so a bulk load does not re-read the key column of every file for every unit.
    */
   private readonly keyIndexes = new Map<string, { etag: string; index: KeyIndex }>();
 
@@ -538,7 +541,7 @@ export class Lake {
   }
 
   private cacheKeyIndex(prefix: string, etag: string, index: KeyIndex): void {
-    keepRecent(this.keyIndexes, prefix, { etag, index }, KEY_INDEX_PARTITIONS);
+    keepRecent(this.keyIndexes, prefix, { etag, index }, this.keyIndexKeys, (entry) => entry.index.size);
   }
 
   async readManifest(table: Pick<LakeTable, 'zone' | 'name'>, partition: PartitionValues): Promise<Manifest | undefined> {
@@ -701,11 +704,20 @@ export class Lake {
   }
 }
 
-/** Stores `value` as the most recent entry of `cache`, dropping the oldest beyond `limit`. */
-function keepRecent<K, V>(cache: Map<K, V>, key: K, value: V, limit: number): void {
+/**
+ * Stores `value` as the most recent entry of `cache`, dropping the oldest while the entries
+ * weigh more than `budget` (each weighs 1 unless `weight` says otherwise); the newest stays.
+ */
+function keepRecent<K, V>(cache: Map<K, V>, key: K, value: V, budget: number, weight: (value: V) => number = () => 1): void {
   cache.delete(key);
   cache.set(key, value);
-  while (cache.size > limit) cache.delete(cache.keys().next().value!);
+  let total = 0;
+  for (const entry of cache.values()) total += weight(entry);
+  for (const [oldest, entry] of cache) {
+    if (total <= budget || oldest === key) break;
+    cache.delete(oldest);
+    total -= weight(entry);
+  }
 }
 
 /** The batch without the rows whose key is in `gone` (rows superseded in another file). */
