@@ -251,7 +251,7 @@ describe('QC read column by column', () => {
     for (const i of [35, 36]) await ctx.lake.writePartition(SILVER_TABLES.quality_control, { run_date: day(i) }, 'test', DEVICES.flatMap((d) => [qcRow(i, d, 1, 0.5, START), qcRow(i, d, 2, -0.5, START)]));
     await ctx.lake.upsertPartition(SILVER_TABLES.quality_control, { run_date: day(36) }, 'correction', encodeKeyedFile(SILVER_TABLES.quality_control, [qcRow(36, 'DEV04', 1, -3.5, START + DAY)], 'qc_id'), 'qc_id');
     const manifest = await ctx.lake.readManifest(SILVER_TABLES.quality_control, { run_date: day(36) });
-    expect(manifest!.files.some((f) => (f.deleted?.length ?? 0) > 0)).toBe(true);
+    expect(manifest!.files.some((f) => (f.deletedRows?.length ?? 0) > 0)).toBe(true);
 
     const rows = (await Promise.all(dateRange(day(18), day(36)).map((d) => ctx.lake.readRows(SILVER_TABLES.quality_control, { run_date: d }, QC_COLUMNS)))).flat();
     const full = westgardByDeviceTest(rows);

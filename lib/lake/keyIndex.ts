@@ -1,5 +1,6 @@
 /**
- * The key index of a partition: each live key's version (modified_at) and the file that holds it.
+ * The key index of a partition: each live key's version (modified_at), the file that holds it and
+ * its row there.
  * A day of lab results holds a few hundred thousand keys and every upsert looks each of its
  * 50,000 keys up and adds the fresh ones; as a `Map` of strings that was a string and a boxed
  * number per key for the collector to copy, and a string per key cloned from the worker that
@@ -54,6 +55,7 @@ export class KeyIndex {
   private hashes = new Int32Array(FIRST_CAPACITY);
   private versions = new Float64Array(FIRST_CAPACITY);
   private files = new Int32Array(FIRST_CAPACITY);
+  private rows = new Int32Array(FIRST_CAPACITY);
   /** entry + 1 per slot, 0 for free; at most half full. */
   private slots = new Int32Array(2 * FIRST_CAPACITY);
   private count = 0;
@@ -77,8 +79,13 @@ export class KeyIndex {
     return this.files[entry]!;
   }
 
-  /** Sets the version and file of the key spelled by text[start, end), adding the key when new. */
-  set(text: string, start: number, end: number, version: number, file: number): void {
+  /** The row of its file that holds an entry's version. */
+  row(entry: number): number {
+    return this.rows[entry]!;
+  }
+
+  /** Sets the version, file and row of the key spelled by text[start, end), adding the key when new. */
+  set(text: string, start: number, end: number, version: number, file: number, row: number): void {
     const hash = fnv1a(text, start, end);
     const slot = this.slotOf(text, start, end, hash);
     let entry = this.slots[slot]! - 1;
@@ -89,6 +96,7 @@ export class KeyIndex {
     }
     this.versions[entry] = version;
     this.files[entry] = file;
+    this.rows[entry] = row;
   }
 
   /** The slot of the key's entry, or the free slot where it would go. */
@@ -128,6 +136,7 @@ export class KeyIndex {
     this.hashes = grown(this.hashes, length);
     this.versions = grown(this.versions, length);
     this.files = grown(this.files, length);
+    this.rows = grown(this.rows, length);
   }
 
   private rehash(): void {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmbeddedAzurite } from '../platform/azurite.js';
 import { startTestStorage } from '../../test/support/storage.js';
-import { encodeKeyedFile, Lake, type LakeTable, type PartitionValues } from './lake.js';
+import { encodeKeyedFile, Lake, partitionPath, tablePath, type LakeTable, type PartitionValues } from './lake.js';
 import type { Row } from '../sources/schema.js';
 import { parquetToRows } from './parquet.js';
 
@@ -91,7 +91,7 @@ describe('lake partitions', () => {
     const mixed = await upsert(lake, mixedTable, p, 'b', [{ id: 'y', n: 9, modified_at: 10 }, { id: 'z', n: 1, modified_at: 10 }]);
     expect(mixed.written).toBe(1);
     const files = (await lake.readManifest(mixedTable, p))!.files;
-    expect(files.map((f) => [f.rows, f.deleted ?? []])).toEqual([[2, []], [2, ['y']]]);
+    expect(files.map((f) => [f.rows, f.deletedRows ?? []])).toEqual([[2, []], [2, [0]]]);
     const other = new Lake(lake.container);
     await upsert(other, mixedTable, p, 'c', [{ id: 'y', n: 2, modified_at: 20 }]);
     const rows: Record<string, unknown>[] = [];
@@ -144,15 +144,37 @@ describe('lake partitions', () => {
     await upsert(lake, table, p, 'fix1', [{ id: 'k0', n: 1, modified_at: 2 }]);
     let manifest = await lake.readManifest(table, p);
     expect(manifest?.files).toHaveLength(2);
-    expect(manifest?.files.find((f) => f.rows === 8)?.deleted).toEqual(['k0']);
+    expect(manifest?.files.find((f) => f.rows === 8)?.deletedRows).toEqual([0]);
     expect((await lake.countRows(table)).rows).toBeGreaterThan(0);
     await upsert(lake, table, p, 'fix2', [{ id: 'k1', n: 1, modified_at: 2 }, { id: 'k2', n: 1, modified_at: 2 }]);
     manifest = await lake.readManifest(table, p);
-    expect(manifest?.files.some((f) => f.deleted?.length)).toBe(false);
+    expect(manifest?.files.some((f) => f.deletedRows?.length)).toBe(false);
     const rows: Record<string, unknown>[] = [];
     for await (const batch of lake.readPartition(table, p)) rows.push(...batch);
     expect(rows).toHaveLength(8);
     expect(rows.filter((r) => r.n === 1).map((r) => r.id).sort()).toEqual(['k0', 'k1', 'k2']);
+  });
+
+  it('honours rows deleted by key in manifests written before deleted rows were named by position', async () => {
+    const [legacy, p] = [{ ...table, name: 'legacythings' }, { date: '2026-05-04' }];
+    await upsert(lake, legacy, p, 'a', ['w', 'x', 'y', 'z'].map((id) => ({ id, n: 1, modified_at: 10 })));
+    await upsert(lake, legacy, p, 'b', [{ id: 'y', n: 2, modified_at: 20 }]);
+    // The manifest as it was written before: the superseded row named by its key.
+    const manifest = (await lake.readManifest(legacy, p))!;
+    const files = manifest.files.map(({ deletedRows, ...file }) => (deletedRows ? { ...file, deleted: ['y'] } : file));
+    const body = JSON.stringify({ ...manifest, files });
+    await lake.container.getBlockBlobClient(`${tablePath(legacy)}/${partitionPath(p)}/_manifest.json`).upload(body, Buffer.byteLength(body));
+    const other = new Lake(lake.container);
+    const live = async () => (await other.readRows(legacy, p)).map((r) => `${r.id}${r.n}`).sort();
+    expect(await live()).toEqual(['w1', 'x1', 'y2', 'z1']);
+    expect((await other.countRows(legacy)).rows).toBe(4);
+    // Its key index does not take the deleted row for the live version.
+    expect((await upsert(other, legacy, p, 'c', [{ id: 'y', n: 3, modified_at: 15 }])).written).toBe(0);
+    // A second superseded row of the four compacts the file without both.
+    await upsert(other, legacy, p, 'd', [{ id: 'x', n: 4, modified_at: 30 }]);
+    const compacted = (await other.readManifest(legacy, p))!.files;
+    expect(compacted.some((f) => f.deleted ?? f.deletedRows)).toBe(false);
+    expect(await live()).toEqual(['w1', 'x4', 'y2', 'z1']);
   });
 
   it('reads a partition whose file holds more rows than a call can take as arguments', async () => {

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
-import { columnData, columnOf, columnsToParquet, columnsToParquetFiles, parquetToColumns, parquetToRows, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
+import { columnData, columnOf, columnsToParquet, columnsToParquetFiles, parquetToColumns, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
 import { SETTINGS } from '../config/settings.js';
-import { KeyIndex, keyAt, keyListOf, keyStart, type KeyList } from './keyIndex.js';
+import { KeyIndex, keyListOf, keyStart, type KeyList } from './keyIndex.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -32,7 +32,9 @@ export interface ManifestFile {
   readonly bytes: number;
   /** The unit of work that wrote the file; a rerun of the unit replaces its files. */
   readonly unit: string;
-  /** Keys whose rows in this file a newer version elsewhere supersedes (merge on read). */
+  /** Rows of this file, by position, that a newer version of their key supersedes (merge on read). */
+  readonly deletedRows?: readonly number[];
+  /** The same by key, as manifests written before `deletedRows` name them: still honoured on read. */
   readonly deleted?: readonly string[];
   /**
    * A sidecar of a keyed file: its key and modified_at columns alone, which key indexes read
@@ -77,16 +79,26 @@ export function encodeBatch(table: LakeTable, batch: ColumnBatch): EncodedFile {
 /** A committed file's bytes, with what merge on read drops from it (rows of superseded keys). */
 export interface StoredFile {
   readonly bytes: Uint8Array;
+  readonly deletedRows?: readonly number[];
+  /** Deleted rows by key (ManifestFile.deleted), and the key column they name. */
   readonly key?: string;
   readonly deleted?: readonly string[];
 }
 
-/** A stored file's live rows, as columns (all, or `columns`). */
+/** A stored file's live rows, as columns (all, or `columns`); rows deleted by key add the key column. */
 export function decodeStoredFile(file: StoredFile, columns?: readonly string[]): ColumnBatch {
-  const { key, deleted } = file;
-  if (!deleted?.length || !key) return parquetToColumns(file.bytes, columns);
-  const wanted = columns && !columns.includes(key) ? [...columns, key] : columns;
-  return withoutKeys(parquetToColumns(file.bytes, wanted), key, new Set(deleted));
+  const { key, deleted, deletedRows } = file;
+  const byKey = deleted?.length && key ? { key, deleted: new Set(deleted) } : undefined;
+  if (!deletedRows?.length && !byKey) return parquetToColumns(file.bytes, columns);
+  const wanted = byKey && columns && !columns.includes(byKey.key) ? [...columns, byKey.key] : columns;
+  const batch = parquetToColumns(file.bytes, wanted);
+  const gone = new Uint8Array(batch.length);
+  for (const row of deletedRows ?? []) gone[row] = 1;
+  const keys = byKey ? columnOf(batch, byKey.key) : undefined;
+  const live = new Int32Array(batch.length);
+  let count = 0;
+  for (let i = 0; i < batch.length; i++) if (gone[i] === 0 && !(keys && byKey!.deleted.has(String(keys[i])))) live[count++] = i;
+  return selectRows(batch, live.subarray(0, count));
 }
 
 /** Rows as a keyed file of `table`, the columns taken from the rows once for the file and its sidecar. */
@@ -225,15 +237,15 @@ export class PartitionWriter {
 
   /**
    * Writes a file encoded beforehand (on a worker thread, say), and its keys sidecar if it has
-   * one; `deleted` keys of it are dropped on read, as if superseded.
+   * one; its `deletedRows` are dropped on read, as if superseded.
    */
-  async writeEncoded(file: EncodedFile, deleted: readonly string[] = []): Promise<void> {
+  async writeEncoded(file: EncodedFile, deletedRows: readonly number[] = []): Promise<void> {
     if (file.rows === 0) return;
     const name = this.nextName();
     const keys = file.keysData ? `${name.slice(0, -'.parquet'.length)}.keys` : undefined;
     // The sidecar goes up beside its file: neither is visible before the commit.
     await Promise.all([this.upload(name, file.data), keys ? this.upload(keys, file.keysData!) : undefined]);
-    this.files.push({ name, rows: file.rows, bytes: file.data.byteLength, unit: this.unit, ...(keys ? { keys } : {}), ...(deleted.length > 0 ? { deleted } : {}) });
+    this.files.push({ name, rows: file.rows, bytes: file.data.byteLength, unit: this.unit, ...(keys ? { keys } : {}), ...(deletedRows.length > 0 ? { deletedRows } : {}) });
   }
 
   private nextName(): string {
@@ -259,7 +271,7 @@ export class PartitionWriter {
 
 /**
  * An upsert's rows against the partition's key index: the rows newer than their key's version
- * there, and the keys each committed file loses to them. Rows that are not newer (a duplicate
+ * there, and the rows each committed file loses to them. Rows that are not newer (a duplicate
  * sent again) are listed as stale, to be marked deleted in the new file rather than cut out of
  * it, which would decode and encode the file again. Its own function, so this per-row loop is
  * compiled small rather than inside the upsert's async state machine.
@@ -269,25 +281,25 @@ function compareVersions(
   existing: KeyIndex,
   files: readonly ManifestFile[],
   sameVersion: SameVersion,
-): { fresh: number[]; stale: string[]; supersededByFile: Map<string, string[]> } {
+): { fresh: number[]; stale: number[]; supersededByFile: Map<string, number[]> } {
   const replaceSame = sameVersion === 'replace';
   const isStale = (incoming: number, stored: number) => (replaceSame ? incoming < stored : incoming <= stored);
   const fresh: number[] = [];
-  const stale: string[] = [];
-  const supersededByFile = new Map<string, string[]>();
+  const stale: number[] = [];
+  const supersededByFile = new Map<string, number[]>();
   const { text, ends } = file.keys;
   for (let i = 0, start = 0; i < file.rows; start = ends[i++]!) {
     const current = existing.find(text, start, ends[i]);
     if (current >= 0 && isStale(file.modifiedAt[i]!, existing.version(current))) {
-      stale.push(keyAt(file.keys, i));
+      stale.push(i);
       continue;
     }
     fresh.push(i);
     if (current < 0 || existing.file(current) === ELSEWHERE) continue;
     const loser = files[existing.file(current)]!.name;
-    let ids = supersededByFile.get(loser);
-    if (!ids) supersededByFile.set(loser, (ids = []));
-    ids.push(keyAt(file.keys, i));
+    let rows = supersededByFile.get(loser);
+    if (!rows) supersededByFile.set(loser, (rows = []));
+    rows.push(existing.row(current));
   }
   return { fresh, stale, supersededByFile };
 }
@@ -419,13 +431,13 @@ export class Lake {
       await writer.writeEncoded(file, stale);
       const kept: ManifestFile[] = [];
       for (const older of files) {
-        const deleted = [...(older.deleted ?? []), ...(supersededByFile.get(older.name) ?? [])];
-        if (deleted.length * 4 <= older.rows) {
-          kept.push(deleted.length > 0 ? { ...older, deleted } : older);
+        const deletedRows = [...(older.deletedRows ?? []), ...(supersededByFile.get(older.name) ?? [])];
+        if ((deletedRows.length + (older.deleted?.length ?? 0)) * 4 <= older.rows) {
+          kept.push(deletedRows.length > 0 ? { ...older, deletedRows } : older);
           continue;
         }
-        const gone = new Set(deleted);
-        await writer.write(parquetToRows(await this.readFile(table, partition, older.name)).filter((row) => !gone.has(String(row[key]))), key);
+        const bytes = await this.readFile(table, partition, older.name);
+        await writer.write(rowsOfColumns(decodeStoredFile({ bytes, deletedRows, key, deleted: older.deleted ?? [] })), key);
       }
       const committedFiles = [...kept, ...writer.writtenFiles];
       const prefix = `${tablePath(table)}/${partitionPath(partition)}`;
@@ -464,22 +476,23 @@ export class Lake {
       // An earlier day's partition is looked up for a few keys: its whole index is read only for an upsert.
       const cached = this.cachedKeyIndex(prefix, base);
       const existing = cached ?? (await this.readVersions(table, partition, base, key, new Set(newer.keys())));
-      const supersededByFile = new Map<string, string[]>();
+      const supersededByFile = new Map<string, number[]>();
       const movedAway: Record<string, number> = { ...base.manifest.movedAway };
+      const marked: string[] = [];
       for (const [k, modifiedAt] of newer) {
         const current = existing.find(k);
         if (current < 0 || existing.version(current) >= modifiedAt || existing.file(current) === ELSEWHERE) continue;
         const file = files[existing.file(current)]!.name;
-        supersededByFile.set(file, [...(supersededByFile.get(file) ?? []), k]);
+        supersededByFile.set(file, [...(supersededByFile.get(file) ?? []), existing.row(current)]);
         movedAway[k] = modifiedAt;
+        marked.push(k);
       }
-      const marked = [...supersededByFile.values()].flat();
       if (marked.length === 0) return 0;
-      const committed = files.map((f) => (supersededByFile.has(f.name) ? { ...f, deleted: [...(f.deleted ?? []), ...supersededByFile.get(f.name)!] } : f));
+      const committed = files.map((f) => (supersededByFile.has(f.name) ? { ...f, deletedRows: [...(f.deletedRows ?? []), ...supersededByFile.get(f.name)!] } : f));
       const remember = (etag: string) => {
         this.keyIndexes.delete(prefix);
         if (!cached) return;
-        for (const k of marked) existing.set(k, 0, k.length, movedAway[k]!, ELSEWHERE);
+        for (const k of marked) existing.set(k, 0, k.length, movedAway[k]!, ELSEWHERE, 0);
         this.cacheKeyIndex(prefix, etag, existing);
       };
       try {
@@ -508,20 +521,22 @@ export class Lake {
     return cached && base.etag && cached.etag === base.etag ? cached.index : undefined;
   }
 
-  /** Key -> (modified_at, file) of the live rows of a partition's version; with `only`, of those keys alone. */
+  /** Key -> (modified_at, file, row) of the live rows of a partition's version; with `only`, of those keys alone. */
   private async readVersions(table: LakeTable, partition: PartitionValues, base: PartitionVersion, key: string, only?: ReadonlySet<string>): Promise<KeyIndex> {
     const index = new KeyIndex();
-    for (const [k, modifiedAt] of Object.entries(base.manifest?.movedAway ?? {})) if (!only || only.has(k)) index.set(k, 0, k.length, modifiedAt, ELSEWHERE);
+    for (const [k, modifiedAt] of Object.entries(base.manifest?.movedAway ?? {})) if (!only || only.has(k)) index.set(k, 0, k.length, modifiedAt, ELSEWHERE, 0);
     for (const [f, file] of (base.manifest?.files ?? []).entries()) {
       const deleted = new Set(file.deleted);
       const batch = parquetToColumns(await this.readFile(table, partition, file.keys ?? file.name), [key, 'modified_at']);
       const [keys, modified] = [columnOf(batch, key), columnOf(batch, 'modified_at')];
+      const deletedRows = new Uint8Array(batch.length);
+      for (const row of file.deletedRows ?? []) deletedRows[row] = 1;
       for (let i = 0; i < batch.length; i++) {
         const k = String(keys[i]);
-        if (only && !only.has(k)) continue;
+        if (deletedRows[i] === 1 || (only && !only.has(k))) continue;
         const moved = index.find(k);
         const modifiedAt = modified[i] as number;
-        if (!deleted.has(k) && (moved < 0 || index.version(moved) < modifiedAt)) index.set(k, 0, k.length, modifiedAt, f);
+        if (!deleted.has(k) && (moved < 0 || index.version(moved) < modifiedAt)) index.set(k, 0, k.length, modifiedAt, f, i);
       }
     }
     return index;
@@ -536,7 +551,7 @@ export class Lake {
     this.keyIndexes.delete(prefix);
     if (compacted) return;
     const { text } = file.keys;
-    for (const i of fresh) index.set(text, keyStart(file.keys, i), file.keys.ends[i]!, file.modifiedAt[i]!, freshFile);
+    for (const i of fresh) index.set(text, keyStart(file.keys, i), file.keys.ends[i]!, file.modifiedAt[i]!, freshFile, i);
     this.cacheKeyIndex(prefix, etag, index);
   }
 
@@ -624,7 +639,7 @@ export class Lake {
     const key = manifest?.key;
     for (const file of manifest?.files ?? []) {
       const bytes = await this.readFile(table, partition, file.name);
-      yield file.deleted?.length && key ? { bytes, key, deleted: file.deleted } : { bytes };
+      yield { bytes, ...(file.deletedRows?.length ? { deletedRows: file.deletedRows } : {}), ...(file.deleted?.length && key ? { key, deleted: file.deleted } : {}) };
     }
   }
 
@@ -698,7 +713,7 @@ export class Lake {
     for (const partition of partitions) {
       const listed = await this.partitionFiles(table, partition);
       files += listed.length;
-      rows += listed.reduce((sum, f) => sum + f.rows - (f.deleted?.length ?? 0), 0);
+      rows += listed.reduce((sum, f) => sum + f.rows - (f.deletedRows?.length ?? 0) - (f.deleted?.length ?? 0), 0);
     }
     return { partitions: partitions.length, files, rows };
   }
@@ -718,15 +733,6 @@ function keepRecent<K, V>(cache: Map<K, V>, key: K, value: V, budget: number, we
     cache.delete(oldest);
     total -= weight(entry);
   }
-}
-
-/** The batch without the rows whose key is in `gone` (rows superseded in another file). */
-function withoutKeys(batch: ColumnBatch, key: string, gone: ReadonlySet<string>): ColumnBatch {
-  const keys = batch.columns[key]!;
-  const kept = new Int32Array(batch.length);
-  let n = 0;
-  for (let i = 0; i < batch.length; i++) if (!gone.has(String(keys[i]))) kept[n++] = i;
-  return selectRows(batch, kept.subarray(0, n));
 }
 
 function isConflict(error: unknown): boolean {
