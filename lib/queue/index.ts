@@ -49,7 +49,7 @@ export async function closeWorkQueues(): Promise<void> {
   await Promise.all(clients.map((client) => client.close()));
 }
 
-export { drainQueue, processBatch, backoffSeconds, DEFAULT_BACKOFF } from './workQueue.js';
-export type { Backoff, BatchResult, DrainOptions, DrainResult, ProcessOptions, WorkHandler, WorkMessage, WorkQueue } from './workQueue.js';
+export { drainQueue, backoffSeconds, DEFAULT_BACKOFF } from './workQueue.js';
+export type { Backoff, DrainOptions, DrainResult, ProcessOptions, WorkHandler, WorkMessage, WorkQueue } from './workQueue.js';
 export { ParkedMessageLog, type ParkedMessage } from './parkedMessages.js';
 export { parkOnLastAttempt } from './functionsTrigger.js';

@@ -187,6 +187,30 @@ describe('Storage work queue on Azurite', () => {
     expect(await approximateCount(raw)).toBe(0);
   });
 
+  it('keeps its handlers busy past a slow message: the others go on to the next batch meanwhile', async () => {
+    const { queue } = await freshQueue();
+    for (let shard = 0; shard < 8; shard++) await queue.send({ partition: 'ingest_date=2026-03-09', shard });
+    const handled: number[] = [];
+    let othersDone: () => void = () => {};
+    const allOthers = new Promise<void>((resolve) => (othersDone = resolve));
+    let slowSawOthersDone = false;
+
+    // The first message waits for the seven others, which come in two batches of four.
+    const result = await drainQueue(
+      queue,
+      async ({ shard }) => {
+        if (shard === 0) slowSawOthersDone = await Promise.race([allOthers.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3_000))]);
+        handled.push(shard);
+        if (handled.length === 7 && !handled.includes(0)) othersDone();
+      },
+      { maxAttempts: 3, max: 4, concurrency: 2 },
+    );
+
+    expect(slowSawOthersDone).toBe(true);
+    expect(handled.at(-1)).toBe(0);
+    expect(result).toMatchObject({ processed: 8, failed: 0, parked: 0 });
+  });
+
   it('stops draining when the next retry is due after the wait window, leaving it queued', async () => {
     const { queue, raw } = await freshQueue({ initialSeconds: 120, maxSeconds: 120 });
     await queue.send({ partition: 'ingest_date=2026-03-08', shard: 8 });

@@ -1,4 +1,3 @@
-import { forEachLimited } from './concurrency.js';
 
 /** One delivery of a unit of work. */
 export interface WorkMessage<T> {
@@ -82,33 +81,14 @@ export type MessageOutcome =
   | { readonly id: string; readonly result: 'processed' | 'parked' }
   | { readonly id: string; readonly result: 'retried'; readonly dueAt: Date };
 
-export interface BatchResult {
-  readonly received: number;
-  readonly processed: number;
-  /** Failed and scheduled for another attempt. */
-  readonly failed: number;
-  readonly parked: number;
-  readonly outcomes: readonly MessageOutcome[];
-}
-
 const DEFAULT_BATCH_SIZE = 16;
 const DEFAULT_CONCURRENCY = 4;
 
 /**
- * Receives up to `max` messages and runs the handler on each: completed on success, retried
- * later on failure while attempts are left, parked with the reason on the last attempt.
- * Queue errors (complete, retry, park) are not swallowed: they are rethrown after the batch.
+ * Runs the handler on a message: completed on success, retried later on failure while attempts
+ * are left, parked with the reason on the last attempt. Queue errors (complete, retry, park) are
+ * not swallowed.
  */
-export async function processBatch<T>(queue: WorkQueue<T>, handler: WorkHandler<T>, options: ProcessOptions<T>): Promise<BatchResult> {
-  const messages = await queue.receive(options.max ?? DEFAULT_BATCH_SIZE, options.visibilityTimeoutSeconds);
-  const outcomes: MessageOutcome[] = [];
-  await forEachLimited(messages, options.concurrency ?? DEFAULT_CONCURRENCY, async (message) => {
-    outcomes.push(await handleMessage(queue, handler, message, options));
-  });
-  const count = (result: MessageOutcome['result']): number => outcomes.filter((outcome) => outcome.result === result).length;
-  return { received: messages.length, processed: count('processed'), failed: count('retried'), parked: count('parked'), outcomes };
-}
-
 async function handleMessage<T>(queue: WorkQueue<T>, handler: WorkHandler<T>, message: WorkMessage<T>, options: ProcessOptions<T>): Promise<MessageOutcome> {
   try {
     await handler(message.body, message);
@@ -151,29 +131,53 @@ const POLL_INTERVAL_MS = 250;
 const OVERDUE_GRACE_MS = 5_000;
 
 /**
- * Runs batches until the queue is empty: used to run a pipeline stage to completion locally.
- * Messages in backoff keep the queue "not empty" only if they are due within the wait window.
+ * Runs the handler on every message until the queue is empty: used to run a pipeline stage to
+ * completion locally. Messages in backoff keep the queue "not empty" only if they are due within
+ * the wait window.
  */
 export async function drainQueue<T>(queue: WorkQueue<T>, handler: WorkHandler<T>, options: DrainOptions<T>): Promise<DrainResult> {
   const waitWindowMs = (options.waitForRetriesWithinSeconds ?? 60) * 1000;
   const retriesDue = new Map<string, number>();
   const totals = { batches: 0, processed: 0, failed: 0, parked: 0 };
+  const onOutcome = (outcome: MessageOutcome) => {
+    if (outcome.result === 'retried') totals.failed += 1;
+    else totals[outcome.result] += 1;
+    trackRetries(retriesDue, [outcome]);
+  };
   for (;;) {
-    const batch = await processBatch(queue, handler, options);
-    addTotals(totals, batch);
-    trackRetries(retriesDue, batch.outcomes);
-    if (batch.received > 0) continue;
+    totals.batches += await handleUntilEmpty(queue, handler, options, onOutcome);
     const waitMs = nextRetryWait(retriesDue, Date.now());
     if (waitMs > waitWindowMs) return { ...totals, deferred: retriesDue.size };
     await sleep(Math.max(waitMs, POLL_INTERVAL_MS));
   }
 }
 
-function addTotals(totals: { batches: number; processed: number; failed: number; parked: number }, batch: BatchResult): void {
-  totals.batches += 1;
-  totals.processed += batch.processed;
-  totals.failed += batch.failed;
-  totals.parked += batch.parked;
+/**
+ * Keeps `concurrency` handlers busy until a receive finds the queue empty: a handler that
+ * finishes takes the next received message, and the next batch is received as the last one runs
+ * out, so the stage does not wait for a batch's slowest message. Returns the batches received.
+ */
+async function handleUntilEmpty<T>(queue: WorkQueue<T>, handler: WorkHandler<T>, options: ProcessOptions<T>, onOutcome: (outcome: MessageOutcome) => void): Promise<number> {
+  const received: WorkMessage<T>[] = [];
+  let batches = 0;
+  let empty = false;
+  let receiving: Promise<void> | undefined;
+  const receive = async () => {
+    const messages = await queue.receive(options.max ?? DEFAULT_BATCH_SIZE, options.visibilityTimeoutSeconds);
+    if (messages.length === 0) empty = true;
+    else batches += 1;
+    received.push(...messages);
+  };
+  const next = async (): Promise<WorkMessage<T> | undefined> => {
+    while (received.length === 0 && !empty) await (receiving ??= receive().finally(() => (receiving = undefined)));
+    return received.shift();
+  };
+  await Promise.all(
+    Array.from({ length: options.concurrency ?? DEFAULT_CONCURRENCY }, async () => {
+      for (let message = await next(); message; message = await next()) onOutcome(await handleMessage(queue, handler, message, options));
+    }),
+  );
+  return batches;
 }
 
 function trackRetries(retriesDue: Map<string, number>, outcomes: readonly MessageOutcome[]): void {
