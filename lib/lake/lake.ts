@@ -92,13 +92,19 @@ export function decodeStoredFile(file: StoredFile, columns?: readonly string[]):
   if (!deletedRows?.length && !byKey) return parquetToColumns(file.bytes, columns);
   const wanted = byKey && columns && !columns.includes(byKey.key) ? [...columns, byKey.key] : columns;
   const batch = parquetToColumns(file.bytes, wanted);
-  const gone = new Uint8Array(batch.length);
-  for (const row of deletedRows ?? []) gone[row] = 1;
+  const gone = rowFlags(batch.length, deletedRows);
   const keys = byKey ? columnOf(batch, byKey.key) : undefined;
   const live = new Int32Array(batch.length);
   let count = 0;
   for (let i = 0; i < batch.length; i++) if (gone[i] === 0 && !(keys && byKey!.deleted.has(String(keys[i])))) live[count++] = i;
   return selectRows(batch, live.subarray(0, count));
+}
+
+/** 1 at each of `rows` (positions in a file of `length` rows), 0 elsewhere. */
+function rowFlags(length: number, rows: readonly number[] = []): Uint8Array {
+  const flags = new Uint8Array(length);
+  for (const row of rows) flags[row] = 1;
+  return flags;
 }
 
 /** Rows as a keyed file of `table`, the columns taken from the rows once for the file and its sidecar. */
@@ -483,7 +489,9 @@ export class Lake {
         const current = existing.find(k);
         if (current < 0 || existing.version(current) >= modifiedAt || existing.file(current) === ELSEWHERE) continue;
         const file = files[existing.file(current)]!.name;
-        supersededByFile.set(file, [...(supersededByFile.get(file) ?? []), existing.row(current)]);
+        let rows = supersededByFile.get(file);
+        if (!rows) supersededByFile.set(file, (rows = []));
+        rows.push(existing.row(current));
         movedAway[k] = modifiedAt;
         marked.push(k);
       }
@@ -529,8 +537,7 @@ export class Lake {
       const deleted = new Set(file.deleted);
       const batch = parquetToColumns(await this.readFile(table, partition, file.keys ?? file.name), [key, 'modified_at']);
       const [keys, modified] = [columnOf(batch, key), columnOf(batch, 'modified_at')];
-      const deletedRows = new Uint8Array(batch.length);
-      for (const row of file.deletedRows ?? []) deletedRows[row] = 1;
+      const deletedRows = rowFlags(batch.length, file.deletedRows);
       for (let i = 0; i < batch.length; i++) {
         const k = String(keys[i]);
         if (deletedRows[i] === 1 || (only && !only.has(k))) continue;

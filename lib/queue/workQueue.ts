@@ -140,9 +140,13 @@ export async function drainQueue<T>(queue: WorkQueue<T>, handler: WorkHandler<T>
   const retriesDue = new Map<string, number>();
   const totals = { batches: 0, processed: 0, failed: 0, parked: 0 };
   const onOutcome = (outcome: MessageOutcome) => {
-    if (outcome.result === 'retried') totals.failed += 1;
-    else totals[outcome.result] += 1;
-    trackRetries(retriesDue, [outcome]);
+    if (outcome.result === 'retried') {
+      totals.failed += 1;
+      retriesDue.set(outcome.id, outcome.dueAt.getTime());
+    } else {
+      totals[outcome.result] += 1;
+      retriesDue.delete(outcome.id);
+    }
   };
   for (;;) {
     totals.batches += await handleUntilEmpty(queue, handler, options, onOutcome);
@@ -178,13 +182,6 @@ async function handleUntilEmpty<T>(queue: WorkQueue<T>, handler: WorkHandler<T>,
     }),
   );
   return batches;
-}
-
-function trackRetries(retriesDue: Map<string, number>, outcomes: readonly MessageOutcome[]): void {
-  for (const outcome of outcomes) {
-    if (outcome.result === 'retried') retriesDue.set(outcome.id, outcome.dueAt.getTime());
-    else retriesDue.delete(outcome.id);
-  }
 }
 
 /** Milliseconds until the soonest retry (Infinity when none), forgetting retries long overdue. */
