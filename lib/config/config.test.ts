@@ -8,7 +8,7 @@ describe('configuration', () => {
   it('applies defaults when nothing is set', () => {
     const config = loadConfig({});
     expect(config.LIMS_SOURCE).toBe('simulator');
-    expect(config.INGEST_PAGE_SIZE).toBe(50_000);
+    expect(config.INGEST_PAGE_SIZE).toBe(200_000);
     expect(config.INGEST_SCHEDULE).toBe('0 */15 * * * *');
   });
 

@@ -54,7 +54,7 @@ export const SETTINGS = {
   LIMS_SQL_TRUST_SERVER_CERTIFICATE: boolean({ description: 'Accept a self-signed SQL Server certificate.', default: false }),
   LIMS_SQL_MAPPING_FILE: text({ description: 'Per-site column-mapping JSON file (empty: default table and column names).' }),
   INGEST_SCHEDULE: schedule({ description: 'Bronze ingestion timer (NCRONTAB, UTC).', default: '0 */15 * * * *' }),
-  INGEST_PAGE_SIZE: integer({ description: 'Rows per source page and per bronze file; bounds ingestion memory.', default: 50_000, min: 100, max: 1_000_000 }),
+  INGEST_PAGE_SIZE: integer({ description: 'Rows per source page and per bronze file (one silver unit of work); bounds ingestion memory.', default: 200_000, min: 100, max: 1_000_000 }),
   INGEST_OVERLAP_MINUTES: integer({ description: 'Re-read window behind the watermark for rows committed late.', default: 10, min: 0, max: 1440 }),
   PROMOTION_AUC_TOLERANCE: number({
     description: 'Promotion gate: a new model replaces production unless its holdout ROC-AUC is worse than production\'s on the same holdout by more than this.',
