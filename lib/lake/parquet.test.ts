@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LIMS_TABLES } from '../sources/schema.js';
 import { concatBatches, parquetToColumns, parquetToRows, rowsOfColumns, rowsToParquet, selectRows, textCodes } from './parquet.js';
+import { ROW_GROUP_ROWS } from './parquetFile.js';
 
 describe('parquet round trip', () => {
   it('keeps every column type, nulls included', () => {
@@ -38,8 +39,9 @@ describe('parquet round trip', () => {
       { name: 'device_id', type: 'string' as const },
       { name: 'result_id', type: 'string' as const },
     ];
-    // 140,000 rows are two row groups; the second sees devices the first does not, in another order.
-    const rows = Array.from({ length: 140_000 }, (_, i) => ({ device_id: i % 9973 === 0 ? null : `DEV${i < 70_000 ? i % 40 : 59 - (i % 40)}`, result_id: `R${i % 50_000}` }));
+    // Two row groups; the second sees devices the first does not, in another order.
+    const length = ROW_GROUP_ROWS + 12_000;
+    const rows = Array.from({ length }, (_, i) => ({ device_id: i % 9973 === 0 ? null : `DEV${i < length / 2 ? i % 40 : 59 - (i % 40)}`, result_id: `R${i % 50_000}` }));
     const batch = parquetToColumns(rowsToParquet(columns, rows, 'none'));
     for (const name of ['device_id', 'result_id'] as const) {
       const { codes, values } = textCodes(batch, name);

@@ -23,7 +23,7 @@ import { ByteWriter, ThriftReader, child, int, list, optionalInt, text, writeStr
 export type PageCompression = 'none' | 'brotli';
 
 /** Rows per row group. */
-export const ROW_GROUP_ROWS = 128 * 1024;
+export const ROW_GROUP_ROWS = 256 * 1024;
 
 export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // PAR1

@@ -1,8 +1,9 @@
+import { fnv1a } from '../lake/keyIndex.js';
 import { encodeKeyedBatch, type KeyedFile } from '../lake/lake.js';
 import { columnOf, concatBatches, parquetToColumns, rowsOfColumns, selectRows, type ColumnBatch } from '../lake/parquet.js';
 import { createPositionEvaluator, type PositionEvaluation } from '../quality/index.js';
 import { reportOf, type DqReport } from '../quality/report.js';
-import type { CellValue, LimsTableName, Row } from '../sources/schema.js';
+import type { LimsTableName, Row } from '../sources/schema.js';
 import { DAY_MS, dayStart, isoDay } from '../calendar/days.js';
 import { CURRENT, SILVER_TABLES, UNKNOWN_DAY, type SilverTable } from './silverTables.js';
 import { bronzeColumnsRead, standardizeBatch, type Standards } from './standardize.js';
@@ -60,27 +61,38 @@ export function prepareSilver(input: SilverInput, standards: StaticStandards): P
   };
 }
 
-/** Latest version per key among the rows at `positions`: `modified_at` decides, a later row wins a tie (exact duplicates collapse). Ascending. */
+/**
+ * Latest version per key among the rows at `positions`: `modified_at` decides, a later row wins a
+ * tie (exact duplicates collapse). Ascending. Open addressing over positions on the keys' FNV-1a
+ * hashes: a `Map` of a unit's 200,000 keys cost about 110 bytes and 200 ns a key.
+ */
 function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string): Int32Array {
   const [keys, modified] = [columnOf(batch, key), columnOf(batch, 'modified_at')];
-  const latest = new Map<CellValue, number>();
-  let versions = false;
+  let size = 16;
+  while (size < 2 * positions.length) size *= 2;
+  const [slots, hashes] = [new Int32Array(size).fill(-1), new Int32Array(size)];
+  let lost: Uint8Array | undefined;
   for (let i = 0; i < positions.length; i++) {
     const position = positions[i]!;
-    const current = latest.get(keys[position]!);
-    if (current === undefined) {
-      latest.set(keys[position]!, position);
-      continue;
+    const text = String(keys[position]);
+    const hash = fnv1a(text);
+    for (let slot = hash & (size - 1); ; slot = (slot + 1) & (size - 1)) {
+      const current = slots[slot]!;
+      if (current < 0) {
+        slots[slot] = position;
+        hashes[slot] = hash;
+        break;
+      }
+      if (hashes[slot] !== hash || String(keys[current]) !== text) continue;
+      lost ??= new Uint8Array(batch.length);
+      const newer = (modified[position] as number) >= (modified[current] as number);
+      lost[newer ? current : position] = 1;
+      if (newer) slots[slot] = position;
+      break;
     }
-    versions = true;
-    if ((modified[position] as number) >= (modified[current] as number)) latest.set(keys[position]!, position);
   }
   // Usually each key comes once: the positions are the answer as they are.
-  if (!versions) return positions;
-  const kept = new Int32Array(latest.size);
-  let count = 0;
-  for (let i = 0; i < positions.length; i++) if (latest.get(keys[positions[i]!]!) === positions[i]) kept[count++] = positions[i]!;
-  return kept;
+  return lost ? positions.filter((position) => lost[position] === 0) : positions;
 }
 
 /** Each row's event day (UTC day start): of the first of the table's event-time columns that is not null; NaN for none. */
