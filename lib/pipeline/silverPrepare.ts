@@ -92,7 +92,11 @@ function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string):
     }
   }
   // Usually each key comes once: the positions are the answer as they are.
-  return lost ? positions.filter((position) => lost[position] === 0) : positions;
+  if (!lost) return positions;
+  const kept = new Int32Array(positions.length);
+  let count = 0;
+  for (let i = 0; i < positions.length; i++) if (lost[positions[i]!] === 0) kept[count++] = positions[i]!;
+  return kept.subarray(0, count);
 }
 
 /** Each row's event day (UTC day start): of the first of the table's event-time columns that is not null; NaN for none. */

@@ -59,24 +59,48 @@ function valueAt<T>(batch: ColumnBatch, column: string, f: (value: CellValue) =>
   return (position) => f(values[position] ?? null);
 }
 
-function withinLimits(limits: Limits | undefined): (value: number) => boolean {
-  const min = limits?.min ?? -Infinity;
-  const max = limits?.max ?? Infinity;
-  const above = limits?.exclusiveMin ?? -Infinity;
-  return (value) => value >= min && value <= max && value > above;
+/** Inclusive bounds and an exclusive lower one, every one of them present (infinite when open). */
+interface Bounds {
+  readonly min: number;
+  readonly max: number;
+  readonly above: number;
+}
+
+function boundsOf(limits: Limits | undefined): Bounds {
+  return { min: limits?.min ?? -Infinity, max: limits?.max ?? Infinity, above: limits?.exclusiveMin ?? -Infinity };
+}
+
+/** Null, or a number within the bounds (a string in a numeric column is out of range). */
+function inBounds(bounds: Bounds, value: CellValue): boolean {
+  return isNull(value) || (typeof value === 'number' && value >= bounds.min && value <= bounds.max && value > bounds.above);
+}
+
+/**
+ * Whether each row's number is within the bounds (null passes). A column without nulls comes as a
+ * typed array, compared where it is read: passing its numbers to a check function boxed each one.
+ */
+function boundsAt(batch: ColumnBatch, column: string, bounds: Bounds): Check {
+  const values = batch.columns[column];
+  const { min, max, above } = bounds;
+  if (values instanceof Float64Array) {
+    return (position) => {
+      const value = values[position]!;
+      return value >= min && value <= max && value > above;
+    };
+  }
+  return valueAt(batch, column, (value) => inBounds(bounds, value));
 }
 
 /** A range rule's check: numbers only (a string in a numeric column is out of range). */
 function rangeCheck(rule: Extract<DqRule, { kind: 'range' }>): (batch: ColumnBatch) => Check {
   const { column, per } = rule;
-  const fallback = withinLimits(rule.limits);
-  const inRange = (within: (value: number) => boolean, value: CellValue): boolean => isNull(value) || (typeof value === 'number' && within(value));
-  if (per === undefined) return (batch) => valueAt(batch, column, (value) => inRange(fallback, value));
-  const byKey = new Map(Object.entries(rule.limitsBy ?? {}).map(([key, limits]) => [key, withinLimits(limits)]));
+  const fallback = boundsOf(rule.limits);
+  if (per === undefined) return (batch) => boundsAt(batch, column, fallback);
+  const byKey = new Map(Object.entries(rule.limitsBy ?? {}).map(([key, limits]) => [key, boundsOf(limits)]));
   return (batch) => {
-    const limitsAt = valueAt(batch, per, (key) => byKey.get(String(key)) ?? fallback);
+    const boundsAtRow = valueAt(batch, per, (key) => byKey.get(String(key)) ?? fallback);
     const values = batch.columns[column]!;
-    return (position) => inRange(limitsAt(position), values[position] ?? null);
+    return (position) => inBounds(boundsAtRow(position), values[position] ?? null);
   };
 }
 
@@ -94,7 +118,8 @@ function checkOf(rule: DqRule, context: DqContext): { columns: string[]; checkOf
   switch (rule.kind) {
     case 'not_null': {
       const { column } = rule;
-      return { columns: [column], checkOf: (batch) => valueAt(batch, column, (value) => !isNull(value)) };
+      // A typed column holds no nulls.
+      return { columns: [column], checkOf: (batch) => (ArrayBuffer.isView(batch.columns[column]) ? () => true : valueAt(batch, column, (value) => !isNull(value))) };
     }
     case 'range':
       return { columns: rule.per === undefined ? [rule.column] : [rule.column, rule.per], checkOf: rangeCheck(rule) };
@@ -126,12 +151,12 @@ function checkOf(rule: DqRule, context: DqContext): { columns: string[]; checkOf
     case 'not_future': {
       const { column } = rule;
       const latest = context.nowMs + rule.toleranceMs;
-      return { columns: [column], checkOf: (batch) => valueAt(batch, column, (value) => isNull(value) || (value as number) <= latest) };
+      return { columns: [column], checkOf: (batch) => boundsAt(batch, column, { min: -Infinity, max: latest, above: -Infinity }) };
     }
     case 'max_age': {
       const { column } = rule;
       const earliest = context.nowMs - rule.maxAgeMs;
-      return { columns: [column], checkOf: (batch) => valueAt(batch, column, (value) => isNull(value) || (value as number) >= earliest) };
+      return { columns: [column], checkOf: (batch) => boundsAt(batch, column, { min: earliest, max: Infinity, above: -Infinity }) };
     }
     case 'mapped': {
       const { column } = rule;

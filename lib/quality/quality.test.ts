@@ -15,10 +15,15 @@ const NOW = Date.parse('2026-03-01T12:00:00Z');
 const HOUR = 3_600_000;
 const context: DqContext = { nowMs: NOW, deviceIds: new Set(['D1', 'D2']) };
 
-/** Evaluates one row against one rule of lab_results: true when it passes. */
+/**
+ * Evaluates one row against one rule of lab_results: true when it passes. The row's numbers also
+ * go as typed columns, as the lake reads a column without nulls, and must get the same verdict.
+ */
 function passes(rule: DqRule, row: Row): boolean {
   const result = evaluate('lab_results', [row], context, [rule]);
   expect(result.counts[rule.name]).toBe(result.passed.length === 1 ? 0 : 1);
+  const typed = batchOf(1, Object.fromEntries(Object.entries(row).map(([name, value]) => [name, typeof value === 'number' ? Float64Array.of(value) : [value ?? null]])));
+  expect(createPositionEvaluator('lab_results', context, [rule]).evaluate(typed).passed.length).toBe(result.passed.length);
   return result.passed.length === 1;
 }
 
