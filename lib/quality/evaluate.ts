@@ -59,6 +59,13 @@ function valueAt<T>(batch: ColumnBatch, column: string, f: (value: CellValue) =>
   return (position) => f(values[position] ?? null);
 }
 
+/** The column when it is a typed array; coded text is not asked for (`columns` would spell out its values). */
+function typedColumn(batch: ColumnBatch, column: string): ArrayLike<CellValue> | undefined {
+  if (batch.codes?.[column]) return undefined;
+  const values = batch.columns[column];
+  return values && ArrayBuffer.isView(values) ? values : undefined;
+}
+
 /** Inclusive bounds and an exclusive lower one, every one of them present (infinite when open). */
 interface Bounds {
   readonly min: number;
@@ -80,7 +87,7 @@ function inBounds(bounds: Bounds, value: CellValue): boolean {
  * typed array, compared where it is read: passing its numbers to a check function boxed each one.
  */
 function boundsAt(batch: ColumnBatch, column: string, bounds: Bounds): Check {
-  const values = batch.columns[column];
+  const values = typedColumn(batch, column);
   const { min, max, above } = bounds;
   if (values instanceof Float64Array) {
     return (position) => {
@@ -119,7 +126,7 @@ function checkOf(rule: DqRule, context: DqContext): { columns: string[]; checkOf
     case 'not_null': {
       const { column } = rule;
       // A typed column holds no nulls.
-      return { columns: [column], checkOf: (batch) => (ArrayBuffer.isView(batch.columns[column]) ? () => true : valueAt(batch, column, (value) => !isNull(value))) };
+      return { columns: [column], checkOf: (batch) => (typedColumn(batch, column) ? () => true : valueAt(batch, column, (value) => !isNull(value))) };
     }
     case 'range':
       return { columns: rule.per === undefined ? [rule.column] : [rule.column, rule.per], checkOf: rangeCheck(rule) };
