@@ -2,7 +2,7 @@
  * The key index of a partition: each live key's version (modified_at), the file that holds it and
  * its row there.
  * A day of lab results holds a few hundred thousand keys and every upsert looks each of its
- * 50,000 keys up and adds the fresh ones; as a `Map` of strings that was a string and a boxed
+ * keys up and adds the fresh ones; as a `Map` of strings that was a string and a boxed
  * number per key for the collector to copy, and a string per key cloned from the worker that
  * encoded the file. Here the keys of a file stay in one string (`KeyList`), and the index is typed
  * arrays over those strings: open addressing, FNV-1a hashes of the UTF-16 code units.

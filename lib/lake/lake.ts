@@ -443,7 +443,7 @@ export class Lake {
           continue;
         }
         const bytes = await this.readFile(table, partition, older.name);
-        await writer.write(rowsOfColumns(decodeStoredFile({ bytes, deletedRows, key, deleted: older.deleted ?? [] })), key);
+        await writer.writeEncoded(encodeKeyedBatch(table, decodeStoredFile({ bytes, deletedRows, key, deleted: older.deleted ?? [] }), key));
       }
       const committedFiles = [...kept, ...writer.writtenFiles];
       const prefix = `${tablePath(table)}/${partitionPath(partition)}`;

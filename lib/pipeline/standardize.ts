@@ -14,7 +14,7 @@ import { SILVER_TABLES } from './silverTables.js';
  * data-quality rules to quarantine (loinc_code null, unit not canonical).
  *
  * Column by column: text that bronze stored with a dictionary is transformed once per distinct
- * value and stays codes through to silver's dictionary, so a unit of 50,000 results makes no
+ * value and stays codes through to silver's dictionary, so a unit of 200,000 results makes no
  * string, and no object, per row.
  */
 export interface Standards {

@@ -1,4 +1,3 @@
-
 /** One delivery of a unit of work. */
 export interface WorkMessage<T> {
   /** Stays the same across deliveries and retries; the parked-messages record is filed under it. */

@@ -24,7 +24,7 @@ export interface MssqlSourceOptions {
   readonly requestTimeoutMs?: number;
 }
 
-/** A page of 50 000 wide rows can take longer than the driver's 15 s default. */
+/** A page of INGEST_PAGE_SIZE wide rows (200 000 by default) can take longer than the driver's 15 s default. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 
 export function mssqlConfig(options: MssqlSourceOptions): sql.config {
