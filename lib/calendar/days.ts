@@ -22,12 +22,24 @@ export function isoDay(ms: number): string {
   return name;
 }
 
+/** Days (since the epoch) whose YYYYMMDD is remembered: 1900-01-01 to 2099-12-31, birth dates and result times. */
+const FIRST_CACHED_DAY = -25_567;
+const civilDates = new Int32Array(73_049);
+
 /**
  * The UTC date of an epoch-ms instant as the number YYYYMMDD, by arithmetic (H. Hinnant's
- * civil_from_days): no Date object, for per-row work such as age bands.
+ * civil_from_days): no Date object, for per-row work such as age bands. Remembered per day, as
+ * a unit's rows share few days and its patients' birth dates recur.
  */
 export function civilDate(ms: number): number {
-  const z = Math.floor(ms / DAY_MS) + 719_468;
+  const day = Math.floor(ms / DAY_MS);
+  const slot = day - FIRST_CACHED_DAY;
+  if (slot < 0 || slot >= civilDates.length) return civilDateOfDay(day);
+  return civilDates[slot] || (civilDates[slot] = civilDateOfDay(day));
+}
+
+function civilDateOfDay(days: number): number {
+  const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;
   const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);

@@ -263,12 +263,16 @@ export function canonicalConversion(loinc: string, unit: string | null): Convers
   return cachedConversion(loinc, unit?.trim() ?? '');
 }
 
+/** 10^0 to 10^15, looked up: a power computed per converted value showed in a lab unit's CPU profile. */
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, n) => 10 ** n);
+
 /**
  * A value converted, rounded to the canonical precision plus `extraDecimals` (QC values and
  * reference limits carry more decimals than patient results).
  */
 export function convertValue(conversion: Conversion, value: number, extraDecimals = 0): number {
-  const precision = 10 ** (conversion.decimals + extraDecimals);
+  const decimals = conversion.decimals + extraDecimals;
+  const precision = POWERS_OF_TEN[decimals] ?? 10 ** decimals;
   return Math.round((value * conversion.scale + conversion.offset) * precision) / precision;
 }
 
