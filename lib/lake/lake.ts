@@ -1,8 +1,9 @@
+import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { downloadBlob, readBlob } from '../platform/blobs.js';
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
-import { columnData, columnOf, columnsToParquet, columnsToParquetFiles, parquetToColumns, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, type ColumnBatch } from './parquet.js';
+import { columnData, columnOf, columnsToParquet, columnsToParquetFiles, parquetToColumns, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, textAt, type ColumnBatch } from './parquet.js';
 import { SETTINGS } from '../config/settings.js';
 import { KeyIndex, keyListOf, keyStart, type KeyList } from './keyIndex.js';
 
@@ -116,15 +117,21 @@ export function encodeKeyedFile(table: LakeTable, rows: readonly Row[], key: str
 export function encodeKeyedBatch(table: LakeTable, batch: ColumnBatch, key: string): KeyedFile {
   const sidecar = table.columns.filter((c) => c.name === key || c.name === 'modified_at');
   const [file, keysFile] = columnsToParquetFiles(table.columns, columnData(batch), [table.columns, sidecar]);
-  const keyValues = columnOf(batch, key);
   const modified = batch.columns.modified_at;
-  const keys = new Array<string>(batch.length);
   const modifiedAt = new Float64Array(batch.length);
-  for (let i = 0; i < batch.length; i++) {
-    keys[i] = String(keyValues[i]);
-    modifiedAt[i] = modified ? Number(modified[i]) : NaN;
+  for (let i = 0; i < batch.length; i++) modifiedAt[i] = modified ? Number(modified[i]) : NaN;
+  return { rows: batch.length, keys: keyListOfColumn(batch, key), modifiedAt, data: file!, keysData: keysFile! };
+}
+
+/** The keys of a batch's rows (a null key spelled 'null'); ASCII keys kept as bytes become the list's text in one call. */
+function keyListOfColumn(batch: ColumnBatch, key: string): KeyList {
+  const bytes = batch.bytes?.[key];
+  const end = bytes && bytes.ends.length > 0 ? bytes.ends[bytes.ends.length - 1]! : 0;
+  if (bytes && !bytes.present && isAscii(bytes.bytes.subarray(0, end))) {
+    return { text: Buffer.from(bytes.bytes.buffer, bytes.bytes.byteOffset, end).toString('latin1'), ends: bytes.ends };
   }
-  return { rows: batch.length, keys: keyListOf(keys), modifiedAt, data: file!, keysData: keysFile! };
+  const keyAt = textAt(batch, key);
+  return keyListOf(Array.from({ length: batch.length }, (_, i) => String(keyAt(i))));
 }
 
 export interface Manifest {

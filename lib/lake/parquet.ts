@@ -1,9 +1,9 @@
 import * as arrow from '@uwdata/flechette';
 import * as parquet from 'parquet-wasm';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
-import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, encodeParquetFiles, isTextCodes, textCoder, type ColumnData, type DecodedFile, type PageCompression, type TextCodes } from './parquetFile.js';
+import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, concatBytes, decodeParquet, encodeParquet, encodeParquetFiles, isTextBytes, isTextCodes, pickBytes, stringsOfBytes, textCoder, textOfBytes, type ColumnData, type DecodedFile, type PageCompression, type TextBytes, type TextCodes } from './parquetFile.js';
 
-export { isTextCodes, textCoder, type ColumnData, type TextCodes } from './parquetFile.js';
+export { isTextBytes, isTextCodes, stringsOfBytes, textCoder, textOfBytes, type ColumnData, type TextBytes, type TextCodes } from './parquetFile.js';
 
 /**
  * Parquet files of row batches and columns. Ours are written and read straight between columns
@@ -202,6 +202,8 @@ export interface ColumnBatch {
   readonly columns: Readonly<Record<string, ArrayLike<CellValue>>>;
   /** The dictionary-encoded text columns as codes (grouping by them needs no string per row). */
   readonly codes?: Readonly<Record<string, TextCodes>>;
+  /** The plain-encoded text columns (ids) as their bytes: passing them from file to file needs no string per row. */
+  readonly bytes?: Readonly<Record<string, TextBytes>>;
 }
 
 /**
@@ -217,13 +219,9 @@ export function parquetToColumns(bytes: Uint8Array, only?: readonly string[]): C
     if (error instanceof UnsupportedParquet) return arrowToColumns(parquetToArrow(bytes, only));
     throw error;
   }
-  const columns: Record<string, ArrayLike<CellValue>> = {};
-  const codes: Record<string, TextCodes> = {};
-  for (const [name, column] of file.columns) {
-    if ('codes' in column) codedColumn(columns, codes, name, column.codes);
-    else columns[name] = column.values;
-  }
-  return { length: file.rows, columns, codes };
+  const data: Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> = {};
+  for (const [name, column] of file.columns) data[name] = 'codes' in column ? column.codes : 'bytes' in column ? column.bytes : column.values;
+  return batchOf(file.rows, data);
 }
 
 /** Columns of a file our reader leaves to parquet-wasm (Zstd, other encodings) via Arrow. */
@@ -248,6 +246,13 @@ function codedColumn(columns: Record<string, ArrayLike<CellValue>>, codes: Recor
   Object.defineProperty(columns, name, { enumerable: true, get: () => (values ??= valuesOfCodes(text)) });
 }
 
+/** A text column kept as bytes; its strings are made only when asked for. */
+function bytesColumn(columns: Record<string, ArrayLike<CellValue>>, bytes: Record<string, TextBytes>, name: string, text: TextBytes): void {
+  bytes[name] = text;
+  let values: (string | null)[] | undefined;
+  Object.defineProperty(columns, name, { enumerable: true, get: () => (values ??= stringsOfBytes(text)) });
+}
+
 type TypedColumn = Float64Array | Int32Array;
 
 /** Values at `rows` (ascending indices), typed arrays staying typed. */
@@ -262,23 +267,32 @@ function pick<T>(values: ArrayLike<T>, rows: Int32Array): ArrayLike<T> {
   return out;
 }
 
-/** The rows at `rows` (ascending indices) of a batch; columns keep their types, text its codes. */
+/** The rows at `rows` (ascending indices) of a batch; columns keep their types, text its codes or bytes. */
 export function selectRows(batch: ColumnBatch, rows: Int32Array): ColumnBatch {
-  const columns: Record<string, ArrayLike<CellValue>> = {};
-  const codes: Record<string, TextCodes> = {};
-  for (const name of Object.keys(batch.columns)) {
-    const text = batch.codes?.[name];
-    if (text) codedColumn(columns, codes, name, { codes: pick(text.codes, rows) as Int32Array, values: text.values });
-    else columns[name] = pick(batch.columns[name]!, rows);
+  const data: Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> = {};
+  for (const [name, column] of Object.entries(columnData(batch))) {
+    if (isTextCodes(column)) data[name] = { codes: pick(column.codes, rows) as Int32Array, values: column.values };
+    else if (isTextBytes(column)) data[name] = pickBytes(column, rows);
+    else data[name] = pick(column as ArrayLike<CellValue>, rows);
   }
-  return { length: rows.length, columns, codes };
+  return batchOf(rows.length, data);
 }
 
-/** A batch's columns to write: coded text as its codes, so it is not spread into a string per row. */
-export function columnData(batch: ColumnBatch): Record<string, ColumnData> {
-  const data: Record<string, ColumnData> = {};
-  for (const name of Object.keys(batch.columns)) data[name] = batch.codes?.[name] ?? batch.columns[name]!;
+/** A batch's columns as they are held: text as its codes or bytes, so it is not spread into a string per row. */
+export function columnData(batch: ColumnBatch): Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> {
+  const data: Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> = {};
+  for (const name of Object.keys(batch.columns)) data[name] = batch.codes?.[name] ?? batch.bytes?.[name] ?? batch.columns[name]!;
   return data;
+}
+
+/** Each row's text of a column, without spelling out the rows not asked for (codes and bytes stay as they are). */
+export function textAt(batch: ColumnBatch, name: string): (position: number) => string | null {
+  const codes = batch.codes?.[name];
+  if (codes) return (position) => (codes.codes[position]! < 0 ? null : codes.values[codes.codes[position]!]!);
+  const bytes = batch.bytes?.[name];
+  if (bytes) return (position) => textOfBytes(bytes, position);
+  const values = columnOf(batch, name);
+  return (position) => (values[position] === null || values[position] === undefined ? null : String(values[position]));
 }
 
 /** A text column of a batch as codes: the file's own dictionary when it has one. */
@@ -286,15 +300,17 @@ export function textCodes(batch: ColumnBatch, name: string): TextCodes {
   return batch.codes?.[name] ?? codesOfValues(columnOf(batch, name));
 }
 
-/** A batch of `length` rows from its columns: text given as codes stays codes (see ColumnBatch). */
-export function batchOf(length: number, data: Readonly<Record<string, ArrayLike<CellValue> | TextCodes>>): ColumnBatch {
+/** A batch of `length` rows from its columns: text given as codes or bytes stays so (see ColumnBatch). */
+export function batchOf(length: number, data: Readonly<Record<string, ArrayLike<CellValue> | TextCodes | TextBytes>>): ColumnBatch {
   const columns: Record<string, ArrayLike<CellValue>> = {};
   const codes: Record<string, TextCodes> = {};
+  const bytes: Record<string, TextBytes> = {};
   for (const [name, column] of Object.entries(data)) {
     if (isTextCodes(column)) codedColumn(columns, codes, name, column);
+    else if (isTextBytes(column)) bytesColumn(columns, bytes, name, column);
     else columns[name] = column;
   }
-  return { length, columns, codes };
+  return { length, columns, codes, bytes };
 }
 
 /** One batch of several with the same columns (a unit of several files); coded text stays coded, its dictionaries merged. */
@@ -302,8 +318,12 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
   if (batches.length === 1) return batches[0]!;
   const length = batches.reduce((sum, b) => sum + b.length, 0);
   const names = [...new Set(batches.flatMap((b) => Object.keys(b.columns)))];
-  const data: Record<string, ArrayLike<CellValue> | TextCodes> = {};
+  const data: Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> = {};
   for (const name of names) {
+    if (batches.every((b) => b.bytes?.[name])) {
+      data[name] = concatBytes(batches.map((b) => b.bytes![name]!));
+      continue;
+    }
     if (batches.every((b) => b.codes?.[name])) {
       const coder = textCoder();
       const codes = new Int32Array(length);

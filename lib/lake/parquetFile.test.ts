@@ -2,8 +2,8 @@ import * as arrow from '@uwdata/flechette';
 import * as parquet from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import type { ColumnSpec, Row } from '../sources/schema.js';
-import { parquetToColumns, parquetToRows, rowsToParquet } from './parquet.js';
-import { ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, mostlyDistinct, type DecodedColumn } from './parquetFile.js';
+import { concatBatches, parquetToColumns, parquetToRows, rowsToParquet, selectRows } from './parquet.js';
+import { ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, mostlyDistinct, stringsOfBytes, textOfBytes, type DecodedColumn } from './parquetFile.js';
 
 const DAY = 86_400_000;
 const SPECS: readonly ColumnSpec[] = [
@@ -36,6 +36,7 @@ function columnsOf(rows: readonly Row[]): Record<string, unknown[]> {
 function valuesOf(column: DecodedColumn | undefined): unknown[] {
   if (!column) throw new Error('column missing');
   if ('codes' in column) return Array.from(column.codes.codes, (code) => (code < 0 ? null : column.codes.values[code]));
+  if ('bytes' in column) return stringsOfBytes(column.bytes);
   return Array.from(column.values as ArrayLike<unknown>);
 }
 
@@ -73,7 +74,7 @@ describe('our Parquet files', () => {
     for (const spec of SPECS) expect(valuesOf(file.columns.get(spec.name)), spec.name).toEqual(rows.map((row) => row[spec.name]));
     const device = file.columns.get('device')!;
     expect('codes' in device && device.codes.values).toHaveLength(37);
-    expect('values' in file.columns.get('id')!).toBe(true);
+    expect('bytes' in file.columns.get('id')!).toBe(true);
     expect(file.columns.get('at')).toEqual({ values: expect.any(Float64Array) });
   });
 
@@ -107,7 +108,27 @@ describe('our Parquet files', () => {
     const device = columns.get('device')!;
     expect('codes' in device && device.codes.values).toEqual(['B', 'C', 'A']);
     expect(valuesOf(device)).toEqual(Array.from(devices.codes, (code) => (code < 0 ? null : devices.values[code])));
-    expect('values' in columns.get('id')! && valuesOf(columns.get('id'))).toEqual(ids.values);
+    expect('bytes' in columns.get('id')! && valuesOf(columns.get('id'))).toEqual(ids.values);
+  });
+
+  it('read plain text as its bytes and write the same file from them; rows picked and batches joined stay bytes', () => {
+    const spec: ColumnSpec[] = [{ name: 'id', type: 'string' }];
+    const ids = Array.from({ length: ROW_GROUP_ROWS + 500 }, (_, i) => (i % 97 === 0 ? null : i % 89 === 0 ? '' : i % 83 === 0 ? `Grüße ✓ ${i}` : `R-${i}`));
+    const file = encodeParquet(spec, { id: ids }, 'brotli');
+    const id = decodeParquet(file).columns.get('id')!;
+    if (!('bytes' in id)) throw new Error('plain text was not read as bytes');
+    expect(stringsOfBytes(id.bytes)).toEqual(ids);
+    for (const i of [0, 1, 83, 89, 97, ROW_GROUP_ROWS + 499]) expect(textOfBytes(id.bytes, i), `row ${i}`).toBe(ids[i]);
+    expect(Buffer.from(encodeParquet(spec, { id: id.bytes }, 'brotli')).equals(Buffer.from(file))).toBe(true);
+
+    const batch = parquetToColumns(file);
+    const picked = selectRows(batch, Int32Array.from([0, 83, 89, 90, ROW_GROUP_ROWS + 499]));
+    expect(picked.bytes?.id).toBeDefined();
+    expect(picked.columns.id).toEqual([null, ids[83], '', 'R-90', ids[ROW_GROUP_ROWS + 499]]);
+    const joined = concatBatches([picked, batch]);
+    expect(joined.bytes?.id).toBeDefined();
+    expect(joined.columns.id).toEqual([...(picked.columns.id as unknown[]), ...ids]);
+    expect(parquetToColumns(encodeParquet(spec, { id: joined.bytes!.id! }, 'none')).columns.id).toEqual(joined.columns.id);
   });
 
   it('read only the columns asked for, and an empty file', () => {

@@ -86,6 +86,80 @@ export interface TextCodes {
   readonly values: readonly string[];
 }
 
+/**
+ * A text column as its UTF-8 bytes: mostly distinct text (ids) read from plain pages, one buffer
+ * for the column instead of a string per row. Row i is bytes[ends[i - 1], ends[i]) (from 0 for
+ * row 0); it is null where `present` is 0 (no `present`: no nulls).
+ */
+export interface TextBytes {
+  readonly bytes: Uint8Array;
+  readonly ends: Int32Array;
+  readonly present?: Uint8Array;
+}
+
+export function isTextBytes(column: unknown): column is TextBytes {
+  return typeof column === 'object' && column !== null && !ArrayBuffer.isView(column) && 'ends' in column && 'bytes' in column;
+}
+
+/** Row i of text bytes as a string (null where null). */
+export function textOfBytes(text: TextBytes, i: number): string | null {
+  if (text.present && text.present[i] === 0) return null;
+  const start = i === 0 ? 0 : text.ends[i - 1]!;
+  return Buffer.from(text.bytes.buffer, text.bytes.byteOffset, text.bytes.byteLength).toString('utf8', start, text.ends[i]);
+}
+
+/** Every row of text bytes as a string: ASCII cut from one decoded string. */
+export function stringsOfBytes(text: TextBytes): (string | null)[] {
+  const { bytes, ends, present } = text;
+  const out = new Array<string | null>(ends.length);
+  const end = ends.length === 0 ? 0 : ends[ends.length - 1]!;
+  if (!isAscii(bytes.subarray(0, end))) {
+    for (let i = 0; i < out.length; i++) out[i] = textOfBytes(text, i);
+    return out;
+  }
+  const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', 0, end);
+  for (let i = 0, start = 0; i < out.length; start = ends[i]!, i++) out[i] = present && present[i] === 0 ? null : whole.slice(start, ends[i]);
+  return out;
+}
+
+/** The rows at `rows` of text bytes, in that order. */
+export function pickBytes(text: TextBytes, rows: Int32Array): TextBytes {
+  const { bytes, ends, present } = text;
+  let size = 0;
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k]!;
+    size += ends[row]! - (row === 0 ? 0 : ends[row - 1]!);
+  }
+  const [out, outEnds] = [new Uint8Array(size), new Int32Array(rows.length)];
+  const outPresent = present ? new Uint8Array(rows.length) : undefined;
+  for (let k = 0, p = 0; k < rows.length; k++) {
+    const row = rows[k]!;
+    const end = ends[row]!;
+    for (let j = row === 0 ? 0 : ends[row - 1]!; j < end; j++) out[p++] = bytes[j]!;
+    outEnds[k] = p;
+    if (outPresent) outPresent[k] = present![row]!;
+  }
+  return { bytes: out, ends: outEnds, present: outPresent };
+}
+
+/** Text bytes of several columns one after another. */
+export function concatBytes(texts: readonly TextBytes[]): TextBytes {
+  const rows = texts.reduce((sum, t) => sum + t.ends.length, 0);
+  const size = texts.reduce((sum, t) => sum + (t.ends.length === 0 ? 0 : t.ends[t.ends.length - 1]!), 0);
+  const [bytes, ends] = [new Uint8Array(size), new Int32Array(rows)];
+  const present = texts.some((t) => t.present) ? new Uint8Array(rows).fill(1) : undefined;
+  let [row, offset] = [0, 0];
+  for (const text of texts) {
+    const used = text.ends.length === 0 ? 0 : text.ends[text.ends.length - 1]!;
+    bytes.set(text.bytes.subarray(0, used), offset);
+    for (let i = 0; i < text.ends.length; i++) ends[row + i] = offset + text.ends[i]!;
+    if (text.present) present!.set(text.present.subarray(0, text.ends.length), row);
+    row += text.ends.length;
+    offset += used;
+  }
+  return { bytes, ends, present };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writing
 
@@ -213,6 +287,33 @@ function encodedUtf8(strings: readonly string[]): Uint8Array {
   return out;
 }
 
+/** PLAIN BYTE_ARRAY of text bytes' rows start..end: their bytes copied after their lengths. */
+function plainBytes(text: TextBytes, start: number, end: number, present: number): Uint8Array {
+  const { bytes, ends } = text;
+  const first = start === 0 ? 0 : ends[start - 1]!;
+  const out = new Uint8Array(4 * present + ends[end - 1]! - first);
+  for (let i = start, p = 0, from = first; i < end; from = ends[i]!, i++) {
+    if (text.present && text.present[i] === 0) continue;
+    const to = ends[i]!;
+    const length = to - from;
+    out[p] = length;
+    out[p + 1] = length >> 8;
+    out[p + 2] = length >> 16;
+    out[p + 3] = length >>> 24;
+    p += 4;
+    for (let j = from; j < to; j++) out[p++] = bytes[j]!;
+  }
+  return out.subarray(0, out.length - nullBytes(text, start, end));
+}
+
+/** Bytes that null rows start..end take in text bytes (none, unless a writer gave a null row bytes). */
+function nullBytes(text: TextBytes, start: number, end: number): number {
+  if (!text.present) return 0;
+  let size = 0;
+  for (let i = start; i < end; i++) if (text.present[i] === 0) size += text.ends[i]! - (i === 0 ? 0 : text.ends[i - 1]!);
+  return size;
+}
+
 /** PLAIN BYTE_ARRAY: each value's UTF-8 bytes after their 4-byte length. */
 function plainText(values: ArrayLike<unknown>, start: number, end: number, present: number): Uint8Array {
   const strings = new Array<string>(present);
@@ -313,10 +414,15 @@ interface EncodedChunk {
  * A column's values to write: an array (or typed array) of values, or text as codes into its
  * distinct values, which is written as a dictionary without a string per row.
  */
-export type ColumnData = ArrayLike<unknown> | TextCodes;
+export type ColumnData = ArrayLike<unknown> | TextCodes | TextBytes;
 
 export function isTextCodes(column: ColumnData): column is TextCodes {
   return !Array.isArray(column) && !ArrayBuffer.isView(column) && 'codes' in column;
+}
+
+/** Rows of a column to write. */
+function rowsOf(column: ColumnData): number {
+  return isTextCodes(column) ? column.codes.length : isTextBytes(column) ? column.ends.length : column.length;
 }
 
 /** A text chunk as dictionary keys (one per present value) into its distinct values, or undefined when its values are mostly distinct. */
@@ -338,6 +444,12 @@ function dictionaryOf(column: ColumnData, start: number, end: number, present: n
     }
     return { keys, values: used };
   }
+  if (isTextBytes(column)) {
+    // Bytes come from plain pages, which writers choose for mostly distinct text: usually plain again.
+    const sample = Array.from({ length: sampleEnd - start }, (_, i) => textOfBytes(column, start + i));
+    if (mostlyDistinct(sample)) return undefined;
+    return dictionaryOf(stringsOfBytes(column), start, end, present);
+  }
   if (mostlyDistinct(Array.prototype.slice.call(column, start, sampleEnd))) return undefined;
   const coder = textCoder();
   for (let i = start, k = 0; i < end; i++) if (!isNull(column[i])) keys[k++] = coder.code(column[i]);
@@ -355,7 +467,10 @@ function textValues(column: TextCodes, start: number, end: number): (string | nu
 function presentValues(column: ColumnData, start: number, end: number): number {
   if (ArrayBuffer.isView(column)) return end - start;
   let present = 0;
-  if (isTextCodes(column)) {
+  if (isTextBytes(column)) {
+    if (!column.present) return end - start;
+    for (let i = start; i < end; i++) present += column.present[i]!;
+  } else if (isTextCodes(column)) {
     for (let i = start; i < end; i++) if (column.codes[i]! >= 0) present++;
   } else {
     for (let i = start; i < end; i++) if (!isNull(column[i])) present++;
@@ -363,9 +478,18 @@ function presentValues(column: ColumnData, start: number, end: number): number {
   return present;
 }
 
+function nullTest(column: ColumnData): (row: number) => boolean {
+  if (isTextCodes(column)) return (row) => column.codes[row]! < 0;
+  if (isTextBytes(column)) {
+    const present = column.present;
+    return present ? (row) => present[row] === 0 : () => false;
+  }
+  return (row) => isNull(column[row]);
+}
+
 function encodeChunk(spec: ColumnSpec, column: ColumnData, start: number, end: number, compression: PageCompression): EncodedChunk {
   const count = end - start;
-  const isNullAt = isTextCodes(column) ? (row: number) => column.codes[row]! < 0 : (row: number) => isNull(column[row]);
+  const isNullAt = nullTest(column);
   const present = presentValues(column, start, end);
   const levels = definitionLevels(isNullAt, start, end, present);
   const pages: EncodedPage[] = [];
@@ -384,6 +508,7 @@ function encodeChunk(spec: ColumnSpec, column: ColumnData, start: number, end: n
     encoding = Encoding.RLE_DICTIONARY;
   } else {
     if (isTextCodes(column)) encoded = plainText(textValues(column, start, end), 0, count, present);
+    else if (isTextBytes(column)) encoded = plainBytes(column, start, end, present);
     else encoded = spec.type === 'string' ? plainText(column, start, end, present) : plainNumbers(spec, column, start, end, present);
   }
   const body = Buffer.concat([u32(levels.length), levels, encoded]);
@@ -419,8 +544,7 @@ export function encodeParquetFiles(
 ): Uint8Array[] {
   // Numbers are copied as their in-memory bytes, which Parquet defines as little-endian.
   if (!LITTLE_ENDIAN) throw new Error('Writing Parquet needs a little-endian CPU');
-  const lengthOf = (column: ColumnData | undefined): number => (column === undefined ? 0 : isTextCodes(column) ? column.codes.length : column.length);
-  const rows = columns.length === 0 ? 0 : Math.max(...columns.map((c) => lengthOf(data[c.name])));
+  const rows = columns.length === 0 ? 0 : Math.max(...columns.map((c) => (data[c.name] === undefined ? 0 : rowsOf(data[c.name]!))));
   const wanted = new Set(files.flatMap((file) => file.map((spec) => spec.name)));
   const groups: EncodedGroup[] = [];
   for (let start = 0; start < rows; start += ROW_GROUP_ROWS) {
@@ -491,7 +615,7 @@ function assembleParquet(columns: readonly ColumnSpec[], groups: readonly Encode
 // Reading
 
 /** A column read back: text of a dictionary-encoded column as codes, any other as values. */
-export type DecodedColumn = { readonly codes: TextCodes } | { readonly values: ArrayLike<string | number | null> };
+export type DecodedColumn = { readonly codes: TextCodes } | { readonly bytes: TextBytes } | { readonly values: ArrayLike<string | number | null> };
 
 export interface DecodedFile {
   readonly rows: number;
@@ -637,6 +761,8 @@ class ColumnSink {
   private numbers?: Float64Array;
   private strings?: (string | null)[];
   private codes?: Int32Array;
+  /** Plain text as bytes, while every page so far was plain: `used` bytes of `bytes`, each row's end. */
+  private text?: { bytes: Uint8Array; used: number; readonly ends: Int32Array };
   /** The file's code list: the first dictionary as it is; later row groups' dictionaries coded into it. */
   private codeList: string[] = [];
   private codeOf?: Map<string, number>;
@@ -703,9 +829,13 @@ class ColumnSink {
 
   private addPlain(count: number, present: number, bytes: Uint8Array, offset: number): void {
     if (this.leaf.kind === 'text') {
-      const strings = this.stringsOut();
-      const decoded = plainStrings(bytes, offset, present);
-      for (let i = 0, k = 0; i < count; i++) strings[this.at + i] = this.present[this.at + i] ? decoded[k++]! : null;
+      if (this.codes || this.strings) {
+        const strings = this.stringsOut();
+        const decoded = plainStrings(bytes, offset, present);
+        for (let i = 0, k = 0; i < count; i++) strings[this.at + i] = this.present[this.at + i] ? decoded[k++]! : null;
+      } else {
+        this.addBytes(count, present, bytes, offset);
+      }
       return;
     }
     const numbers = (this.numbers ??= new Float64Array(this.rows));
@@ -717,6 +847,8 @@ class ColumnSink {
     const dictionary = this.dictionary;
     if (!dictionary) throw new Error(`Parquet: column ${this.leaf.name} has dictionary-encoded values and no dictionary`);
     const at = this.at;
+    // A dictionary after plain pages (a writer's dictionary grew too big, then stopped): strings from here on.
+    if (this.text) this.stringsOut();
     if (dictionary.identity && present === count && !this.strings) {
       // The file's first dictionary and no nulls: the keys are the codes, read in place.
       const codes = (this.codes ??= new Int32Array(this.rows)).subarray(at, at + count);
@@ -739,12 +871,54 @@ class ColumnSink {
     }
   }
 
-  /** Text as strings from here on: codes gathered so far are spelled out. */
+  /** A plain page's text appended to the column's bytes, without the values' length prefixes. */
+  private addBytes(count: number, present: number, page: Uint8Array, offset: number): void {
+    const view = dataView(page);
+    let size = 0;
+    for (let k = 0, p = offset; k < present; k++) {
+      if (p + 4 > page.length) throw new Error(`Parquet: column ${this.leaf.name}'s text values run past their page`);
+      const length = view.getUint32(p, true);
+      size += length;
+      p += 4 + length;
+    }
+    if (offset + 4 * present + size > page.length) throw new Error(`Parquet: column ${this.leaf.name}'s text values run past their page`);
+    const text = (this.text ??= { bytes: new Uint8Array(0), used: 0, ends: new Int32Array(this.rows) });
+    if (text.used + size > text.bytes.length) {
+      const bigger = new Uint8Array(Math.max(text.used + size, Math.ceil(((text.used + size) * this.rows) / (this.at + count))));
+      bigger.set(text.bytes.subarray(0, text.used));
+      text.bytes = bigger;
+    }
+    const { bytes, ends } = text;
+    let used = text.used;
+    for (let i = 0, p = offset; i < count; i++) {
+      if (this.present[this.at + i]) {
+        const length = view.getUint32(p, true);
+        p += 4;
+        for (let j = 0; j < length; j++) bytes[used++] = page[p + j]!;
+        p += length;
+      }
+      ends[this.at + i] = used;
+    }
+    text.used = used;
+  }
+
+  /** The text bytes gathered so far. */
+  private textBytes(): TextBytes {
+    const { bytes, used, ends } = this.text!;
+    return { bytes: bytes.subarray(0, used), ends, present: this.nulls > 0 ? this.present : undefined };
+  }
+
+  /** Text as strings from here on: codes or bytes gathered so far are spelled out. */
   private stringsOut(): (string | null)[] {
     if (!this.strings) {
       const strings = new Array<string | null>(this.rows).fill(null);
       if (this.codes) for (let i = 0; i < this.at; i++) strings[i] = this.codes[i]! < 0 ? null : this.codeList[this.codes[i]!]!;
+      if (this.text) {
+        const text = this.textBytes();
+        for (let i = 0; i < this.at; i++) strings[i] = textOfBytes(text, i);
+      }
       this.codes = undefined;
+      this.text = undefined;
       this.strings = strings;
     }
     return this.strings;
@@ -754,6 +928,7 @@ class ColumnSink {
     if (this.at !== this.rows) throw new Error(`Parquet: column ${this.leaf.name} has ${this.at} values for ${this.rows} rows`);
     if (this.leaf.kind === 'text') {
       if (this.codes) return { codes: { codes: this.codes, values: this.codeList } };
+      if (this.text) return { bytes: this.textBytes() };
       return { values: this.strings ?? new Array<null>(this.rows).fill(null) };
     }
     const numbers = this.numbers ?? new Float64Array(this.rows);

@@ -1,6 +1,6 @@
-import { fnv1a } from '../lake/keyIndex.js';
+import { fnv1a, fnv1aOfBytes } from '../lake/keyIndex.js';
 import { encodeKeyedBatch, type KeyedFile } from '../lake/lake.js';
-import { columnOf, concatBatches, parquetToColumns, rowsOfColumns, selectRows, type ColumnBatch } from '../lake/parquet.js';
+import { columnOf, concatBatches, parquetToColumns, rowsOfColumns, selectRows, textAt, type ColumnBatch } from '../lake/parquet.js';
 import { createPositionEvaluator, type PositionEvaluation } from '../quality/index.js';
 import { reportOf, type DqReport } from '../quality/report.js';
 import type { LimsTableName, Row } from '../sources/schema.js';
@@ -67,15 +67,15 @@ export function prepareSilver(input: SilverInput, standards: StaticStandards): P
  * hashes: a `Map` of a unit's 200,000 keys cost about 110 bytes and 200 ns a key.
  */
 function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string): Int32Array {
-  const [keys, modified] = [columnOf(batch, key), columnOf(batch, 'modified_at')];
+  const modified = columnOf(batch, 'modified_at');
+  const keys = keyComparer(batch, key);
   let size = 16;
   while (size < 2 * positions.length) size *= 2;
   const [slots, hashes] = [new Int32Array(size).fill(-1), new Int32Array(size)];
   let lost: Uint8Array | undefined;
   for (let i = 0; i < positions.length; i++) {
     const position = positions[i]!;
-    const text = String(keys[position]);
-    const hash = fnv1a(text);
+    const hash = keys.hash(position);
     for (let slot = hash & (size - 1); ; slot = (slot + 1) & (size - 1)) {
       const current = slots[slot]!;
       if (current < 0) {
@@ -83,7 +83,7 @@ function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string):
         hashes[slot] = hash;
         break;
       }
-      if (hashes[slot] !== hash || String(keys[current]) !== text) continue;
+      if (hashes[slot] !== hash || !keys.same(current, position)) continue;
       lost ??= new Uint8Array(batch.length);
       const newer = (modified[position] as number) >= (modified[current] as number);
       lost[newer ? current : position] = 1;
@@ -97,6 +97,27 @@ function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string):
   let count = 0;
   for (let i = 0; i < positions.length; i++) if (lost[positions[i]!] === 0) kept[count++] = positions[i]!;
   return kept.subarray(0, count);
+}
+
+/** Hashing and comparing a key column's rows: on its bytes when it is held as bytes (ids), else on its text. */
+function keyComparer(batch: ColumnBatch, key: string): { hash(position: number): number; same(a: number, b: number): boolean } {
+  const text = batch.bytes?.[key];
+  if (text) {
+    const { bytes, ends } = text;
+    const startOf = (position: number): number => (position === 0 ? 0 : ends[position - 1]!);
+    return {
+      hash: (position) => fnv1aOfBytes(bytes, startOf(position), ends[position]!),
+      same: (a, b) => {
+        const [from, to] = [startOf(a), startOf(b)];
+        const length = ends[a]! - from;
+        if (ends[b]! - to !== length) return false;
+        for (let j = 0; j < length; j++) if (bytes[from + j] !== bytes[to + j]) return false;
+        return true;
+      },
+    };
+  }
+  const keys = columnOf(batch, key);
+  return { hash: (position) => fnv1a(String(keys[position])), same: (a, b) => String(keys[a]) === String(keys[b]) };
 }
 
 /** Each row's event day (UTC day start): of the first of the table's event-time columns that is not null; NaN for none. */
@@ -138,7 +159,8 @@ function earlierVersionPlaces(table: SilverTable, batch: ColumnBatch, positions:
   if (table.source !== 'lab_results') return new Map();
   // By day start while going through the rows: one date string per day, not per row.
   const places = new Map<number, Map<string, number>>();
-  const [keys, received, resulted, modified] = [table.key, 'received_at', 'resulted_at', 'modified_at'].map((name) => columnOf(batch, name));
+  const [received, resulted, modified] = ['received_at', 'resulted_at', 'modified_at'].map((name) => columnOf(batch, name));
+  const keyAt = textAt(batch, table.key);
   const dayAt = eventDayAt(table, batch);
   for (const position of positions) {
     const from = received![position] ?? resulted![position];
@@ -150,7 +172,7 @@ function earlierVersionPlaces(table: SilverTable, batch: ColumnBatch, positions:
       if (day === own) continue;
       let newer = places.get(day);
       if (!newer) places.set(day, (newer = new Map()));
-      newer.set(String(keys![position]), to);
+      newer.set(String(keyAt(position)), to);
     }
   }
   return new Map([...places].map(([day, newer]) => [isoDay(day), newer]));

@@ -1,4 +1,4 @@
-import { batchOf, codesOfValues, isTextCodes, textCoder, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
+import { batchOf, codesOfValues, isTextBytes, isTextCodes, stringsOfBytes, textCoder, type ColumnBatch, type TextBytes, type TextCodes } from '../lake/parquet.js';
 import { LIMS_TABLES, type CellValue, type LimsTableName } from '../sources/schema.js';
 import type { LoincMap, LoincMapping } from '../standards/loinc.js';
 import type { RegionMap } from '../standards/pii.js';
@@ -25,8 +25,8 @@ export interface Standards {
   readonly deviceSites: ReadonlyMap<string, string>;
 }
 
-/** A text column: codes where bronze had a dictionary, else a value per row. */
-type Text = TextCodes | readonly (string | null)[];
+/** A text column: codes where bronze had a dictionary, bytes where it wrote plain text (ids), else a value per row. */
+type Text = TextCodes | TextBytes | readonly (string | null)[];
 type Numbers = ArrayLike<number | null>;
 type SilverColumn = Text | Numbers;
 
@@ -50,11 +50,22 @@ function qualitative(value: string | null): string | null {
 
 /** A bronze column as it is (all null when the file lacks it). */
 function bronzeColumn(batch: ColumnBatch, name: string): SilverColumn {
-  return batch.codes?.[name] ?? (batch.columns[name] as SilverColumn | undefined) ?? new Array<null>(batch.length).fill(null);
+  return batch.codes?.[name] ?? batch.bytes?.[name] ?? (batch.columns[name] as SilverColumn | undefined) ?? new Array<null>(batch.length).fill(null);
 }
 
 function bronzeText(batch: ColumnBatch, name: string): Text {
-  return batch.codes?.[name] ?? ((batch.columns[name] as readonly (string | null)[] | undefined) ?? new Array<null>(batch.length).fill(null));
+  return batch.codes?.[name] ?? batch.bytes?.[name] ?? ((batch.columns[name] as readonly (string | null)[] | undefined) ?? new Array<null>(batch.length).fill(null));
+}
+
+/** Whether no row of text bytes has surrounding whitespace or is empty: what `trimmed` leaves as it is. */
+function isTrimmed(text: TextBytes): boolean {
+  const { bytes, ends, present } = text;
+  for (let i = 0, start = 0; i < ends.length; start = ends[i]!, i++) {
+    if (present && present[i] === 0) continue;
+    const end = ends[i]!;
+    if (end === start || bytes[start]! <= 0x20 || bytes[end - 1]! <= 0x20) return false;
+  }
+  return true;
 }
 
 /**
@@ -62,6 +73,11 @@ function bronzeText(batch: ColumnBatch, name: string): Text {
  * returned as it is when the transform changes none of its values (clean codes, the usual case).
  */
 function mapText(text: Text, transform: (value: string | null) => string | null): Text {
+  if (isTextBytes(text)) {
+    // Ids, the usual bytes, are trimmed already: they stay bytes, with no string per row.
+    if (transform === trimmed && isTrimmed(text)) return text;
+    return mapText(stringsOfBytes(text), transform);
+  }
   if (!isTextCodes(text)) {
     const out = new Array<string | null>(text.length);
     // A file written with another type for the column (a number) is read as its text.
@@ -81,7 +97,7 @@ function mapText(text: Text, transform: (value: string | null) => string | null)
 }
 
 function asCodes(text: Text): TextCodes {
-  return isTextCodes(text) ? text : codesOfValues(text);
+  return isTextCodes(text) ? text : codesOfValues(isTextBytes(text) ? stringsOfBytes(text) : text);
 }
 
 /** Finite numbers; anything else is null. A column with neither nulls nor NaN is kept as it is. */
@@ -281,7 +297,7 @@ function silverColumnsOf(table: LimsTableName, batch: ColumnBatch, standards: St
 /** The silver-shaped batch of a bronze batch: exactly the silver table's columns. */
 export function standardizeBatch(table: LimsTableName, batch: ColumnBatch, standards: Standards): ColumnBatch {
   const columns = silverColumnsOf(table, batch, standards);
-  const data: Record<string, ArrayLike<CellValue> | TextCodes> = {};
+  const data: Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> = {};
   for (const { name } of SILVER_TABLES[table].columns) data[name] = columns[name]!;
   return batchOf(batch.length, data);
 }

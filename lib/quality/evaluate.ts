@@ -61,9 +61,17 @@ function valueAt<T>(batch: ColumnBatch, column: string, f: (value: CellValue) =>
 
 /** The column when it is a typed array; coded text is not asked for (`columns` would spell out its values). */
 function typedColumn(batch: ColumnBatch, column: string): ArrayLike<CellValue> | undefined {
-  if (batch.codes?.[column]) return undefined;
+  if (batch.codes?.[column] || batch.bytes?.[column]) return undefined;
   const values = batch.columns[column];
   return values && ArrayBuffer.isView(values) ? values : undefined;
+}
+
+/** Whether each row of text kept as bytes is present, read from its mask (no string per row). */
+function presentAt(batch: ColumnBatch, column: string): Check | undefined {
+  const bytes = batch.bytes?.[column];
+  if (!bytes) return undefined;
+  const present = bytes.present;
+  return present ? (position) => present[position] === 1 : () => true;
 }
 
 /** Inclusive bounds and an exclusive lower one, every one of them present (infinite when open). */
@@ -125,8 +133,8 @@ function checkOf(rule: DqRule, context: DqContext): { columns: string[]; checkOf
   switch (rule.kind) {
     case 'not_null': {
       const { column } = rule;
-      // A typed column holds no nulls.
-      return { columns: [column], checkOf: (batch) => (typedColumn(batch, column) ? () => true : valueAt(batch, column, (value) => !isNull(value))) };
+      // A typed column holds no nulls; text kept as bytes says where it has them.
+      return { columns: [column], checkOf: (batch) => (typedColumn(batch, column) ? () => true : presentAt(batch, column) ?? valueAt(batch, column, (value) => !isNull(value))) };
     }
     case 'range':
       return { columns: rule.per === undefined ? [rule.column] : [rule.column, rule.per], checkOf: rangeCheck(rule) };
@@ -219,8 +227,8 @@ function compile(rule: DqRule, context: DqContext): RuleOfTable {
 /** A rule reading a column the rows lack would fail every row: a contract error, not bad data. */
 function checkColumns(table: LimsTableName, rules: readonly RuleOfTable[], batch: ColumnBatch): void {
   for (const rule of rules) {
-    // Coded text is looked for in its codes: asking `columns` would spell out its values.
-    const missing = rule.columns.find((column) => batch.codes?.[column] === undefined && batch.columns[column] === undefined);
+    // Text held as codes or bytes is looked for there: asking `columns` would spell out its values.
+    const missing = rule.columns.find((column) => batch.codes?.[column] === undefined && batch.bytes?.[column] === undefined && batch.columns[column] === undefined);
     if (missing !== undefined) throw new Error(`data-quality rule ${rule.name} reads column ${missing}, which these ${table} rows do not have`);
   }
 }
