@@ -100,15 +100,18 @@ function asCodes(text: Text): TextCodes {
   return isTextCodes(text) ? text : codesOfValues(isTextBytes(text) ? stringsOfBytes(text) : text);
 }
 
-/** Finite numbers; anything else is null. A column with neither nulls nor NaN is kept as it is. */
+/** Finite numbers; anything else is null. A column that holds nothing else is kept as it is. */
 function numbers(batch: ColumnBatch, name: string): Numbers {
   const column = batch.columns[name];
   if (!column) return new Array<null>(batch.length).fill(null);
+  // Usually nothing to change: a typed column of finite numbers, or finite numbers and nulls.
+  let clean = true;
   if (column instanceof Float64Array || column instanceof Int32Array) {
-    let finite = true;
-    for (let i = 0; i < column.length && finite; i++) finite = Number.isFinite(column[i]);
-    if (finite) return column;
+    for (let i = 0; i < column.length && clean; i++) clean = Number.isFinite(column[i]);
+  } else {
+    for (let i = 0; i < column.length && clean; i++) clean = column[i] === null || Number.isFinite(column[i]);
   }
+  if (clean) return column as Numbers;
   const out = new Array<number | null>(column.length);
   for (let i = 0; i < out.length; i++) {
     const value = column[i];
