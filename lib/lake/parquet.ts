@@ -1,9 +1,9 @@
 import * as arrow from '@uwdata/flechette';
 import * as parquet from 'parquet-wasm';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
-import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, concatBytes, decodeParquet, encodeParquet, encodeParquetFiles, isTextBytes, isTextCodes, pickBytes, stringsOfBytes, textCoder, textOfBytes, type ColumnData, type DecodedFile, type PageCompression, type TextBytes, type TextCodes } from './parquetFile.js';
+import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, concatBytes, decodeParquet, encodeParquet, encodeParquetFiles, isNullableNumbers, isTextBytes, isTextCodes, numberOfNullable, pickBytes, stringsOfBytes, textCoder, textOfBytes, valuesOfNullable, type ColumnData, type DecodedFile, type NullableNumbers, type PageCompression, type TextBytes, type TextCodes } from './parquetFile.js';
 
-export { isTextBytes, isTextCodes, stringsOfBytes, textCoder, textOfBytes, type ColumnData, type TextBytes, type TextCodes } from './parquetFile.js';
+export { isNullableNumbers, isTextBytes, isTextCodes, numberOfNullable, stringsOfBytes, textCoder, textOfBytes, type ColumnData, type NullableNumbers, type TextBytes, type TextCodes } from './parquetFile.js';
 
 /**
  * Parquet files of row batches and columns. Ours are written and read straight between columns
@@ -204,7 +204,12 @@ export interface ColumnBatch {
   readonly codes?: Readonly<Record<string, TextCodes>>;
   /** The plain-encoded text columns (ids) as their bytes: passing them from file to file needs no string per row. */
   readonly bytes?: Readonly<Record<string, TextBytes>>;
+  /** The number columns with nulls as typed arrays and masks: no boxed number per row. */
+  readonly numbers?: Readonly<Record<string, NullableNumbers>>;
 }
+
+/** A column as a batch holds it: text as codes or bytes, numbers with nulls as a typed array and mask, or values. */
+export type HeldColumn = ArrayLike<CellValue> | TextCodes | TextBytes | NullableNumbers;
 
 /**
  * Columns without row objects: for aggregations over many rows, where rows would be garbage.
@@ -219,8 +224,8 @@ export function parquetToColumns(bytes: Uint8Array, only?: readonly string[]): C
     if (error instanceof UnsupportedParquet) return arrowToColumns(parquetToArrow(bytes, only));
     throw error;
   }
-  const data: Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> = {};
-  for (const [name, column] of file.columns) data[name] = 'codes' in column ? column.codes : 'bytes' in column ? column.bytes : column.values;
+  const data: Record<string, HeldColumn> = {};
+  for (const [name, column] of file.columns) data[name] = 'codes' in column ? column.codes : 'bytes' in column ? column.bytes : 'numbers' in column ? column.numbers : column.values;
   return batchOf(file.rows, data);
 }
 
@@ -246,18 +251,18 @@ function codedColumn(columns: Record<string, ArrayLike<CellValue>>, codes: Recor
   Object.defineProperty(columns, name, { enumerable: true, get: () => (values ??= valuesOfCodes(text)) });
 }
 
-/** A text column kept as bytes; its strings are made only when asked for. */
-function bytesColumn(columns: Record<string, ArrayLike<CellValue>>, bytes: Record<string, TextBytes>, name: string, text: TextBytes): void {
-  bytes[name] = text;
-  let values: (string | null)[] | undefined;
-  Object.defineProperty(columns, name, { enumerable: true, get: () => (values ??= stringsOfBytes(text)) });
+/** A column held otherwise than as values (text bytes, nullable numbers): its values are made only when asked for. */
+function heldColumn<H>(columns: Record<string, ArrayLike<CellValue>>, held: Record<string, H>, name: string, column: H, valuesOf: (column: H) => (CellValue | null)[]): void {
+  held[name] = column;
+  let values: (CellValue | null)[] | undefined;
+  Object.defineProperty(columns, name, { enumerable: true, get: () => (values ??= valuesOf(column)) });
 }
 
-type TypedColumn = Float64Array | Int32Array;
+type TypedColumn = Float64Array | Int32Array | Uint8Array;
 
 /** Values at `rows` (ascending indices), typed arrays staying typed. */
 function pick<T>(values: ArrayLike<T>, rows: Int32Array): ArrayLike<T> {
-  if (values instanceof Float64Array || values instanceof Int32Array) {
+  if (values instanceof Float64Array || values instanceof Int32Array || values instanceof Uint8Array) {
     const out = new (values.constructor as new (length: number) => TypedColumn)(rows.length);
     for (let k = 0; k < rows.length; k++) out[k] = values[rows[k]!]!;
     return out as unknown as ArrayLike<T>;
@@ -269,20 +274,53 @@ function pick<T>(values: ArrayLike<T>, rows: Int32Array): ArrayLike<T> {
 
 /** The rows at `rows` (ascending indices) of a batch; columns keep their types, text its codes or bytes. */
 export function selectRows(batch: ColumnBatch, rows: Int32Array): ColumnBatch {
-  const data: Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> = {};
+  const data: Record<string, HeldColumn> = {};
   for (const [name, column] of Object.entries(columnData(batch))) {
     if (isTextCodes(column)) data[name] = { codes: pick(column.codes, rows) as Int32Array, values: column.values };
     else if (isTextBytes(column)) data[name] = pickBytes(column, rows);
+    else if (isNullableNumbers(column)) data[name] = { values: pick(column.values, rows) as Float64Array, present: pick(column.present, rows) as Uint8Array };
     else data[name] = pick(column as ArrayLike<CellValue>, rows);
   }
   return batchOf(rows.length, data);
 }
 
 /** A batch's columns as they are held: text as its codes or bytes, so it is not spread into a string per row. */
-export function columnData(batch: ColumnBatch): Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> {
-  const data: Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> = {};
-  for (const name of Object.keys(batch.columns)) data[name] = batch.codes?.[name] ?? batch.bytes?.[name] ?? batch.columns[name]!;
+export function columnData(batch: ColumnBatch): Record<string, HeldColumn> {
+  const data: Record<string, HeldColumn> = {};
+  for (const name of Object.keys(batch.columns)) data[name] = batch.codes?.[name] ?? batch.bytes?.[name] ?? batch.numbers?.[name] ?? batch.columns[name]!;
   return data;
+}
+
+/** Each row's number in a typed array, NaN where null or not a number: for loops that would otherwise box a number per row. */
+export function numbersOrNaN(column: ArrayLike<CellValue> | NullableNumbers): Float64Array {
+  if (column instanceof Float64Array) return column;
+  if (isNullableNumbers(column)) {
+    const out = Float64Array.from(column.values);
+    for (let i = 0; i < out.length; i++) if (column.present[i] === 0) out[i] = NaN;
+    return out;
+  }
+  const out = new Float64Array(column.length);
+  for (let i = 0; i < out.length; i++) {
+    const value = column[i];
+    out[i] = typeof value === 'number' ? value : NaN;
+  }
+  return out;
+}
+
+/** A number column of a batch as `numbersOrNaN` gives it. */
+export function numbersOf(batch: ColumnBatch, name: string): Float64Array {
+  return numbersOrNaN(batch.numbers?.[name] ?? columnOf(batch, name));
+}
+
+/** Each row's number of a column (null where null), without making a value per row of a column held as a typed array and mask. */
+export function numberAt(batch: ColumnBatch, name: string): (position: number) => number | null {
+  const nullable = batch.numbers?.[name];
+  if (nullable) return (position) => numberOfNullable(nullable, position);
+  const values = columnOf(batch, name);
+  return (position) => {
+    const value = values[position];
+    return typeof value === 'number' ? value : null;
+  };
 }
 
 /** Each row's text of a column, without spelling out the rows not asked for (codes and bytes stay as they are). */
@@ -301,16 +339,18 @@ export function textCodes(batch: ColumnBatch, name: string): TextCodes {
 }
 
 /** A batch of `length` rows from its columns: text given as codes or bytes stays so (see ColumnBatch). */
-export function batchOf(length: number, data: Readonly<Record<string, ArrayLike<CellValue> | TextCodes | TextBytes>>): ColumnBatch {
+export function batchOf(length: number, data: Readonly<Record<string, HeldColumn>>): ColumnBatch {
   const columns: Record<string, ArrayLike<CellValue>> = {};
   const codes: Record<string, TextCodes> = {};
   const bytes: Record<string, TextBytes> = {};
+  const numbers: Record<string, NullableNumbers> = {};
   for (const [name, column] of Object.entries(data)) {
     if (isTextCodes(column)) codedColumn(columns, codes, name, column);
-    else if (isTextBytes(column)) bytesColumn(columns, bytes, name, column);
+    else if (isTextBytes(column)) heldColumn(columns, bytes, name, column, stringsOfBytes);
+    else if (isNullableNumbers(column)) heldColumn(columns, numbers, name, column, valuesOfNullable);
     else columns[name] = column;
   }
-  return { length, columns, codes, bytes };
+  return { length, columns, codes, bytes, numbers };
 }
 
 /** One batch of several with the same columns (a unit of several files); coded text stays coded, its dictionaries merged. */
@@ -318,7 +358,7 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
   if (batches.length === 1) return batches[0]!;
   const length = batches.reduce((sum, b) => sum + b.length, 0);
   const names = [...new Set(batches.flatMap((b) => Object.keys(b.columns)))];
-  const data: Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> = {};
+  const data: Record<string, HeldColumn> = {};
   for (const name of names) {
     if (batches.every((b) => b.bytes?.[name])) {
       data[name] = concatBytes(batches.map((b) => b.bytes![name]!));
@@ -336,6 +376,10 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
       data[name] = { codes, values: coder.values };
       continue;
     }
+    if (batches.every((b) => b.numbers?.[name] || b.columns[name] instanceof Float64Array)) {
+      data[name] = concatNumbers(batches.map((b) => b.numbers?.[name] ?? (b.columns[name] as Float64Array)), length);
+      continue;
+    }
     const columns = batches.map((b) => b.columns[name]);
     const typed = columns.every((c) => c instanceof Float64Array) ? new Float64Array(length) : undefined;
     const values: CellValue[] | Float64Array = typed ?? new Array<CellValue>(length);
@@ -347,6 +391,20 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
     data[name] = values;
   }
   return batchOf(length, data);
+}
+
+/** Number columns one after another: typed, with a mask where any has nulls. */
+function concatNumbers(columns: readonly (Float64Array | NullableNumbers)[], length: number): Float64Array | NullableNumbers {
+  const values = new Float64Array(length);
+  const present = columns.some(isNullableNumbers) ? new Uint8Array(length).fill(1) : undefined;
+  let offset = 0;
+  for (const column of columns) {
+    const typed = isNullableNumbers(column) ? column.values : column;
+    values.set(typed, offset);
+    if (isNullableNumbers(column)) present!.set(column.present.subarray(0, typed.length), offset);
+    offset += typed.length;
+  }
+  return present ? { values, present } : values;
 }
 
 /** Rows as plain objects (all of them, or those at `positions`), built column by column (faster than row-wise materialisation). */

@@ -3,7 +3,7 @@ import * as parquet from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import type { ColumnSpec, Row } from '../sources/schema.js';
 import { concatBatches, parquetToColumns, parquetToRows, rowsToParquet, selectRows } from './parquet.js';
-import { ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, mostlyDistinct, stringsOfBytes, textOfBytes, type DecodedColumn } from './parquetFile.js';
+import { ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, mostlyDistinct, stringsOfBytes, textOfBytes, valuesOfNullable, type DecodedColumn } from './parquetFile.js';
 
 const DAY = 86_400_000;
 const SPECS: readonly ColumnSpec[] = [
@@ -37,6 +37,7 @@ function valuesOf(column: DecodedColumn | undefined): unknown[] {
   if (!column) throw new Error('column missing');
   if ('codes' in column) return Array.from(column.codes.codes, (code) => (code < 0 ? null : column.codes.values[code]));
   if ('bytes' in column) return stringsOfBytes(column.bytes);
+  if ('numbers' in column) return valuesOfNullable(column.numbers);
   return Array.from(column.values as ArrayLike<unknown>);
 }
 
@@ -76,6 +77,16 @@ describe('our Parquet files', () => {
     expect('codes' in device && device.codes.values).toHaveLength(37);
     expect('bytes' in file.columns.get('id')!).toBe(true);
     expect(file.columns.get('at')).toEqual({ values: expect.any(Float64Array) });
+    // Numbers with nulls: a typed array and its mask, written back as they read.
+    const value = file.columns.get('value')!;
+    if (!('numbers' in value)) throw new Error('a number column with nulls was not read as a typed array and mask');
+    expect(value.numbers.values).toBeInstanceOf(Float64Array);
+    const again = parquetToColumns(encodeParquet([{ name: 'value', type: 'float64' }], { value: value.numbers }, 'none'));
+    expect(again.numbers?.value).toBeDefined();
+    expect(again.columns.value).toEqual(rows.map((row) => row.value));
+    const picked = selectRows(again, Int32Array.from([0, 11, 12]));
+    expect([picked.numbers?.value?.present, picked.columns.value]).toEqual([Uint8Array.from([0, 0, 1]), [null, null, rows[12]!.value]]);
+    expect(concatBatches([picked, picked]).columns.value).toEqual([null, null, rows[12]!.value, null, null, rows[12]!.value]);
   });
 
   it('read dictionary codes without nulls as they are in the first row group and mapped in later ones', () => {

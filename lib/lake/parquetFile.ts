@@ -97,6 +97,31 @@ export interface TextBytes {
   readonly present?: Uint8Array;
 }
 
+/**
+ * A number column with nulls as a typed array and a mask: row i is values[i] where present[i] is
+ * 1, else null. What a nullable number column is read as: no boxed number per row.
+ */
+export interface NullableNumbers {
+  readonly values: Float64Array;
+  readonly present: Uint8Array;
+}
+
+export function isNullableNumbers(column: unknown): column is NullableNumbers {
+  return typeof column === 'object' && column !== null && !ArrayBuffer.isView(column) && !Array.isArray(column) && 'present' in column && 'values' in column && ArrayBuffer.isView((column as NullableNumbers).values);
+}
+
+/** Row i of nullable numbers (null where absent). */
+export function numberOfNullable(column: NullableNumbers, i: number): number | null {
+  return column.present[i] === 1 ? column.values[i]! : null;
+}
+
+/** Nullable numbers as one value per row: numbers and nulls. */
+export function valuesOfNullable(column: NullableNumbers): (number | null)[] {
+  const out = new Array<number | null>(column.values.length);
+  for (let i = 0; i < out.length; i++) out[i] = column.present[i] === 1 ? column.values[i]! : null;
+  return out;
+}
+
 export function isTextBytes(column: unknown): column is TextBytes {
   return typeof column === 'object' && column !== null && !ArrayBuffer.isView(column) && 'ends' in column && 'bytes' in column;
 }
@@ -329,7 +354,14 @@ function plainText(values: ArrayLike<unknown>, start: number, end: number, prese
   return ascii ?? encodedUtf8(strings);
 }
 
-function plainNumbers(spec: ColumnSpec, values: ArrayLike<unknown>, start: number, end: number, present: number): Uint8Array {
+function plainNumbers(spec: ColumnSpec, column: ArrayLike<unknown> | NullableNumbers, start: number, end: number, present: number): Uint8Array {
+  if (isNullableNumbers(column)) {
+    // The present values alone, which a typed array then writes as it does any column without nulls.
+    const values = new Float64Array(present);
+    for (let i = start, k = 0; i < end; i++) if (column.present[i] === 1) values[k++] = column.values[i]!;
+    return plainNumbers(spec, values, 0, present, present);
+  }
+  const values = column;
   if (spec.type === 'float64') {
     const out = new Float64Array(present);
     for (let i = start, k = 0; i < end; i++) if (!isNull(values[i])) out[k++] = numberAt(spec, values, i);
@@ -414,7 +446,7 @@ interface EncodedChunk {
  * A column's values to write: an array (or typed array) of values, or text as codes into its
  * distinct values, which is written as a dictionary without a string per row.
  */
-export type ColumnData = ArrayLike<unknown> | TextCodes | TextBytes;
+export type ColumnData = ArrayLike<unknown> | TextCodes | TextBytes | NullableNumbers;
 
 export function isTextCodes(column: ColumnData): column is TextCodes {
   return !Array.isArray(column) && !ArrayBuffer.isView(column) && 'codes' in column;
@@ -422,6 +454,7 @@ export function isTextCodes(column: ColumnData): column is TextCodes {
 
 /** Rows of a column to write. */
 function rowsOf(column: ColumnData): number {
+  if (isNullableNumbers(column)) return column.values.length;
   return isTextCodes(column) ? column.codes.length : isTextBytes(column) ? column.ends.length : column.length;
 }
 
@@ -450,6 +483,8 @@ function dictionaryOf(column: ColumnData, start: number, end: number, present: n
     if (mostlyDistinct(sample)) return undefined;
     return dictionaryOf(stringsOfBytes(column), start, end, present);
   }
+  // Numbers written as text (not a column the lake has): as their values.
+  if (isNullableNumbers(column)) return dictionaryOf(valuesOfNullable(column), start, end, present);
   if (mostlyDistinct(Array.prototype.slice.call(column, start, sampleEnd))) return undefined;
   const coder = textCoder();
   for (let i = start, k = 0; i < end; i++) if (!isNull(column[i])) keys[k++] = coder.code(column[i]);
@@ -467,7 +502,9 @@ function textValues(column: TextCodes, start: number, end: number): (string | nu
 function presentValues(column: ColumnData, start: number, end: number): number {
   if (ArrayBuffer.isView(column)) return end - start;
   let present = 0;
-  if (isTextBytes(column)) {
+  if (isNullableNumbers(column)) {
+    for (let i = start; i < end; i++) present += column.present[i]!;
+  } else if (isTextBytes(column)) {
     if (!column.present) return end - start;
     for (let i = start; i < end; i++) present += column.present[i]!;
   } else if (isTextCodes(column)) {
@@ -480,6 +517,7 @@ function presentValues(column: ColumnData, start: number, end: number): number {
 
 function nullTest(column: ColumnData): (row: number) => boolean {
   if (isTextCodes(column)) return (row) => column.codes[row]! < 0;
+  if (isNullableNumbers(column)) return (row) => column.present[row] === 0;
   if (isTextBytes(column)) {
     const present = column.present;
     return present ? (row) => present[row] === 0 : () => false;
@@ -509,7 +547,8 @@ function encodeChunk(spec: ColumnSpec, column: ColumnData, start: number, end: n
   } else {
     if (isTextCodes(column)) encoded = plainText(textValues(column, start, end), 0, count, present);
     else if (isTextBytes(column)) encoded = plainBytes(column, start, end, present);
-    else encoded = spec.type === 'string' ? plainText(column, start, end, present) : plainNumbers(spec, column, start, end, present);
+    else if (spec.type !== 'string') encoded = plainNumbers(spec, column, start, end, present);
+    else encoded = plainText(isNullableNumbers(column) ? valuesOfNullable(column) : column, start, end, present);
   }
   const body = Buffer.concat([u32(levels.length), levels, encoded]);
   pages.push(page(compression, (size, stored) => [
@@ -615,7 +654,7 @@ function assembleParquet(columns: readonly ColumnSpec[], groups: readonly Encode
 // Reading
 
 /** A column read back: text of a dictionary-encoded column as codes, any other as values. */
-export type DecodedColumn = { readonly codes: TextCodes } | { readonly bytes: TextBytes } | { readonly values: ArrayLike<string | number | null> };
+export type DecodedColumn = { readonly codes: TextCodes } | { readonly bytes: TextBytes } | { readonly numbers: NullableNumbers } | { readonly values: ArrayLike<string | number | null> };
 
 export interface DecodedFile {
   readonly rows: number;
@@ -933,9 +972,7 @@ class ColumnSink {
     }
     const numbers = this.numbers ?? new Float64Array(this.rows);
     if (this.nulls === 0) return { values: this.leaf.kind === 'int32' ? Int32Array.from(numbers) : numbers };
-    const values = new Array<number | null>(this.rows);
-    for (let i = 0; i < this.rows; i++) values[i] = this.present[i] ? numbers[i]! : null;
-    return { values };
+    return { numbers: { values: numbers, present: this.present } };
   }
 }
 

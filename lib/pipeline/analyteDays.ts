@@ -1,4 +1,4 @@
-import { columnOf, textCodes, textCoder, type ColumnBatch } from '../lake/parquet.js';
+import { numbersOf, textCodes, textCoder, type ColumnBatch } from '../lake/parquet.js';
 import { NumberList, numberColumn, orderByKey } from '../lake/numbers.js';
 import type { Row } from '../sources/schema.js';
 
@@ -81,16 +81,16 @@ class AnalyteTotals {
   add(batch: ColumnBatch): void {
     const [devices, loincs] = [textCodes(batch, 'device_id'), textCodes(batch, 'loinc_code')];
     const [deviceId, loincId] = [this.deviceIds.codesOf(devices.values), this.loincIds.codesOf(loincs.values)];
-    const results = columnOf(batch, 'result_value');
+    const results = numbersOf(batch, 'result_value');
     const width = loincs.values.length;
     // The group of each (device, loinc) pair of the batch's codes; -1 until met.
     const groupOfPair = new Int32Array(devices.values.length * width).fill(-1);
     const valuesOf = Array.from(loincId, (id) => (this.values[id] ??= new NumberList()));
     for (let i = 0; i < batch.length; i++) {
-      const v = results[i];
+      const v = results[i]!;
       const device = devices.codes[i]!;
       const loinc = loincs.codes[i]!;
-      if (typeof v !== 'number' || !Number.isFinite(v) || device < 0 || loinc < 0) continue;
+      if (!Number.isFinite(v) || device < 0 || loinc < 0) continue;
       const pair = device * width + loinc;
       let g = groupOfPair[pair]!;
       if (g < 0) groupOfPair[pair] = g = this.groupOf(deviceId[device]!, loincId[loinc]!, v);

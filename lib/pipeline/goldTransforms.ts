@@ -1,6 +1,6 @@
 import { computeDeviceFeatures, failureWithin7Days, type DeviceDay, type DeviceHistory, type MaintenanceEvent } from '../features/deviceFeatures.js';
 import { passesWestgard, westgardFlags, zScore } from '../monitoring/westgard.js';
-import { columnOf, perCode, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
+import { columnOf, numbersOf, perCode, textCodes, type ColumnBatch, type TextCodes } from '../lake/parquet.js';
 import { NumberList, numberColumn, orderByKey } from '../lake/numbers.js';
 import type { CellValue, Row } from '../sources/schema.js';
 import { DAY_MS } from '../calendar/days.js';
@@ -218,13 +218,14 @@ export class DeviceDayTotals {
 
   addResults(labResults: readonly ColumnBatch[]): void {
     for (const batch of labResults) {
-      const [received, resulted] = ['received_at', 'resulted_at'].map((name) => columnOf(batch, name));
+      const [received, resulted] = [numbersOf(batch, 'received_at'), numbersOf(batch, 'resulted_at')];
       const days = this.daysOf(batch);
       for (let i = 0; i < batch.length; i++) {
         const day = days[i]!;
         day.results++;
-        const [from, to] = [received![i], resulted![i]];
-        if (isNumber(from) && isNumber(to)) {
+        const from = received[i]!;
+        const to = resulted[i]!;
+        if (!Number.isNaN(from) && !Number.isNaN(to)) {
           day.turnaroundHoursSum += (to - from) / 3_600_000;
           day.turnaroundCount++;
         }

@@ -1,6 +1,6 @@
 import { fnv1a, fnv1aOfBytes } from '../lake/keyIndex.js';
 import { encodeKeyedBatch, type KeyedFile } from '../lake/lake.js';
-import { columnOf, concatBatches, parquetToColumns, rowsOfColumns, selectRows, textAt, type ColumnBatch } from '../lake/parquet.js';
+import { columnOf, concatBatches, numberAt, parquetToColumns, rowsOfColumns, selectRows, textAt, type ColumnBatch } from '../lake/parquet.js';
 import { createPositionEvaluator, type PositionEvaluation } from '../quality/index.js';
 import { reportOf, type DqReport } from '../quality/report.js';
 import type { LimsTableName, Row } from '../sources/schema.js';
@@ -67,7 +67,7 @@ export function prepareSilver(input: SilverInput, standards: StaticStandards): P
  * hashes: a `Map` of a unit's 200,000 keys cost about 110 bytes and 200 ns a key.
  */
 function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string): Int32Array {
-  const modified = columnOf(batch, 'modified_at');
+  const modified = numberAt(batch, 'modified_at');
   const keys = keyComparer(batch, key);
   let size = 16;
   while (size < 2 * positions.length) size *= 2;
@@ -85,7 +85,8 @@ function latestVersions(batch: ColumnBatch, positions: Int32Array, key: string):
       }
       if (hashes[slot] !== hash || !keys.same(current, position)) continue;
       lost ??= new Uint8Array(batch.length);
-      const newer = (modified[position] as number) >= (modified[current] as number);
+      // A missing modified_at never wins (the data-quality rules quarantine it anyway).
+      const newer = (modified(position) ?? -Infinity) >= (modified(current) ?? -Infinity);
       lost[newer ? current : position] = 1;
       if (newer) slots[slot] = position;
       break;
@@ -122,11 +123,11 @@ function keyComparer(batch: ColumnBatch, key: string): { hash(position: number):
 
 /** Each row's event day (UTC day start): of the first of the table's event-time columns that is not null; NaN for none. */
 function eventDayAt(table: SilverTable, batch: ColumnBatch): (position: number) => number {
-  const columns = table.eventTimes.map((name) => columnOf(batch, name));
+  const columns = table.eventTimes.map((name) => numberAt(batch, name));
   return (position) => {
     for (const column of columns) {
-      const value = column[position];
-      if (typeof value === 'number') return dayStart(value);
+      const value = column(position);
+      if (value !== null) return dayStart(value);
     }
     return NaN;
   };
@@ -159,13 +160,13 @@ function earlierVersionPlaces(table: SilverTable, batch: ColumnBatch, positions:
   if (table.source !== 'lab_results') return new Map();
   // By day start while going through the rows: one date string per day, not per row.
   const places = new Map<number, Map<string, number>>();
-  const [received, resulted, modified] = ['received_at', 'resulted_at', 'modified_at'].map((name) => columnOf(batch, name));
+  const [received, resulted, modified] = ['received_at', 'resulted_at', 'modified_at'].map((name) => numberAt(batch, name));
   const keyAt = textAt(batch, table.key);
   const dayAt = eventDayAt(table, batch);
   for (const position of positions) {
-    const from = received![position] ?? resulted![position];
-    const to = modified![position];
-    if (typeof from !== 'number' || typeof to !== 'number') continue;
+    const from = received!(position) ?? resulted!(position);
+    const to = modified!(position);
+    if (from === null || to === null) continue;
     const own = dayAt(position);
     const firstDay = Math.max(dayStart(from), dayStart(to) - MOVED_RESULT_DAYS * DAY_MS);
     for (let day = firstDay; day <= to; day += DAY_MS) {
@@ -185,11 +186,11 @@ function quarantineRows(batch: ColumnBatch, quarantined: PositionEvaluation['qua
 }
 
 function eventDays(batch: ColumnBatch, positions: Int32Array): string[] {
-  const started = columnOf(batch, 'started_at');
+  const started = numberAt(batch, 'started_at');
   const days = new Set<string>();
   for (const position of positions) {
-    const value = started[position];
-    if (typeof value === 'number') days.add(isoDay(value));
+    const value = started(position);
+    if (value !== null) days.add(isoDay(value));
   }
   return [...days].sort();
 }

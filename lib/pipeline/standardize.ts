@@ -1,5 +1,5 @@
-import { batchOf, codesOfValues, isTextBytes, isTextCodes, stringsOfBytes, textCoder, type ColumnBatch, type TextBytes, type TextCodes } from '../lake/parquet.js';
-import { LIMS_TABLES, type CellValue, type LimsTableName } from '../sources/schema.js';
+import { batchOf, codesOfValues, isNullableNumbers, numbersOrNaN, isTextBytes, isTextCodes, stringsOfBytes, textCoder, type ColumnBatch, type HeldColumn, type NullableNumbers, type TextBytes, type TextCodes } from '../lake/parquet.js';
+import { LIMS_TABLES, type LimsTableName } from '../sources/schema.js';
 import type { LoincMap, LoincMapping } from '../standards/loinc.js';
 import type { RegionMap } from '../standards/pii.js';
 import { AGE_BANDS, ageBandIndex } from '../standards/pii.js';
@@ -27,7 +27,8 @@ export interface Standards {
 
 /** A text column: codes where bronze had a dictionary, bytes where it wrote plain text (ids), else a value per row. */
 type Text = TextCodes | TextBytes | readonly (string | null)[];
-type Numbers = ArrayLike<number | null>;
+/** A number column: typed (no nulls), typed with a mask (nulls), or a value per row. */
+type Numbers = Float64Array | Int32Array | NullableNumbers | readonly (number | null)[];
 type SilverColumn = Text | Numbers;
 
 const trimmed = (value: string | null): string | null => {
@@ -102,6 +103,8 @@ function asCodes(text: Text): TextCodes {
 
 /** Finite numbers; anything else is null. A column that holds nothing else is kept as it is. */
 function numbers(batch: ColumnBatch, name: string): Numbers {
+  const nullable = batch.numbers?.[name];
+  if (nullable) return finiteNumbers(nullable);
   const column = batch.columns[name];
   if (!column) return new Array<null>(batch.length).fill(null);
   // Usually nothing to change: a typed column of finite numbers, or finite numbers and nulls.
@@ -118,6 +121,21 @@ function numbers(batch: ColumnBatch, name: string): Numbers {
     out[i] = typeof value === 'number' && Number.isFinite(value) ? value : null;
   }
   return out;
+}
+
+/** Nullable numbers whose NaN and infinities are null too. */
+function finiteNumbers(column: NullableNumbers): NullableNumbers {
+  const { values, present } = column;
+  let finite = true;
+  for (let i = 0; i < values.length && finite; i++) finite = present[i] === 0 || Number.isFinite(values[i]);
+  if (finite) return column;
+  return { values, present: Uint8Array.from(present, (p, i) => (p === 1 && Number.isFinite(values[i]) ? 1 : 0)) };
+}
+
+/** Row i's number (null where null). */
+function numberIn(column: Numbers, i: number): number | null {
+  if (isNullableNumbers(column)) return column.present[i] === 1 ? column.values[i]! : null;
+  return column[i]!;
 }
 
 /** A code per row from a code per value of `codes` (-1 stays -1). */
@@ -169,10 +187,10 @@ function mappedText(mapped: RowMappings, field: (mapping: LoincMapping) => strin
  * Result values in their LOINC code's canonical unit. A row whose test is unmapped, or whose unit
  * does not convert, keeps its reported value, unit and limits (the DQ rules quarantine it).
  */
-function canonicalResults(batch: ColumnBatch, mapped: RowMappings, reported: Numbers, reportedUnits: TextCodes): { value: Numbers; unit: TextCodes; low: Numbers; high: Numbers } {
+function canonicalResults(batch: ColumnBatch, mapped: RowMappings, reported: Numbers, reportedUnits: TextCodes): { value: NullableNumbers; unit: TextCodes; low: NullableNumbers; high: NullableNumbers } {
   const [reportedLow, reportedHigh] = [numbers(batch, 'reference_low'), numbers(batch, 'reference_high')];
   const n = batch.length;
-  const [value, low, high] = [new Array<number | null>(n), new Array<number | null>(n), new Array<number | null>(n)];
+  const [value, low, high] = [nullableNumbers(n), nullableNumbers(n), nullableNumbers(n)];
   const unitCoder = textCoder();
   const unitCodes = new Int32Array(n);
   const conversions: (Conversion | UnitError)[] = [];
@@ -189,31 +207,34 @@ function canonicalResults(batch: ColumnBatch, mapped: RowMappings, reported: Num
       if (position === undefined) bySlot.set(slot, (position = conversions.push(canonicalConversion(mapped.mappings[mapping]!.loincCode, unitText)) - 1));
       conversion = conversions[position]!;
     }
-    const v = reported[i]!;
-    const lo = reportedLow[i]!;
-    const hi = reportedHigh[i]!;
-    if (conversion === undefined || 'error' in conversion) {
-      value[i] = v;
-      low[i] = lo;
-      high[i] = hi;
-      unitCodes[i] = unitCoder.code(unitText);
-      continue;
-    }
-    value[i] = v === null ? null : convertValue(conversion, v);
-    low[i] = lo === null ? null : convertValue(conversion, lo, 2);
-    high[i] = hi === null ? null : convertValue(conversion, hi, 2);
-    unitCodes[i] = unitCoder.code(conversion.unit);
+    const converted = conversion !== undefined && !('error' in conversion) ? conversion : undefined;
+    setConverted(value, i, numberIn(reported, i), converted, 0);
+    setConverted(low, i, numberIn(reportedLow, i), converted, 2);
+    setConverted(high, i, numberIn(reportedHigh, i), converted, 2);
+    unitCodes[i] = unitCoder.code(converted ? converted.unit : unitText);
   }
   return { value, unit: { codes: unitCodes, values: unitCoder.values }, low, high };
 }
 
+function nullableNumbers(length: number): NullableNumbers {
+  return { values: new Float64Array(length), present: new Uint8Array(length) };
+}
+
+/** Row i of `out`: the value converted (with `extraDecimals`), as reported when there is no conversion, null when null. */
+function setConverted(out: NullableNumbers, i: number, reported: number | null, conversion: Conversion | undefined, extraDecimals: number): void {
+  if (reported === null) return;
+  (out.values as Float64Array)[i] = conversion ? convertValue(conversion, reported, extraDecimals) : reported;
+  (out.present as Uint8Array)[i] = 1;
+}
+
 /** Age bands at receipt (or result time), as codes into AGE_BANDS. */
 function ageBands(batch: ColumnBatch, received: Numbers, resulted: Numbers): TextCodes {
-  const births = numbers(batch, 'date_of_birth');
+  const [births, receipts, results] = [numbersOrNaN(numbers(batch, 'date_of_birth')), numbersOrNaN(received), numbersOrNaN(resulted)];
   const codes = new Int32Array(batch.length);
-  for (let i = 0; i < codes.length; i++) codes[i] = ageBandIndex(births[i]!, received[i] ?? resulted[i] ?? null);
+  for (let i = 0; i < codes.length; i++) codes[i] = ageBandIndex(births[i]!, Number.isNaN(receipts[i]) ? results[i]! : receipts[i]!);
   return { codes, values: AGE_BANDS };
 }
+
 
 function labResults(batch: ColumnBatch, standards: Standards): Record<string, SilverColumn> {
   const devices = asCodes(mapText(bronzeText(batch, 'device_id'), trimmed));
@@ -300,7 +321,7 @@ function silverColumnsOf(table: LimsTableName, batch: ColumnBatch, standards: St
 /** The silver-shaped batch of a bronze batch: exactly the silver table's columns. */
 export function standardizeBatch(table: LimsTableName, batch: ColumnBatch, standards: Standards): ColumnBatch {
   const columns = silverColumnsOf(table, batch, standards);
-  const data: Record<string, ArrayLike<CellValue> | TextCodes | TextBytes> = {};
+  const data: Record<string, HeldColumn> = {};
   for (const { name } of SILVER_TABLES[table].columns) data[name] = columns[name]!;
   return batchOf(batch.length, data);
 }

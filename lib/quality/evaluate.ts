@@ -1,4 +1,4 @@
-import { batchOf, perCode, type ColumnBatch } from '../lake/parquet.js';
+import { batchOf, numberAt, numberOfNullable, perCode, type ColumnBatch } from '../lake/parquet.js';
 import type { CellValue, LimsTableName, Row } from '../sources/schema.js';
 import { canonicalUnitOf } from '../standards/ucum.js';
 import { DEFAULT_DQ_RULES } from './default-rules.js';
@@ -55,22 +55,24 @@ function valueAt<T>(batch: ColumnBatch, column: string, f: (value: CellValue) =>
     const codes = text.codes;
     return (position) => byCode[codes[position]! + 1]!;
   }
+  const nullable = batch.numbers?.[column];
+  if (nullable) return (position) => f(numberOfNullable(nullable, position));
   const values = batch.columns[column]!;
   return (position) => f(values[position] ?? null);
 }
 
 /** The column when it is a typed array; coded text is not asked for (`columns` would spell out its values). */
 function typedColumn(batch: ColumnBatch, column: string): ArrayLike<CellValue> | undefined {
-  if (batch.codes?.[column] || batch.bytes?.[column]) return undefined;
+  if (batch.codes?.[column] || batch.bytes?.[column] || batch.numbers?.[column]) return undefined;
   const values = batch.columns[column];
   return values && ArrayBuffer.isView(values) ? values : undefined;
 }
 
-/** Whether each row of text kept as bytes is present, read from its mask (no string per row). */
+/** Whether each row of a column held with a mask (text bytes, nullable numbers) is present, read from the mask. */
 function presentAt(batch: ColumnBatch, column: string): Check | undefined {
-  const bytes = batch.bytes?.[column];
-  if (!bytes) return undefined;
-  const present = bytes.present;
+  const held = batch.bytes?.[column] ?? batch.numbers?.[column];
+  if (!held) return undefined;
+  const present = held.present;
   return present ? (position) => present[position] === 1 : () => true;
 }
 
@@ -103,6 +105,14 @@ function boundsAt(batch: ColumnBatch, column: string, bounds: Bounds): Check {
       return value >= min && value <= max && value > above;
     };
   }
+  const nullable = batch.numbers?.[column];
+  if (nullable) {
+    const { values: numbers, present } = nullable;
+    return (position) => {
+      const value = numbers[position]!;
+      return present[position] === 0 || (value >= min && value <= max && value > above);
+    };
+  }
   return valueAt(batch, column, (value) => inBounds(bounds, value));
 }
 
@@ -114,6 +124,16 @@ function rangeCheck(rule: Extract<DqRule, { kind: 'range' }>): (batch: ColumnBat
   const byKey = new Map(Object.entries(rule.limitsBy ?? {}).map(([key, limits]) => [key, boundsOf(limits)]));
   return (batch) => {
     const boundsAtRow = valueAt(batch, per, (key) => byKey.get(String(key)) ?? fallback);
+    const nullable = batch.numbers?.[column];
+    if (nullable) {
+      const { values: numbers, present } = nullable;
+      return (position) => {
+        if (present[position] === 0) return true;
+        const { min, max, above } = boundsAtRow(position);
+        const value = numbers[position]!;
+        return value >= min && value <= max && value > above;
+      };
+    }
     const values = batch.columns[column]!;
     return (position) => inBounds(boundsAtRow(position), values[position] ?? null);
   };
@@ -154,11 +174,11 @@ function checkOf(rule: DqRule, context: DqContext): { columns: string[]; checkOf
       return {
         columns: [earlier, later],
         checkOf: (batch) => {
-          const [from, to] = [batch.columns[earlier]!, batch.columns[later]!];
+          const [from, to] = [numberAt(batch, earlier), numberAt(batch, later)];
           return (position) => {
-            const a = from[position];
-            const b = to[position];
-            return isNull(a) || isNull(b) || (b as number) + tolerance >= (a as number);
+            const a = from(position);
+            const b = to(position);
+            return a === null || b === null || b + tolerance >= a;
           };
         },
       };
@@ -228,7 +248,7 @@ function compile(rule: DqRule, context: DqContext): RuleOfTable {
 function checkColumns(table: LimsTableName, rules: readonly RuleOfTable[], batch: ColumnBatch): void {
   for (const rule of rules) {
     // Text held as codes or bytes is looked for there: asking `columns` would spell out its values.
-    const missing = rule.columns.find((column) => batch.codes?.[column] === undefined && batch.bytes?.[column] === undefined && batch.columns[column] === undefined);
+    const missing = rule.columns.find((column) => batch.codes?.[column] === undefined && batch.bytes?.[column] === undefined && batch.numbers?.[column] === undefined && batch.columns[column] === undefined);
     if (missing !== undefined) throw new Error(`data-quality rule ${rule.name} reads column ${missing}, which these ${table} rows do not have`);
   }
 }
