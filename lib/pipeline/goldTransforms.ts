@@ -250,11 +250,15 @@ export class DeviceDayTotals {
   }
 
   addQcRuns(runs: QcRunColumns): void {
-    // The totals of each material's device, looked up once per material.
-    const daysOfMaterial: ReturnType<typeof emptyDay>[] = [];
+    // The totals of each material's device, looked up once per material (a dense list: material
+    // numbers come in run order, and a sparse array filled out of order turns into a dictionary).
+    const dayOfMaterial = new Int32Array(runs.materials.length).fill(-1);
+    const days: ReturnType<typeof emptyDay>[] = [];
     for (let k = 0; k < runs.length; k++) {
       const material = runs.material[k]!;
-      const day = (daysOfMaterial[material] ??= this.of(runs.materials[material]!.device_id));
+      let d = dayOfMaterial[material]!;
+      if (d < 0) dayOfMaterial[material] = d = days.push(this.of(runs.materials[material]!.device_id)) - 1;
+      const day = days[d]!;
       day.qcRuns++;
       day.qcPasses += runs.passes[k]!;
     }
@@ -316,7 +320,8 @@ export function qcDailyColumns(runs: QcRunColumns): ColumnBatch {
   const squares = new Float64Array(groups);
   for (let k = 0; k < runs.length; k++) {
     const g = groupOf[runs.material[k]!]!;
-    squares[g]! += (runs.measured[k]! - mean[g]!) ** 2;
+    const deviation = runs.measured[k]! - mean[g]!;
+    squares[g]! += deviation * deviation;
   }
   const materials = materialOf.map((m) => runs.materials[m]!);
   return {
