@@ -38,13 +38,6 @@ export function fnv1a(text: string, start = 0, end = text.length): number {
   return hash | 0;
 }
 
-/** FNV-1a of bytes[start, end): for ASCII the same as `fnv1a` of their text. */
-export function fnv1aOfBytes(bytes: Uint8Array, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-  return hash | 0;
-}
-
 const FIRST_CAPACITY = 1024;
 
 function grown<A extends Int32Array | Float64Array>(array: A, length: number): A {

@@ -1,9 +1,9 @@
 import * as arrow from '@uwdata/flechette';
 import * as parquet from 'parquet-wasm';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
-import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, concatBytes, decodeParquet, encodeParquet, encodeParquetFiles, isNullableNumbers, isTextBytes, isTextCodes, numberOfNullable, pickBytes, stringsOfBytes, textCoder, textOfBytes, valuesOfNullable, type ColumnData, type DecodedFile, type NullableNumbers, type PageCompression, type TextBytes, type TextCodes } from './parquetFile.js';
+import { LITTLE_ENDIAN, ROW_GROUP_ROWS, UnsupportedParquet, codesOfBytes, concatBytes, decodeParquet, encodeParquet, encodeParquetFiles, isNullableNumbers, isTextBytes, isTextCodes, numberOfNullable, pickBytes, stringsOfBytes, textCoder, textOfBytes, valuesOfNullable, type ColumnData, type DecodedFile, type NullableNumbers, type PageCompression, type TextBytes, type TextCodes } from './parquetFile.js';
 
-export { isNullableNumbers, isTextBytes, isTextCodes, numberOfNullable, stringsOfBytes, textCoder, textOfBytes, type ColumnData, type NullableNumbers, type TextBytes, type TextCodes } from './parquetFile.js';
+export { codesOfBytes, distinctRows, isNullableNumbers, isTextBytes, isTextCodes, numberOfNullable, stringsOfBytes, textCoder, textOfBytes, type ColumnData, type NullableNumbers, type TextBytes, type TextCodes } from './parquetFile.js';
 
 /**
  * Parquet files of row batches and columns. Ours are written and read straight between columns
@@ -335,7 +335,8 @@ export function textAt(batch: ColumnBatch, name: string): (position: number) => 
 
 /** A text column of a batch as codes: the file's own dictionary when it has one. */
 export function textCodes(batch: ColumnBatch, name: string): TextCodes {
-  return batch.codes?.[name] ?? codesOfValues(columnOf(batch, name));
+  const bytes = batch.bytes?.[name];
+  return batch.codes?.[name] ?? (bytes ? codesOfBytes(bytes) : codesOfValues(columnOf(batch, name)));
 }
 
 /** A batch of `length` rows from its columns: text given as codes or bytes stays so (see ColumnBatch). */

@@ -3,7 +3,7 @@ import * as parquet from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import type { ColumnSpec, Row } from '../sources/schema.js';
 import { concatBatches, parquetToColumns, parquetToRows, rowsToParquet, selectRows } from './parquet.js';
-import { ROW_GROUP_ROWS, UnsupportedParquet, decodeParquet, encodeParquet, mostlyDistinct, stringsOfBytes, textOfBytes, valuesOfNullable, type DecodedColumn } from './parquetFile.js';
+import { ROW_GROUP_ROWS, UnsupportedParquet, codesOfBytes, decodeParquet, distinctRows, encodeParquet, mostlyDistinct, stringsOfBytes, textOfBytes, valuesOfNullable, type DecodedColumn } from './parquetFile.js';
 
 const DAY = 86_400_000;
 const SPECS: readonly ColumnSpec[] = [
@@ -140,6 +140,29 @@ describe('our Parquet files', () => {
     expect(joined.bytes?.id).toBeDefined();
     expect(joined.columns.id).toEqual([...(picked.columns.id as unknown[]), ...ids]);
     expect(parquetToColumns(encodeParquet(spec, { id: joined.bytes!.id! }, 'none')).columns.id).toEqual(joined.columns.id);
+  });
+
+  it('number text bytes by their distinct values without strings: nulls -1, codes in order of first appearance', () => {
+    const ids = Array.from({ length: 5000 }, (_, i) => (i % 101 === 0 ? null : i % 7 === 3 ? 'Grüße' : `P${(i * 7919) % 1700}`));
+    // Text bytes as the reader makes them from a plain page (these ids repeat too much to be written plain).
+    const encoded = ids.map((id) => Buffer.from(id ?? '', 'utf8'));
+    let end = 0;
+    const column = {
+      bytes: { bytes: Buffer.concat(encoded), ends: Int32Array.from(encoded, (b) => (end += b.length)), present: Uint8Array.from(ids, (id) => (id === null ? 0 : 1)) },
+    };
+    expect(stringsOfBytes(column.bytes)).toEqual(ids);
+    const { codes, firstRows } = distinctRows(column.bytes);
+    const expected = new Map<string, number>();
+    ids.forEach((id, row) => {
+      if (id === null) return expect(codes[row]).toBe(-1);
+      if (!expected.has(id)) {
+        expected.set(id, expected.size);
+        expect(firstRows[expected.get(id)!], id).toBe(row);
+      }
+      expect(codes[row], `row ${row}`).toBe(expected.get(id));
+    });
+    expect(firstRows).toHaveLength(expected.size);
+    expect(codesOfBytes(column.bytes).values).toEqual([...expected.keys()]);
   });
 
   it('read only the columns asked for, and an empty file', () => {

@@ -147,6 +147,56 @@ export function stringsOfBytes(text: TextBytes): (string | null)[] {
   return out;
 }
 
+/**
+ * The rows of text bytes numbered by their distinct values, in order of first appearance: a code
+ * per row (-1 for null) and each code's first row. Open addressing on FNV-1a hashes of the
+ * bytes, so no string is made.
+ */
+export function distinctRows(text: TextBytes): { readonly codes: Int32Array; readonly firstRows: Int32Array } {
+  const { bytes, ends, present } = text;
+  const rows = ends.length;
+  const startOf = (row: number): number => (row === 0 ? 0 : ends[row - 1]!);
+  const same = (a: number, b: number): boolean => {
+    const [from, to, length] = [startOf(a), startOf(b), ends[a]! - startOf(a)];
+    if (ends[b]! - to !== length) return false;
+    for (let j = 0; j < length; j++) if (bytes[from + j] !== bytes[to + j]) return false;
+    return true;
+  };
+  let size = 16;
+  while (size < 2 * rows) size *= 2;
+  const [slots, hashes] = [new Int32Array(size).fill(-1), new Int32Array(size)];
+  const [codes, firstRows] = [new Int32Array(rows), new Int32Array(rows)];
+  let count = 0;
+  for (let row = 0; row < rows; row++) {
+    if (present && present[row] === 0) {
+      codes[row] = -1;
+      continue;
+    }
+    let hash = 0x811c9dc5;
+    for (let j = startOf(row); j < ends[row]!; j++) hash = Math.imul(hash ^ bytes[j]!, 0x01000193);
+    for (let slot = hash & (size - 1); ; slot = (slot + 1) & (size - 1)) {
+      const code = slots[slot]!;
+      if (code < 0) {
+        slots[slot] = codes[row] = count;
+        hashes[slot] = hash;
+        firstRows[count++] = row;
+        break;
+      }
+      if (hashes[slot] === hash && same(firstRows[code]!, row)) {
+        codes[row] = code;
+        break;
+      }
+    }
+  }
+  return { codes, firstRows: firstRows.subarray(0, count) };
+}
+
+/** Text bytes as codes into their distinct values, each spelled once. */
+export function codesOfBytes(text: TextBytes): TextCodes {
+  const { codes, firstRows } = distinctRows(text);
+  return { codes, values: Array.from(firstRows, (row) => textOfBytes(text, row)!) };
+}
+
 /** The rows at `rows` of text bytes, in that order. */
 export function pickBytes(text: TextBytes, rows: Int32Array): TextBytes {
   const { bytes, ends, present } = text;

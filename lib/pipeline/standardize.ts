@@ -1,4 +1,4 @@
-import { batchOf, codesOfValues, isNullableNumbers, numbersOrNaN, isTextBytes, isTextCodes, stringsOfBytes, textCoder, type ColumnBatch, type HeldColumn, type NullableNumbers, type TextBytes, type TextCodes } from '../lake/parquet.js';
+import { batchOf, codesOfBytes, codesOfValues, isNullableNumbers, numbersOrNaN, isTextBytes, isTextCodes, textCoder, type ColumnBatch, type HeldColumn, type NullableNumbers, type TextBytes, type TextCodes } from '../lake/parquet.js';
 import { LIMS_TABLES, type LimsTableName } from '../sources/schema.js';
 import type { LoincMap, LoincMapping } from '../standards/loinc.js';
 import type { RegionMap } from '../standards/pii.js';
@@ -77,7 +77,8 @@ function mapText(text: Text, transform: (value: string | null) => string | null)
   if (isTextBytes(text)) {
     // Ids, the usual bytes, are trimmed already: they stay bytes, with no string per row.
     if (transform === trimmed && isTrimmed(text)) return text;
-    return mapText(stringsOfBytes(text), transform);
+    // Otherwise (patient ids, postal codes) transformed once per distinct value, as coded text is.
+    return mapText(codesOfBytes(text), transform);
   }
   if (!isTextCodes(text)) {
     const out = new Array<string | null>(text.length);
@@ -98,7 +99,7 @@ function mapText(text: Text, transform: (value: string | null) => string | null)
 }
 
 function asCodes(text: Text): TextCodes {
-  return isTextCodes(text) ? text : codesOfValues(isTextBytes(text) ? stringsOfBytes(text) : text);
+  return isTextCodes(text) ? text : isTextBytes(text) ? codesOfBytes(text) : codesOfValues(text);
 }
 
 /** Finite numbers; anything else is null. A column that holds nothing else is kept as it is. */
