@@ -841,8 +841,9 @@ function plainValues(kind: Exclude<Kind, 'text'>, bytes: Uint8Array, offset: num
 
 /**
  * One column's values gathered over its pages and row groups. Text from dictionary pages is
- * kept as codes into one list for the file (each row group has its own dictionary); a column
- * with plain-encoded text pages is given as strings.
+ * kept as codes into one list for the file (each row group has its own dictionary); text from
+ * plain pages as its bytes (strings once pages of both kinds meet); numbers with nulls as a
+ * typed array and mask.
  */
 class ColumnSink {
   private readonly present: Uint8Array;
