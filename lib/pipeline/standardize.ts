@@ -58,13 +58,18 @@ function bronzeText(batch: ColumnBatch, name: string): Text {
   return batch.codes?.[name] ?? batch.bytes?.[name] ?? ((batch.columns[name] as readonly (string | null)[] | undefined) ?? new Array<null>(batch.length).fill(null));
 }
 
-/** Whether no row of text bytes has surrounding whitespace or is empty: what `trimmed` leaves as it is. */
+/**
+ * Whether `trimmed` leaves every row of text bytes as it is: none empty, none starting or ending
+ * with a space or control byte, or with a byte of a multi-byte character (which may be Unicode
+ * whitespace, such as a no-break space).
+ */
 function isTrimmed(text: TextBytes): boolean {
   const { bytes, ends, present } = text;
+  const plain = (byte: number): boolean => byte > 0x20 && byte < 0x80;
   for (let i = 0, start = 0; i < ends.length; start = ends[i]!, i++) {
     if (present && present[i] === 0) continue;
     const end = ends[i]!;
-    if (end === start || bytes[start]! <= 0x20 || bytes[end - 1]! <= 0x20) return false;
+    if (end === start || !plain(bytes[start]!) || !plain(bytes[end - 1]!)) return false;
   }
   return true;
 }
