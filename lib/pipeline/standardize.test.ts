@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { batchOf, codesOfValues, rowsOfColumns, type ColumnBatch, type HeldColumn, type NullableNumbers, type TextBytes } from '../lake/parquet.js';
-import { LIMS_TABLES, type CellValue, type Row } from '../sources/schema.js';
+import { LIMS_TABLES, type Row } from '../sources/schema.js';
 import { standardsOf } from './compute.js';
 import { standardizeBatch, type Standards } from './standardize.js';
 
