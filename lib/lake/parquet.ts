@@ -239,19 +239,12 @@ function arrowToColumns(table: arrow.Table): ColumnBatch {
       columns[name] = columnValues(column) as ArrayLike<CellValue>;
       continue;
     }
-    codedColumn(columns, codes, name, dictionaryCodes(column));
+    heldColumn(columns, codes, name, dictionaryCodes(column), valuesOfCodes);
   }
   return { length: table.numRows, columns, codes };
 }
 
-/** A text column kept as codes; its strings are spread over the rows only when asked for. */
-function codedColumn(columns: Record<string, ArrayLike<CellValue>>, codes: Record<string, TextCodes>, name: string, text: TextCodes): void {
-  codes[name] = text;
-  let values: (string | null)[] | undefined;
-  Object.defineProperty(columns, name, { enumerable: true, get: () => (values ??= valuesOfCodes(text)) });
-}
-
-/** A column held otherwise than as values (text bytes, nullable numbers): its values are made only when asked for. */
+/** A column held otherwise than as values (text codes or bytes, nullable numbers): its values are made only when asked for. */
 function heldColumn<H>(columns: Record<string, ArrayLike<CellValue>>, held: Record<string, H>, name: string, column: H, valuesOf: (column: H) => (CellValue | null)[]): void {
   held[name] = column;
   let values: (CellValue | null)[] | undefined;
@@ -346,7 +339,7 @@ export function batchOf(length: number, data: Readonly<Record<string, HeldColumn
   const bytes: Record<string, TextBytes> = {};
   const numbers: Record<string, NullableNumbers> = {};
   for (const [name, column] of Object.entries(data)) {
-    if (isTextCodes(column)) codedColumn(columns, codes, name, column);
+    if (isTextCodes(column)) heldColumn(columns, codes, name, column, valuesOfCodes);
     else if (isTextBytes(column)) heldColumn(columns, bytes, name, column, stringsOfBytes);
     else if (isNullableNumbers(column)) heldColumn(columns, numbers, name, column, valuesOfNullable);
     else columns[name] = column;
@@ -382,8 +375,7 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
       continue;
     }
     const columns = batches.map((b) => b.columns[name]);
-    const typed = columns.every((c) => c instanceof Float64Array) ? new Float64Array(length) : undefined;
-    const values: CellValue[] | Float64Array = typed ?? new Array<CellValue>(length);
+    const values = new Array<CellValue>(length);
     let o = 0;
     batches.forEach((batch, b) => {
       const column = columns[b];

@@ -89,7 +89,7 @@ export interface TextCodes {
 /**
  * A text column as its UTF-8 bytes: mostly distinct text (ids) read from plain pages, one buffer
  * for the column instead of a string per row. Row i is bytes[ends[i - 1], ends[i]) (from 0 for
- * row 0); it is null where `present` is 0 (no `present`: no nulls).
+ * row 0); it is null where `present` is 0 (no `present`: no nulls), and a null row holds no bytes.
  */
 export interface TextBytes {
   readonly bytes: Uint8Array;
@@ -126,11 +126,15 @@ export function isTextBytes(column: unknown): column is TextBytes {
   return typeof column === 'object' && column !== null && !ArrayBuffer.isView(column) && 'ends' in column && 'bytes' in column;
 }
 
+/** Where row i of text bytes starts. */
+function startOf(ends: Int32Array, i: number): number {
+  return i === 0 ? 0 : ends[i - 1]!;
+}
+
 /** Row i of text bytes as a string (null where null). */
 export function textOfBytes(text: TextBytes, i: number): string | null {
   if (text.present && text.present[i] === 0) return null;
-  const start = i === 0 ? 0 : text.ends[i - 1]!;
-  return Buffer.from(text.bytes.buffer, text.bytes.byteOffset, text.bytes.byteLength).toString('utf8', start, text.ends[i]);
+  return Buffer.from(text.bytes.buffer, text.bytes.byteOffset, text.bytes.byteLength).toString('utf8', startOf(text.ends, i), text.ends[i]);
 }
 
 /** Every row of text bytes as a string: ASCII cut from one decoded string. */
@@ -155,9 +159,8 @@ export function stringsOfBytes(text: TextBytes): (string | null)[] {
 export function distinctRows(text: TextBytes): { readonly codes: Int32Array; readonly firstRows: Int32Array } {
   const { bytes, ends, present } = text;
   const rows = ends.length;
-  const startOf = (row: number): number => (row === 0 ? 0 : ends[row - 1]!);
   const same = (a: number, b: number): boolean => {
-    const [from, to, length] = [startOf(a), startOf(b), ends[a]! - startOf(a)];
+    const [from, to, length] = [startOf(ends, a), startOf(ends, b), ends[a]! - startOf(ends, a)];
     if (ends[b]! - to !== length) return false;
     for (let j = 0; j < length; j++) if (bytes[from + j] !== bytes[to + j]) return false;
     return true;
@@ -173,7 +176,7 @@ export function distinctRows(text: TextBytes): { readonly codes: Int32Array; rea
       continue;
     }
     let hash = 0x811c9dc5;
-    for (let j = startOf(row); j < ends[row]!; j++) hash = Math.imul(hash ^ bytes[j]!, 0x01000193);
+    for (let j = startOf(ends, row); j < ends[row]!; j++) hash = Math.imul(hash ^ bytes[j]!, 0x01000193);
     for (let slot = hash & (size - 1); ; slot = (slot + 1) & (size - 1)) {
       const code = slots[slot]!;
       if (code < 0) {
@@ -201,16 +204,13 @@ export function codesOfBytes(text: TextBytes): TextCodes {
 export function pickBytes(text: TextBytes, rows: Int32Array): TextBytes {
   const { bytes, ends, present } = text;
   let size = 0;
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k]!;
-    size += ends[row]! - (row === 0 ? 0 : ends[row - 1]!);
-  }
+  for (let k = 0; k < rows.length; k++) size += ends[rows[k]!]! - startOf(ends, rows[k]!);
   const [out, outEnds] = [new Uint8Array(size), new Int32Array(rows.length)];
   const outPresent = present ? new Uint8Array(rows.length) : undefined;
   for (let k = 0, p = 0; k < rows.length; k++) {
     const row = rows[k]!;
     const end = ends[row]!;
-    for (let j = row === 0 ? 0 : ends[row - 1]!; j < end; j++) out[p++] = bytes[j]!;
+    for (let j = startOf(ends, row); j < end; j++) out[p++] = bytes[j]!;
     outEnds[k] = p;
     if (outPresent) outPresent[k] = present![row]!;
   }
@@ -365,7 +365,7 @@ function encodedUtf8(strings: readonly string[]): Uint8Array {
 /** PLAIN BYTE_ARRAY of text bytes' rows start..end: their bytes copied after their lengths. */
 function plainBytes(text: TextBytes, start: number, end: number, present: number): Uint8Array {
   const { bytes, ends } = text;
-  const first = start === 0 ? 0 : ends[start - 1]!;
+  const first = startOf(ends, start);
   const out = new Uint8Array(4 * present + ends[end - 1]! - first);
   for (let i = start, p = 0, from = first; i < end; from = ends[i]!, i++) {
     if (text.present && text.present[i] === 0) continue;
@@ -378,15 +378,7 @@ function plainBytes(text: TextBytes, start: number, end: number, present: number
     p += 4;
     for (let j = from; j < to; j++) out[p++] = bytes[j]!;
   }
-  return out.subarray(0, out.length - nullBytes(text, start, end));
-}
-
-/** Bytes that null rows start..end take in text bytes (none, unless a writer gave a null row bytes). */
-function nullBytes(text: TextBytes, start: number, end: number): number {
-  if (!text.present) return 0;
-  let size = 0;
-  for (let i = start; i < end; i++) if (text.present[i] === 0) size += text.ends[i]! - (i === 0 ? 0 : text.ends[i - 1]!);
-  return size;
+  return out;
 }
 
 /** PLAIN BYTE_ARRAY: each value's UTF-8 bytes after their 4-byte length. */
@@ -531,7 +523,7 @@ function dictionaryOf(column: ColumnData, start: number, end: number, present: n
     // Bytes come from plain pages, which writers choose for mostly distinct text: usually plain again.
     const sample = Array.from({ length: sampleEnd - start }, (_, i) => textOfBytes(column, start + i));
     if (mostlyDistinct(sample)) return undefined;
-    return dictionaryOf(stringsOfBytes(column), start, end, present);
+    return dictionaryOf(codesOfBytes(column), start, end, present);
   }
   // Numbers written as text (not a column the lake has): as their values.
   if (isNullableNumbers(column)) return dictionaryOf(valuesOfNullable(column), start, end, present);

@@ -1,4 +1,4 @@
-import { batchOf, codesOfBytes, codesOfValues, isNullableNumbers, numbersOrNaN, isTextBytes, isTextCodes, textCoder, type ColumnBatch, type HeldColumn, type NullableNumbers, type TextBytes, type TextCodes } from '../lake/parquet.js';
+import { batchOf, codesOfBytes, codesOfValues, isNullableNumbers, numberOfNullable, numbersOrNaN, isTextBytes, isTextCodes, textCoder, type ColumnBatch, type HeldColumn, type NullableNumbers, type TextBytes, type TextCodes } from '../lake/parquet.js';
 import { LIMS_TABLES, type LimsTableName } from '../sources/schema.js';
 import type { LoincMap, LoincMapping } from '../standards/loinc.js';
 import type { RegionMap } from '../standards/pii.js';
@@ -140,8 +140,7 @@ function finiteNumbers(column: NullableNumbers): NullableNumbers {
 
 /** Row i's number (null where null). */
 function numberIn(column: Numbers, i: number): number | null {
-  if (isNullableNumbers(column)) return column.present[i] === 1 ? column.values[i]! : null;
-  return column[i]!;
+  return isNullableNumbers(column) ? numberOfNullable(column, i) : column[i]!;
 }
 
 /** A code per row from a code per value of `codes` (-1 stays -1). */

@@ -141,29 +141,16 @@ export function loadRegionMap(config: Pick<Config, 'REGION_MAPPING_FILE' | 'POST
   if (config.REGION_MAPPING_FILE !== '') readPrefixes(config.REGION_MAPPING_FILE, regionByPrefix);
   const longestPrefix = Math.max(0, ...[...regionByPrefix.keys()].map((prefix) => prefix.length));
   const valid = new RegExp(config.POSTAL_CODE_PATTERN);
-  const lookUp = (code: string): string => {
-    const normalized = normalizePostalCode(code);
-    if (!valid.test(normalized)) return UNKNOWN_REGION;
-    for (let length = Math.min(longestPrefix, normalized.length); length > 0; length--) {
-      const region = regionByPrefix.get(normalized.slice(0, length));
-      if (region !== undefined) return region;
-    }
-    return UNKNOWN_REGION;
-  };
-  // Postal codes recur across results; a code as written is normalized and matched once.
-  const regionOfCode = new Map<string, string>();
   return {
     regionOfPostalCode(code) {
       if (code === null) return UNKNOWN_REGION;
-      let region = regionOfCode.get(code);
-      if (region === undefined) {
-        if (regionOfCode.size >= REGION_CACHE_LIMIT) regionOfCode.clear();
-        regionOfCode.set(code, (region = lookUp(code)));
+      const normalized = normalizePostalCode(code);
+      if (!valid.test(normalized)) return UNKNOWN_REGION;
+      for (let length = Math.min(longestPrefix, normalized.length); length > 0; length--) {
+        const region = regionByPrefix.get(normalized.slice(0, length));
+        if (region !== undefined) return region;
       }
-      return region;
+      return UNKNOWN_REGION;
     },
   };
 }
-
-/** Distinct postal codes remembered (a country has tens of thousands; a few MB at most). */
-const REGION_CACHE_LIMIT = 200_000;
