@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
-import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { DAY_MS } from '../calendar/days.js';
 import type { ColumnSpec, ColumnType } from '../sources/schema.js';
+import { codecOf, compressPage, decompressPage, isReadableCodec, type PageCompression } from './pageCodecs.js';
 import { ByteWriter, ThriftReader, child, int, list, optionalInt, text, writeStruct, type ThriftField, type ThriftStruct } from './thrift.js';
 
 /**
@@ -12,15 +12,14 @@ import { ByteWriter, ThriftReader, child, int, list, optionalInt, text, writeStr
  * its page bytes and back into typed arrays, and text of few distinct values stays as codes.
  *
  * Written: format version 1, one data page (V1) per column chunk, PLAIN values or a dictionary
- * (RLE_DICTIONARY data pages), definition levels RLE/bit-packed, pages Brotli-compressed (Node's
- * native zlib at quality 1: about as tight as parquet-wasm's Zstd was, in a fraction of its write
- * time) or not. Read: those and what other writers commonly produce with them
- * (V2 data pages, PLAIN_DICTIONARY, several pages and row groups, Gzip, statistics and page
- * indexes read past). Anything else (Snappy, Zstd, nested columns, other encodings) is reported
+ * (RLE_DICTIONARY data pages), definition levels RLE/bit-packed, pages compressed by one of
+ * pageCodecs.ts (the lake's: Snappy) or not. Read: those and what other writers commonly produce
+ * with them (V2 data pages, PLAIN_DICTIONARY, several pages and row groups, Gzip, statistics and
+ * page indexes read past). Anything else (Zstd, LZ4, nested columns, other encodings) is reported
  * as unsupported so the caller can use a general reader.
  */
 
-export type PageCompression = 'none' | 'brotli';
+export type { PageCompression } from './pageCodecs.js';
 
 /** Rows per row group. */
 export const ROW_GROUP_ROWS = 256 * 1024;
@@ -46,12 +45,6 @@ const enum PageType {
   DICTIONARY_PAGE = 2,
   DATA_PAGE_V2 = 3,
 }
-const enum Codec {
-  UNCOMPRESSED = 0,
-  GZIP = 2,
-  BROTLI = 4,
-}
-const BROTLI_QUALITY = 1;
 const OPTIONAL = 1;
 const CONVERTED_UTF8 = 0;
 const CONVERTED_DATE = 6;
@@ -466,7 +459,7 @@ interface EncodedPage {
 }
 
 function page(compression: PageCompression, fields: (size: number, compressedSize: number) => ThriftField[], body: Uint8Array): EncodedPage {
-  const stored = compression === 'brotli' ? brotliCompressSync(body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } }) : body;
+  const stored = compressPage(compression, body);
   const out = new ByteWriter();
   writeStruct(out, fields(body.length, stored.length));
   const header = out.result();
@@ -662,7 +655,7 @@ function assembleParquet(columns: readonly ColumnSpec[], groups: readonly Encode
         { id: 1, i32: PHYSICAL[spec.type] },
         { id: 2, i32s: chunk.dictionary ? [Encoding.PLAIN, Encoding.RLE, Encoding.RLE_DICTIONARY] : [Encoding.PLAIN, Encoding.RLE] },
         { id: 3, texts: [spec.name] },
-        { id: 4, i32: compression === 'brotli' ? Codec.BROTLI : Codec.UNCOMPRESSED },
+        { id: 4, i32: codecOf(compression) },
         { id: 5, i64: group.rows },
         { id: 6, i64: uncompressed },
         { id: 7, i64: offset - chunkOffset },
@@ -1019,15 +1012,10 @@ class ColumnSink {
   }
 }
 
-function decompress(codec: number, bytes: Uint8Array): Uint8Array {
-  if (codec === Codec.BROTLI) return brotliDecompressSync(bytes);
-  return codec === Codec.GZIP ? gunzipSync(bytes) : bytes;
-}
-
 /** Reads one column chunk's pages into its sink. */
 function readChunk(bytes: Uint8Array, leaf: LeafColumn, meta: ThriftStruct, sink: ColumnSink): void {
   const codec = int(meta, 4, `column ${leaf.name}'s codec`);
-  if (codec !== Codec.UNCOMPRESSED && codec !== Codec.BROTLI && codec !== Codec.GZIP) throw new UnsupportedParquet(`column ${leaf.name}: codec ${codec}`);
+  if (!isReadableCodec(codec)) throw new UnsupportedParquet(`column ${leaf.name}: codec ${codec}`);
   const dataOffset = int(meta, 9, `column ${leaf.name}'s data page offset`);
   const dictionaryOffset = optionalInt(meta, 11);
   const start = dictionaryOffset !== undefined && dictionaryOffset > 0 && dictionaryOffset < dataOffset ? dictionaryOffset : dataOffset;
@@ -1045,13 +1033,13 @@ function readChunk(bytes: Uint8Array, leaf: LeafColumn, meta: ThriftStruct, sink
     const type = int(header, 1, 'page type');
     if (type === PageType.DICTIONARY_PAGE) {
       const dictionary = child(header, 7);
-      sink.setDictionary(decompress(codec, body), dictionary ? int(dictionary, 1, 'dictionary size') : 0);
+      sink.setDictionary(decompressPage(codec, body), dictionary ? int(dictionary, 1, 'dictionary size') : 0);
     } else if (type === PageType.DATA_PAGE) {
       const page = child(header, 5);
       if (!page) throw new Error(`Parquet: column ${leaf.name} has a data page without its header`);
       if (leaf.optional && optionalInt(page, 3) !== Encoding.RLE) throw new UnsupportedParquet(`column ${leaf.name}: definition level encoding ${optionalInt(page, 3)}`);
       const count = int(page, 1, 'page value count');
-      const plain = decompress(codec, body);
+      const plain = decompressPage(codec, body);
       const levelBytes = leaf.optional ? dataView(plain).getUint32(0, true) : 0;
       sink.addPage(count, leaf.optional ? plain : null, 4, int(page, 2, 'page encoding'), plain, leaf.optional ? 4 + levelBytes : 0);
       read += count;
@@ -1061,7 +1049,7 @@ function readChunk(bytes: Uint8Array, leaf: LeafColumn, meta: ThriftStruct, sink
       const count = int(page, 1, 'page value count');
       const levelsEnd = int(page, 6, 'repetition levels size') + int(page, 5, 'definition levels size');
       const compressed = page[7] !== false;
-      const valueBytes = compressed ? decompress(codec, body.subarray(levelsEnd)) : body.subarray(levelsEnd);
+      const valueBytes = compressed ? decompressPage(codec, body.subarray(levelsEnd)) : body.subarray(levelsEnd);
       sink.addPage(count, leaf.optional ? body : null, int(page, 6, 'repetition levels size'), int(page, 4, 'page encoding'), valueBytes, 0);
       read += count;
     }
