@@ -64,9 +64,9 @@ export class KeyIndex {
     return this.count;
   }
 
-  /** The entry of the key spelled by text[start, end), or -1. */
-  find(text: string, start = 0, end = text.length): number {
-    return this.slots[this.slotOf(text, start, end, fnv1a(text, start, end))]! - 1;
+  /** The entry of the key spelled by text[start, end), or -1; `hash` is the key's fnv1a, when known. */
+  find(text: string, start = 0, end = text.length, hash = fnv1a(text, start, end)): number {
+    return this.slots[this.slotOf(text, start, end, hash)]! - 1;
   }
 
   /** modified_at of an entry's version. */
@@ -84,9 +84,8 @@ export class KeyIndex {
     return this.rows[entry]!;
   }
 
-  /** Sets the version, file and row of the key spelled by text[start, end), adding the key when new. */
-  set(text: string, start: number, end: number, version: number, file: number, row: number): void {
-    const hash = fnv1a(text, start, end);
+  /** Sets the version, file and row of the key spelled by text[start, end), adding the key when new; `hash` as for `find`. */
+  set(text: string, start: number, end: number, version: number, file: number, row: number, hash = fnv1a(text, start, end)): void {
     const slot = this.slotOf(text, start, end, hash);
     let entry = this.slots[slot]! - 1;
     if (entry < 0) {

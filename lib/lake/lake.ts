@@ -5,7 +5,7 @@ import { RestError, type ContainerClient } from '@azure/storage-blob';
 import type { CellValue, ColumnSpec, Row } from '../sources/schema.js';
 import { columnData, columnOf, columnsToParquet, columnsToParquetFiles, parquetToColumns, rowsOfColumns, rowsToColumns, rowsToParquet, selectRows, textAt, type ColumnBatch } from './parquet.js';
 import { SETTINGS } from '../config/settings.js';
-import { KeyIndex, keyListOf, keyStart, type KeyList } from './keyIndex.js';
+import { KeyIndex, fnv1a, keyListOf, keyStart, type KeyList } from './keyIndex.js';
 
 /**
  * The lake: Hive-style Parquet partitions in one container, made visible atomically.
@@ -294,15 +294,17 @@ function compareVersions(
   existing: KeyIndex,
   files: readonly ManifestFile[],
   sameVersion: SameVersion,
-): { fresh: number[]; stale: number[]; supersededByFile: Map<string, number[]> } {
+): { fresh: number[]; stale: number[]; supersededByFile: Map<string, number[]>; hashes: Int32Array } {
   const replaceSame = sameVersion === 'replace';
   const isStale = (incoming: number, stored: number) => (replaceSame ? incoming < stored : incoming <= stored);
   const fresh: number[] = [];
   const stale: number[] = [];
   const supersededByFile = new Map<string, number[]>();
   const { text, ends } = file.keys;
+  // Kept for adding the fresh keys after the commit: each key is hashed once.
+  const hashes = new Int32Array(file.rows);
   for (let i = 0, start = 0; i < file.rows; start = ends[i++]!) {
-    const current = existing.find(text, start, ends[i]);
+    const current = existing.find(text, start, ends[i], (hashes[i] = fnv1a(text, start, ends[i])));
     if (current >= 0 && isStale(file.modifiedAt[i]!, existing.version(current))) {
       stale.push(i);
       continue;
@@ -314,7 +316,7 @@ function compareVersions(
     if (!rows) supersededByFile.set(loser, (rows = []));
     rows.push(existing.row(current));
   }
-  return { fresh, stale, supersededByFile };
+  return { fresh, stale, supersededByFile, hashes };
 }
 
 export class Lake {
@@ -438,7 +440,7 @@ export class Lake {
       const base = await this.version(table, partition);
       const files = base.manifest?.files ?? [];
       const existing = await this.keyIndex(table, partition, base, key);
-      const { fresh, stale, supersededByFile } = compareVersions(file, existing, files, sameVersion);
+      const { fresh, stale, supersededByFile, hashes } = compareVersions(file, existing, files, sameVersion);
       if (fresh.length === 0) return { written: 0 };
       const writer = this.writer(table, partition, `${unit}-${randomUUID().slice(0, 8)}`);
       await writer.writeEncoded(file, stale);
@@ -459,7 +461,7 @@ export class Lake {
           base,
           key,
           movedAway: base.manifest?.movedAway,
-          onCommitted: (etag) => this.rememberKeys(prefix, etag, existing, kept.length < files.length, file, fresh, kept.length),
+          onCommitted: (etag) => this.rememberKeys(prefix, etag, existing, kept.length < files.length, file, fresh, hashes, kept.length),
         });
         return { written: fresh.length };
       } catch (error) {
@@ -561,11 +563,11 @@ export class Lake {
    * their positions and the fresh file comes after them. A compacted file's rows moved, so the
    * index is dropped and read again next time (rare: only corrections compact).
    */
-  private rememberKeys(prefix: string, etag: string, index: KeyIndex, compacted: boolean, file: KeyedFile, fresh: readonly number[], freshFile: number): void {
+  private rememberKeys(prefix: string, etag: string, index: KeyIndex, compacted: boolean, file: KeyedFile, fresh: readonly number[], hashes: Int32Array, freshFile: number): void {
     this.keyIndexes.delete(prefix);
     if (compacted) return;
     const { text } = file.keys;
-    for (const i of fresh) index.set(text, keyStart(file.keys, i), file.keys.ends[i]!, file.modifiedAt[i]!, freshFile, i);
+    for (const i of fresh) index.set(text, keyStart(file.keys, i), file.keys.ends[i]!, file.modifiedAt[i]!, freshFile, i, hashes[i]!);
     this.cacheKeyIndex(prefix, etag, index);
   }
 
