@@ -1,9 +1,9 @@
 import { encodeKeyedBatch, type KeyedFile } from '../lake/lake.js';
-import { concatBatches, distinctRows, numberAt, parquetToColumns, rowsOfColumns, selectRows, textAt, textCodes, type ColumnBatch } from '../lake/parquet.js';
+import { concatBatches, distinctRows, numberAt, numbersOf, parquetToColumns, rowsOfColumns, selectRows, textAt, textCodes, type ColumnBatch } from '../lake/parquet.js';
 import { createPositionEvaluator, type PositionEvaluation } from '../quality/index.js';
 import { reportOf, type DqReport } from '../quality/report.js';
 import type { LimsTableName, Row } from '../sources/schema.js';
-import { DAY_MS, dayStart, isoDay } from '../calendar/days.js';
+import { DAY_MS, isoDay } from '../calendar/days.js';
 import { CURRENT, SILVER_TABLES, UNKNOWN_DAY, type SilverTable } from './silverTables.js';
 import { bronzeColumnsRead, standardizeBatch, type Standards } from './standardize.js';
 
@@ -45,9 +45,10 @@ export function prepareSilver(input: SilverInput, standards: StaticStandards): P
   const standardized = standardizeBatch(table, bronze, { ...standards, deviceSites: input.deviceSites });
   const evaluation = createPositionEvaluator(table, { nowMs: input.nowMs, deviceIds: new Set(input.deviceSites.keys()) }).evaluate(standardized);
   const passed = latestVersions(standardized, evaluation.passed, silver.key);
-  const partitions = [...positionsByPartition(silver, standardized, passed)].map(([value, positions]) => ({
+  const days = eventDayNumbers(silver, standardized);
+  const partitions = [...positionsByPartition(silver, passed, days)].map(([value, positions]) => ({
     value,
-    file: encodeKeyedBatch(silver, selectRows(standardized, Int32Array.from(positions)), silver.key),
+    file: encodeKeyedBatch(silver, selectRows(standardized, positions), silver.key),
   }));
   return {
     rowsIn: standardized.length,
@@ -55,7 +56,7 @@ export function prepareSilver(input: SilverInput, standards: StaticStandards): P
     partitions,
     quarantined: quarantineRows(standardized, evaluation.quarantined),
     report: reportOf(table, evaluation),
-    earlierVersions: earlierVersionPlaces(silver, standardized, passed),
+    earlierVersions: earlierVersionPlaces(silver, standardized, passed, days),
     eventDates: table === 'maintenance_events' ? eventDays(standardized, passed) : [],
   };
 }
@@ -100,30 +101,43 @@ function keyCodes(batch: ColumnBatch, key: string): Int32Array {
   return textCodes(batch, key).codes;
 }
 
-/** Each row's event day (UTC day start): of the first of the table's event-time columns that is not null; NaN for none. */
-function eventDayAt(table: SilverTable, batch: ColumnBatch): (position: number) => number {
-  const columns = table.eventTimes.map((name) => numberAt(batch, name));
-  return (position) => {
-    for (const column of columns) {
-      const value = column(position);
-      if (value !== null) return dayStart(value);
-    }
-    return NaN;
-  };
+/** Each row's event day (UTC day number) from the first of the table's event-time columns that is not null; NaN for none. */
+function eventDayNumbers(table: SilverTable, batch: ColumnBatch): Float64Array {
+  const days = new Float64Array(batch.length).fill(NaN);
+  for (const name of [...table.eventTimes].reverse()) {
+    const times = numbersOf(batch, name);
+    for (let i = 0; i < days.length; i++) if (!Number.isNaN(times[i]!)) days[i] = Math.floor(times[i]! / DAY_MS);
+  }
+  return days;
 }
 
-/** Positions of the rows by the value of their silver partition (an event day, or the snapshot). */
-function positionsByPartition(table: SilverTable, batch: ColumnBatch, positions: Int32Array): Map<string, number[]> {
-  if (table.eventTimes.length === 0) return new Map(positions.length > 0 ? [[CURRENT, Array.from(positions)]] : []);
-  const dayAt = eventDayAt(table, batch);
-  const byDay = new Map<number, number[]>();
-  for (const position of positions) {
-    const day = dayAt(position);
-    let group = byDay.get(day);
-    if (!group) byDay.set(day, (group = []));
-    group.push(position);
+/**
+ * Positions of the rows by the value of their silver partition (an event day, or the snapshot).
+ * Typed arrays throughout: this runs once a unit over every row, mostly before it is optimized.
+ */
+function positionsByPartition(table: SilverTable, positions: Int32Array, days: Float64Array): Map<string, Int32Array> {
+  if (table.eventTimes.length === 0) return new Map(positions.length > 0 ? [[CURRENT, positions]] : []);
+  // Day numbers are small integers (NO_DAY for none): map keys without a boxed number each.
+  const NO_DAY = -1;
+  const groupOfDay = new Map<number, number>();
+  const groupDays: number[] = [];
+  const sizes: number[] = [];
+  const group = new Int32Array(positions.length);
+  for (let i = 0; i < positions.length; i++) {
+    const day = days[positions[i]!]!;
+    const key = Number.isNaN(day) ? NO_DAY : day;
+    let g = groupOfDay.get(key);
+    if (g === undefined) {
+      groupOfDay.set(key, (g = groupDays.push(key) - 1));
+      sizes.push(0);
+    }
+    group[i] = g;
+    sizes[g]!++;
   }
-  return new Map([...byDay].map(([day, group]) => [Number.isNaN(day) ? UNKNOWN_DAY : isoDay(day), group]));
+  const groups = sizes.map((size) => new Int32Array(size));
+  const filled = new Int32Array(groupDays.length);
+  for (let i = 0; i < positions.length; i++) groups[group[i]!]![filled[group[i]!]!++] = positions[i]!;
+  return new Map(groupDays.map((day, g) => [day === NO_DAY ? UNKNOWN_DAY : isoDay(day * DAY_MS), groups[g]!]));
 }
 
 /** Longest a re-run result is looked for in earlier days: corrections come within days. */
@@ -135,27 +149,29 @@ const MOVED_RESULT_DAYS = 31;
  * earlier version was resulted between receipt and this version's modification. Only lab results
  * move: the other tables' event times do not change between versions.
  */
-function earlierVersionPlaces(table: SilverTable, batch: ColumnBatch, positions: Int32Array): Map<string, Map<string, number>> {
+function earlierVersionPlaces(table: SilverTable, batch: ColumnBatch, positions: Int32Array, days: Float64Array): Map<string, Map<string, number>> {
   if (table.source !== 'lab_results') return new Map();
-  // By day start while going through the rows: one date string per day, not per row.
+  // By day number while going through the rows: one date string per day, not per row.
   const places = new Map<number, Map<string, number>>();
-  const [received, resulted, modified] = ['received_at', 'resulted_at', 'modified_at'].map((name) => numberAt(batch, name));
+  const [received, resulted, modified] = ['received_at', 'resulted_at', 'modified_at'].map((name) => numbersOf(batch, name)) as [Float64Array, Float64Array, Float64Array];
   const keyAt = textAt(batch, table.key);
-  const dayAt = eventDayAt(table, batch);
-  for (const position of positions) {
-    const from = received!(position) ?? resulted!(position);
-    const to = modified!(position);
-    if (from === null || to === null) continue;
-    const own = dayAt(position);
-    const firstDay = Math.max(dayStart(from), dayStart(to) - MOVED_RESULT_DAYS * DAY_MS);
-    for (let day = firstDay; day <= to; day += DAY_MS) {
+  for (let i = 0; i < positions.length; i++) {
+    const position = positions[i]!;
+    const from = Number.isNaN(received[position]!) ? resulted[position]! : received[position]!;
+    const to = modified[position]!;
+    if (Number.isNaN(from) || Number.isNaN(to)) continue;
+    const [own, firstDay, lastDay] = [days[position]!, Math.max(Math.floor(from / DAY_MS), Math.floor(to / DAY_MS) - MOVED_RESULT_DAYS), Math.floor(to / DAY_MS)];
+    // Usually received, resulted and modified on its own day: no other day to look in.
+    if (firstDay === lastDay && lastDay === own) continue;
+    const key = String(keyAt(position));
+    for (let day = firstDay; day <= lastDay; day++) {
       if (day === own) continue;
       let newer = places.get(day);
       if (!newer) places.set(day, (newer = new Map()));
-      newer.set(String(keyAt(position)), to);
+      newer.set(key, to);
     }
   }
-  return new Map([...places].map(([day, newer]) => [isoDay(day), newer]));
+  return new Map([...places].map(([day, newer]) => [isoDay(day * DAY_MS), newer]));
 }
 
 /** Quarantined rows in their silver shape, with the rules they broke. */
