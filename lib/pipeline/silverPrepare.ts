@@ -117,18 +117,16 @@ function eventDayNumbers(table: SilverTable, batch: ColumnBatch): Float64Array {
  */
 function positionsByPartition(table: SilverTable, positions: Int32Array, days: Float64Array): Map<string, Int32Array> {
   if (table.eventTimes.length === 0) return new Map(positions.length > 0 ? [[CURRENT, positions]] : []);
-  // Day numbers are small integers (NO_DAY for none): map keys without a boxed number each.
-  const NO_DAY = -1;
+  // A Map keys NaN (no event day) as one value, like any day number.
   const groupOfDay = new Map<number, number>();
   const groupDays: number[] = [];
   const sizes: number[] = [];
   const group = new Int32Array(positions.length);
   for (let i = 0; i < positions.length; i++) {
     const day = days[positions[i]!]!;
-    const key = Number.isNaN(day) ? NO_DAY : day;
-    let g = groupOfDay.get(key);
+    let g = groupOfDay.get(day);
     if (g === undefined) {
-      groupOfDay.set(key, (g = groupDays.push(key) - 1));
+      groupOfDay.set(day, (g = groupDays.push(day) - 1));
       sizes.push(0);
     }
     group[i] = g;
@@ -137,7 +135,7 @@ function positionsByPartition(table: SilverTable, positions: Int32Array, days: F
   const groups = sizes.map((size) => new Int32Array(size));
   const filled = new Int32Array(groupDays.length);
   for (let i = 0; i < positions.length; i++) groups[group[i]!]![filled[group[i]!]!++] = positions[i]!;
-  return new Map(groupDays.map((day, g) => [day === NO_DAY ? UNKNOWN_DAY : isoDay(day * DAY_MS), groups[g]!]));
+  return new Map(groupDays.map((day, g) => [Number.isNaN(day) ? UNKNOWN_DAY : isoDay(day * DAY_MS), groups[g]!]));
 }
 
 /** Longest a re-run result is looked for in earlier days: corrections come within days. */
@@ -153,14 +151,18 @@ function earlierVersionPlaces(table: SilverTable, batch: ColumnBatch, positions:
   if (table.source !== 'lab_results') return new Map();
   // By day number while going through the rows: one date string per day, not per row.
   const places = new Map<number, Map<string, number>>();
-  const [received, resulted, modified] = ['received_at', 'resulted_at', 'modified_at'].map((name) => numbersOf(batch, name)) as [Float64Array, Float64Array, Float64Array];
+  const received = numbersOf(batch, 'received_at');
+  const resulted = numbersOf(batch, 'resulted_at');
+  const modified = numbersOf(batch, 'modified_at');
   const keyAt = textAt(batch, table.key);
   for (let i = 0; i < positions.length; i++) {
     const position = positions[i]!;
     const from = Number.isNaN(received[position]!) ? resulted[position]! : received[position]!;
     const to = modified[position]!;
     if (Number.isNaN(from) || Number.isNaN(to)) continue;
-    const [own, firstDay, lastDay] = [days[position]!, Math.max(Math.floor(from / DAY_MS), Math.floor(to / DAY_MS) - MOVED_RESULT_DAYS), Math.floor(to / DAY_MS)];
+    const own = days[position]!;
+    const lastDay = Math.floor(to / DAY_MS);
+    const firstDay = Math.max(Math.floor(from / DAY_MS), lastDay - MOVED_RESULT_DAYS);
     // Usually received, resulted and modified on its own day: no other day to look in.
     if (firstDay === lastDay && lastDay === own) continue;
     const key = String(keyAt(position));
